@@ -1,0 +1,17 @@
+//! Domain types shared by the control plane, the proxy nodes and the console: APIs,
+//! routes, integrations, stages and deployments in the AWS API Gateway V2 JSON shape
+//! (camelCase), route keys and integration URI templates, and the validation rules that
+//! every write path applies. No I/O: this crate also builds for wasm.
+#![forbid(unsafe_code)]
+
+mod error;
+mod resources;
+mod route_key;
+mod uri_template;
+mod validate;
+
+pub use error::ValidationError;
+pub use resources::*;
+pub use route_key::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};
+pub use uri_template::{UriPart, UriTemplate};
+pub use validate::*;

@@ -1,0 +1,235 @@
+//! The admin API's resources, shaped like AWS API Gateway V2's JSON so that boto3, the
+//! AWS CLI and the console read the same fields. `Create*`/`Update*` are request bodies;
+//! they refuse fields Portico does not know, so nothing a client sends is silently lost.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_HTTP: &str = "HTTP";
+pub const INTEGRATION_HTTP_PROXY: &str = "HTTP_PROXY";
+pub const AUTHORIZATION_NONE: &str = "NONE";
+pub const DEFAULT_STAGE: &str = "$default";
+pub const DEFAULT_TIMEOUT_MILLIS: u32 = 30_000;
+pub const ROUTE_SELECTION_EXPRESSION: &str = "${request.method} ${request.path}";
+pub const API_KEY_SELECTION_EXPRESSION: &str = "$request.header.x-api-key";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Api {
+    pub api_id: String,
+    pub name: String,
+    pub protocol_type: String,
+    /// Filled in when the API is shown: it depends on where the proxies are reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_endpoint: Option<String>,
+    pub api_key_selection_expression: String,
+    pub route_selection_expression: String,
+    pub created_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub disable_execute_api_endpoint: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApi {
+    pub name: String,
+    pub protocol_type: String,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub disable_execute_api_endpoint: Option<bool>,
+    pub route_selection_expression: Option<String>,
+    pub api_key_selection_expression: Option<String>,
+    /// Quick create: an `HTTP_PROXY` integration to this URI, a route and a `$default`
+    /// auto-deploy stage, as AWS does.
+    pub target: Option<String>,
+    pub route_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateApi {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    pub disable_execute_api_endpoint: Option<bool>,
+    pub route_selection_expression: Option<String>,
+    pub api_key_selection_expression: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    pub route_id: String,
+    pub route_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub authorization_type: String,
+    pub api_key_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRoute {
+    pub route_key: String,
+    pub target: Option<String>,
+    pub authorization_type: Option<String>,
+    pub api_key_required: Option<bool>,
+    pub operation_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateRoute {
+    pub route_key: Option<String>,
+    pub target: Option<String>,
+    pub authorization_type: Option<String>,
+    pub api_key_required: Option<bool>,
+    pub operation_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    pub integration_id: String,
+    pub integration_type: String,
+    pub integration_uri: String,
+    pub integration_method: String,
+    pub payload_format_version: String,
+    pub timeout_in_millis: u32,
+    pub connection_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateIntegration {
+    pub integration_type: String,
+    pub integration_uri: Option<String>,
+    pub integration_method: Option<String>,
+    pub payload_format_version: Option<String>,
+    pub timeout_in_millis: Option<u32>,
+    pub connection_type: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateIntegration {
+    pub integration_type: Option<String>,
+    pub integration_uri: Option<String>,
+    pub integration_method: Option<String>,
+    pub payload_format_version: Option<String>,
+    pub timeout_in_millis: Option<u32>,
+    pub connection_type: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub stage_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    pub auto_deploy: bool,
+    #[serde(default)]
+    pub stage_variables: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_date: String,
+    pub last_updated_date: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateStage {
+    pub stage_name: String,
+    pub deployment_id: Option<String>,
+    pub auto_deploy: Option<bool>,
+    pub stage_variables: Option<BTreeMap<String, String>>,
+    pub description: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateStage {
+    pub deployment_id: Option<String>,
+    pub auto_deploy: Option<bool>,
+    /// Merged into the stage's variables: a name given with an empty value is removed.
+    pub stage_variables: Option<BTreeMap<String, String>>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub deployment_id: String,
+    pub deployment_status: String,
+    pub created_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub auto_deployed: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateDeployment {
+    pub stage_name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateDeployment {
+    pub description: Option<String>,
+}
+
+/// What a deployment freezes: the API's routes and integrations as they were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployedApi {
+    pub routes: Vec<Route>,
+    pub integrations: Vec<Integration>,
+}
+
+/// One page of a list, as AWS returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// A proxy node as the control plane last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    pub node_id: String,
+    pub address: String,
+    /// Snapshot version the node serves.
+    pub applied_version: u64,
+    /// "ACK" or "NACK" for the node's last answer, absent before the first one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The version the last NACK refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_version: Option<u64>,
+    pub connected: bool,
+    /// The control-plane replica the node is (or was last) connected to.
+    pub control_plane: String,
+    pub last_seen: String,
+}

@@ -1,0 +1,263 @@
+//! Rules that every write path (REST, console) applies before anything is stored.
+use std::collections::BTreeMap;
+
+use crate::{
+    CreateIntegration, DEFAULT_STAGE, DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_HTTP_PROXY,
+    UriTemplate, ValidationError,
+};
+
+pub fn validate_api_name(name: &str) -> Result<(), ValidationError> {
+    let len = name.chars().count();
+    if len == 0 || len > 128 {
+        return Err(ValidationError::new(
+            "name",
+            "API name must be between 1 and 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_description(field: &'static str, d: &str) -> Result<(), ValidationError> {
+    if d.chars().count() > 1024 {
+        return Err(ValidationError::new(
+            field,
+            "Description must be at most 1024 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_protocol_type(p: &str) -> Result<(), ValidationError> {
+    match p {
+        "HTTP" => Ok(()),
+        "WEBSOCKET" => Err(ValidationError::new(
+            "protocolType",
+            "WEBSOCKET APIs are not supported; use HTTP",
+        )),
+        other => Err(ValidationError::new(
+            "protocolType",
+            format!("Invalid protocolType '{other}': must be HTTP"),
+        )),
+    }
+}
+
+/// Stage names become the first path segment of invoke URLs, so they are limited to
+/// characters that need no escaping there.
+pub fn validate_stage_name(name: &str) -> Result<(), ValidationError> {
+    if name == DEFAULT_STAGE {
+        return Ok(());
+    }
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
+    if !ok {
+        return Err(ValidationError::new(
+            "stageName",
+            format!(
+                "Invalid stage name '{name}': use '$default' or 1 to 128 letters, digits, '-', '_', '.' and '~'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_stage_variables(vars: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+    for (name, value) in vars {
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(ValidationError::new(
+                "stageVariables",
+                format!(
+                    "Invalid stage variable name '{name}': use 1 to 64 letters, digits and '_'"
+                ),
+            ));
+        }
+        let value_ok = value.len() <= 2048
+            && value.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(
+                        c,
+                        '-' | '.' | '_' | '~' | ':' | '/' | '?' | '#' | '&' | '=' | ','
+                    )
+            });
+        if !value_ok {
+            return Err(ValidationError::new(
+                "stageVariables",
+                format!(
+                    "Invalid value for stage variable '{name}': at most 2048 letters, digits and -._~:/?#&=,"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A route target is `integrations/{integrationId}`; returns the id.
+pub fn parse_route_target(target: &str) -> Result<&str, ValidationError> {
+    match target.strip_prefix("integrations/") {
+        Some(id) if !id.is_empty() && !id.contains('/') => Ok(id),
+        _ => Err(ValidationError::new(
+            "target",
+            format!("Invalid target '{target}': expected 'integrations/{{integrationId}}'"),
+        )),
+    }
+}
+
+pub fn validate_authorization_type(t: &str) -> Result<(), ValidationError> {
+    if t == crate::AUTHORIZATION_NONE {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            "authorizationType",
+            format!("authorizationType '{t}' is not supported yet; use NONE"),
+        ))
+    }
+}
+
+pub fn validate_timeout(ms: u32) -> Result<(), ValidationError> {
+    if !(50..=30_000).contains(&ms) {
+        return Err(ValidationError::new(
+            "timeoutInMillis",
+            format!("timeoutInMillis must be between 50 and 30000, got {ms}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The checked and defaulted fields of an integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationSpec {
+    pub integration_type: String,
+    pub integration_uri: String,
+    pub integration_method: String,
+    pub payload_format_version: String,
+    pub timeout_in_millis: u32,
+    pub connection_type: String,
+}
+
+pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec, ValidationError> {
+    match input.integration_type.as_str() {
+        INTEGRATION_HTTP_PROXY => {}
+        "AWS_PROXY" | "MOCK" | "HTTP" | "AWS" => {
+            return Err(ValidationError::new(
+                "integrationType",
+                format!(
+                    "integrationType '{}' is not supported yet; use HTTP_PROXY",
+                    input.integration_type
+                ),
+            ));
+        }
+        other => {
+            return Err(ValidationError::new(
+                "integrationType",
+                format!("Invalid integrationType '{other}'"),
+            ));
+        }
+    }
+    let uri = input.integration_uri.as_deref().ok_or_else(|| {
+        ValidationError::new(
+            "integrationUri",
+            "integrationUri is required for HTTP_PROXY",
+        )
+    })?;
+    UriTemplate::parse(uri)?;
+    let method = input.integration_method.as_deref().unwrap_or("ANY");
+    if method != "ANY" && HttpMethod::parse(method).is_none() {
+        return Err(ValidationError::new(
+            "integrationMethod",
+            format!("Invalid integrationMethod '{method}'"),
+        ));
+    }
+    let payload = input.payload_format_version.as_deref().unwrap_or("1.0");
+    if payload != "1.0" {
+        return Err(ValidationError::new(
+            "payloadFormatVersion",
+            "HTTP_PROXY integrations use payloadFormatVersion 1.0",
+        ));
+    }
+    let timeout = input.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MILLIS);
+    validate_timeout(timeout)?;
+    let connection = input.connection_type.as_deref().unwrap_or("INTERNET");
+    if connection != "INTERNET" {
+        return Err(ValidationError::new(
+            "connectionType",
+            format!("connectionType '{connection}' is not supported yet; use INTERNET"),
+        ));
+    }
+    if let Some(d) = &input.description {
+        validate_description("description", d)?;
+    }
+    Ok(IntegrationSpec {
+        integration_type: input.integration_type.clone(),
+        integration_uri: uri.to_string(),
+        integration_method: method.to_string(),
+        payload_format_version: payload.to_string(),
+        timeout_in_millis: timeout,
+        connection_type: connection.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names() {
+        for ok in ["dev", "prod-2", "$default", "v1.0", "a_b"] {
+            validate_stage_name(ok).unwrap();
+        }
+        for bad in ["", "a/b", "has space", "$other", &"x".repeat(129)] {
+            assert_eq!(validate_stage_name(bad).unwrap_err().field, "stageName");
+        }
+    }
+
+    #[test]
+    fn stage_variables() {
+        let mut v = BTreeMap::new();
+        v.insert("backend".to_string(), "127.0.0.1:8080".to_string());
+        validate_stage_variables(&v).unwrap();
+        v.insert("bad name".to_string(), "x".to_string());
+        assert!(validate_stage_variables(&v).is_err());
+        let mut v = BTreeMap::new();
+        v.insert("ok".to_string(), "spa ce".to_string());
+        assert!(validate_stage_variables(&v).is_err());
+    }
+
+    #[test]
+    fn integrations_default_like_aws() {
+        let spec = validate_integration(&CreateIntegration {
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: Some("http://127.0.0.1:8080/notes".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(spec.integration_method, "ANY");
+        assert_eq!(spec.timeout_in_millis, 30_000);
+        assert_eq!(spec.payload_format_version, "1.0");
+        let err = validate_integration(&CreateIntegration {
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: Some("http://h/".into()),
+            timeout_in_millis: Some(40_000),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.field, "timeoutInMillis");
+        let err = validate_integration(&CreateIntegration {
+            integration_type: "HTTP_PROXY".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.field, "integrationUri");
+    }
+
+    #[test]
+    fn route_targets() {
+        assert_eq!(parse_route_target("integrations/abc123").unwrap(), "abc123");
+        assert!(parse_route_target("abc123").is_err());
+        assert!(parse_route_target("integrations/").is_err());
+    }
+}
