@@ -1,0 +1,53 @@
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router, extract::State};
+use portico_model::{Api, CreateApi, Page, UpdateApi};
+
+use super::extract::{AwsJson, AwsPath, ListQuery};
+use super::{AdminState, ApiError};
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/v2/apis", get(list).post(create))
+        .route("/v2/apis/{api_id}", get(read).patch(update).delete(delete))
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    AwsJson(input): AwsJson<CreateApi>,
+) -> Result<(StatusCode, Json<Api>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.create_api(input).await?),
+    ))
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    ListQuery(q): ListQuery,
+) -> Result<Json<Page<Api>>, ApiError> {
+    Ok(Json(s.service.list_apis(q).await?))
+}
+
+async fn read(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+) -> Result<Json<Api>, ApiError> {
+    Ok(Json(s.service.get_api(&api_id).await?))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+    AwsJson(input): AwsJson<UpdateApi>,
+) -> Result<Json<Api>, ApiError> {
+    Ok(Json(s.service.update_api(&api_id, input).await?))
+}
+
+async fn delete(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+) -> Result<StatusCode, ApiError> {
+    s.service.delete_api(&api_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

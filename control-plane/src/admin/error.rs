@@ -1,0 +1,104 @@
+//! The admin API's one error type, answered in AWS's shape: the error type in the
+//! `x-amzn-ErrorType` header and `{"message": …}` in the body, which is what botocore reads
+//! to raise `NotFoundException`, `ConflictException`, … Details of 5xx errors are logged,
+//! never sent.
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        /// The request field the message is about, for forms.
+        field: Option<&'static str>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    IncompleteSignature(String),
+    #[error("the configuration store is unavailable: {0}")]
+    Unavailable(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => ApiError::BadRequest {
+                message: v.message,
+                field: Some(v.field),
+            },
+            ServiceError::BadRequest(m) => ApiError::bad_request(m),
+            ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Store(e @ StoreError::Corrupt { .. }) => {
+                ApiError::Internal(e.to_string())
+            }
+            ServiceError::Store(e) => ApiError::Unavailable(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error_type) = match &self {
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "BadRequestException"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundException"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "ConflictException"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "BadRequestException"),
+            ApiError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedException")
+            }
+            ApiError::IncompleteSignature(_) => {
+                (StatusCode::FORBIDDEN, "IncompleteSignatureException")
+            }
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailableException",
+            ),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
+        };
+        let body = match &self {
+            ApiError::Unavailable(e) => {
+                tracing::error!(error = %e, "admin request failed: store unavailable");
+                json!({ "message": "The configuration store is unavailable; try again later" })
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "admin request failed");
+                json!({ "message": "Internal server error" })
+            }
+            ApiError::BadRequest {
+                message,
+                field: Some(field),
+            } => json!({ "message": message, "field": field }),
+            other => json!({ "message": other.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(error_type));
+        response
+    }
+}

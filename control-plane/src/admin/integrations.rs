@@ -1,0 +1,58 @@
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router, extract::State};
+use portico_model::{CreateIntegration, Integration, Page, UpdateIntegration};
+
+use super::extract::{AwsJson, AwsPath, ListQuery};
+use super::{AdminState, ApiError};
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/v2/apis/{api_id}/integrations", get(list).post(create))
+        .route(
+            "/v2/apis/{api_id}/integrations/{integration_id}",
+            get(read).patch(update).delete(delete),
+        )
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+    AwsJson(input): AwsJson<CreateIntegration>,
+) -> Result<(StatusCode, Json<Integration>), ApiError> {
+    let created = s.service.create_integration(&api_id, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+    ListQuery(q): ListQuery,
+) -> Result<Json<Page<Integration>>, ApiError> {
+    Ok(Json(s.service.list_integrations(&api_id, q).await?))
+}
+
+async fn read(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+) -> Result<Json<Integration>, ApiError> {
+    Ok(Json(s.service.get_integration(&api_id, &id).await?))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+    AwsJson(input): AwsJson<UpdateIntegration>,
+) -> Result<Json<Integration>, ApiError> {
+    Ok(Json(
+        s.service.update_integration(&api_id, &id, input).await?,
+    ))
+}
+
+async fn delete(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.service.delete_integration(&api_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,56 @@
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router, extract::State};
+use portico_model::{CreateStage, Page, Stage, UpdateStage};
+
+use super::extract::{AwsJson, AwsPath, ListQuery};
+use super::{AdminState, ApiError};
+
+pub fn router() -> Router<AdminState> {
+    Router::new()
+        .route("/v2/apis/{api_id}/stages", get(list).post(create))
+        .route(
+            "/v2/apis/{api_id}/stages/{stage_name}",
+            get(read).patch(update).delete(delete),
+        )
+}
+
+async fn create(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+    AwsJson(input): AwsJson<CreateStage>,
+) -> Result<(StatusCode, Json<Stage>), ApiError> {
+    let created = s.service.create_stage(&api_id, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn list(
+    State(s): State<AdminState>,
+    AwsPath(api_id): AwsPath<String>,
+    ListQuery(q): ListQuery,
+) -> Result<Json<Page<Stage>>, ApiError> {
+    Ok(Json(s.service.list_stages(&api_id, q).await?))
+}
+
+async fn read(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+) -> Result<Json<Stage>, ApiError> {
+    Ok(Json(s.service.get_stage(&api_id, &id).await?))
+}
+
+async fn update(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+    AwsJson(input): AwsJson<UpdateStage>,
+) -> Result<Json<Stage>, ApiError> {
+    Ok(Json(s.service.update_stage(&api_id, &id, input).await?))
+}
+
+async fn delete(
+    State(s): State<AdminState>,
+    AwsPath((api_id, id)): AwsPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.service.delete_stage(&api_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

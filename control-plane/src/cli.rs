@@ -1,0 +1,74 @@
+//! Command-line flags. Every flag also reads a `PORTICO_*` environment variable.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portico",
+    version,
+    about = "Portico: a self-hosted API gateway modelled on AWS API Gateway"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One process: control plane on embedded SQLite, admin API, gRPC config service and
+    /// one proxy node.
+    Up(UpArgs),
+    /// A control-plane replica (admin API and gRPC config service) on a shared database.
+    Serve(ServeArgs),
+}
+
+/// What every control-plane replica listens on and announces.
+#[derive(Debug, Clone, Args)]
+pub struct ControlPlaneArgs {
+    /// Admin REST API (and console) address.
+    #[arg(long, env = "PORTICO_ADMIN_ADDR", default_value = "127.0.0.1:9000")]
+    pub admin_addr: SocketAddr,
+    /// gRPC config service address, where proxy nodes connect.
+    #[arg(long, env = "PORTICO_GRPC_ADDR", default_value = "127.0.0.1:9001")]
+    pub grpc_addr: SocketAddr,
+    /// Where clients reach APIs: each API is served at
+    /// `{scheme}://{apiId}.{domain}[:{port}]`. Defaults to
+    /// `http://execute-api.localhost:{proxy port}` under `up`, port 8000 under `serve`.
+    #[arg(long, env = "PORTICO_EXECUTE_API_ENDPOINT")]
+    pub execute_api_endpoint: Option<String>,
+    /// This replica's name in node status (defaults to its gRPC address).
+    #[arg(long, env = "PORTICO_REPLICA_ID")]
+    pub replica_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// `postgres://user:password@host/db` (or `sqlite://path` for a single replica).
+    #[arg(long, env = "PORTICO_DATABASE_URL")]
+    pub database_url: String,
+    /// Shared secret proxy nodes present to receive configuration.
+    #[arg(long, env = "PORTICO_CLUSTER_TOKEN", hide_env_values = true)]
+    pub cluster_token: String,
+    #[command(flatten)]
+    pub control_plane: ControlPlaneArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// Where the SQLite store, the cluster token and the node's snapshot cache live.
+    #[arg(long, env = "PORTICO_DATA_DIR", default_value = "./portico-data")]
+    pub data_dir: PathBuf,
+    /// Cluster token; generated and kept in the data directory when not given.
+    #[arg(long, env = "PORTICO_CLUSTER_TOKEN", hide_env_values = true)]
+    pub cluster_token: Option<String>,
+    /// Address of the built-in proxy node.
+    #[arg(long, env = "PORTICO_PROXY_ADDR", default_value = "0.0.0.0:8000")]
+    pub proxy_addr: SocketAddr,
+    /// The built-in proxy node's health and metrics address.
+    #[arg(long, env = "PORTICO_METRICS_ADDR", default_value = "127.0.0.1:9100")]
+    pub metrics_addr: SocketAddr,
+    #[command(flatten)]
+    pub control_plane: ControlPlaneArgs,
+}

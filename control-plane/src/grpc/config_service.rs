@@ -1,0 +1,104 @@
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::Stream;
+use portico_proto::config_service_server::ConfigService;
+use portico_proto::{ConfigPush, NodeMessage, node_message};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::node_session::NodeSession;
+use crate::snapshot::CompiledSnapshot;
+use crate::store::Store;
+
+/// How long a node may take to say hello after opening the stream.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct ConfigStreamService {
+    snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+    store: Store,
+    cluster_token: String,
+    replica_id: String,
+}
+
+impl ConfigStreamService {
+    pub fn new(
+        snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+        store: Store,
+        cluster_token: String,
+        replica_id: String,
+    ) -> Self {
+        ConfigStreamService {
+            snapshots,
+            store,
+            cluster_token,
+            replica_id,
+        }
+    }
+
+    fn authenticate<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let presented = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| Status::unauthenticated("missing cluster token"))?;
+        if bool::from(presented.as_bytes().ct_eq(self.cluster_token.as_bytes())) {
+            Ok(())
+        } else {
+            Err(Status::unauthenticated("invalid cluster token"))
+        }
+    }
+}
+
+fn valid_node_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+#[tonic::async_trait]
+impl ConfigService for ConfigStreamService {
+    type StreamConfigStream = Pin<Box<dyn Stream<Item = Result<ConfigPush, Status>> + Send>>;
+
+    async fn stream_config(
+        &self,
+        request: Request<Streaming<NodeMessage>>,
+    ) -> Result<Response<Self::StreamConfigStream>, Status> {
+        self.authenticate(&request)?;
+        let peer = request.remote_addr();
+        let mut inbound = request.into_inner();
+        let hello = match tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await {
+            Ok(Ok(Some(NodeMessage {
+                kind: Some(node_message::Kind::Hello(hello)),
+            }))) => hello,
+            Ok(Err(status)) => return Err(status),
+            Err(_) => return Err(Status::deadline_exceeded("no NodeHello within 10 s")),
+            Ok(_) => {
+                return Err(Status::invalid_argument(
+                    "the first message must be NodeHello",
+                ));
+            }
+        };
+        if !valid_node_id(&hello.node_id) {
+            return Err(Status::invalid_argument(
+                "node_id must be 1 to 128 letters, digits, '-', '_', '.' or ':'",
+            ));
+        }
+        tracing::info!(node = %hello.node_id, ?peer, serving = hello.serving_version, "node connected");
+        let (outbound, rx) = mpsc::channel(4);
+        let session = NodeSession::new(
+            hello,
+            self.store.clone(),
+            self.replica_id.clone(),
+            self.snapshots.clone(),
+        );
+        tokio::spawn(session.run(inbound, outbound));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}

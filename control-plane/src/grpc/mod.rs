@@ -1,0 +1,6 @@
+//! The gRPC config service proxy nodes connect to: cluster-token authentication, the
+//! snapshot stream with ACK/NACK, and each node's status.
+mod config_service;
+mod node_session;
+
+pub use config_service::ConfigStreamService;

@@ -1,0 +1,166 @@
+//! One node's stream: push every new snapshot with a fresh nonce, take the node's
+//! ACK/NACK for the latest push (stale nonces are ignored), and keep its status in the
+//! store so every replica can show it.
+use std::sync::Arc;
+use std::time::Duration;
+
+use portico_model::Node;
+use portico_proto::{ConfigPush, NodeHello, NodeMessage, node_message};
+use tokio::sync::{mpsc, watch};
+use tonic::{Status, Streaming};
+
+use crate::service::{new_id, now};
+use crate::snapshot::CompiledSnapshot;
+use crate::store::Store;
+
+/// How often a connected node's `lastSeen` is refreshed while nothing else happens.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+pub struct NodeSession {
+    node: Node,
+    store: Store,
+    snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+    /// Nonce and version of the newest push the node has not answered yet.
+    pending: Option<(String, u64)>,
+    sent_version: u64,
+    /// Content the node is known to serve: what it said in its hello, then what it ACKed.
+    acked_hash: String,
+    /// Content of the newest push.
+    sent_hash: String,
+}
+
+impl NodeSession {
+    pub fn new(
+        hello: NodeHello,
+        store: Store,
+        replica_id: String,
+        snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+    ) -> Self {
+        let acked_hash = hello.serving_hash;
+        NodeSession {
+            node: Node {
+                node_id: hello.node_id,
+                address: hello.address,
+                applied_version: hello.serving_version,
+                last_status: None,
+                last_error: None,
+                rejected_version: None,
+                connected: true,
+                control_plane: replica_id,
+                last_seen: now(),
+            },
+            store,
+            snapshots,
+            pending: None,
+            sent_version: 0,
+            acked_hash,
+            sent_hash: String::new(),
+        }
+    }
+
+    async fn record(&mut self) {
+        self.node.last_seen = now();
+        if let Err(e) = self.store.record_node(&self.node).await {
+            tracing::warn!(node = %self.node.node_id, error = %e, "cannot record node status");
+        }
+    }
+
+    /// Pushes the published snapshot if the node has not been sent it yet.
+    async fn push_if_newer(
+        &mut self,
+        outbound: &mpsc::Sender<Result<ConfigPush, Status>>,
+    ) -> Result<(), ()> {
+        let Some(snapshot) = self.snapshots.borrow_and_update().clone() else {
+            return Ok(());
+        };
+        if snapshot.version <= self.sent_version {
+            return Ok(());
+        }
+        let nonce = new_id(16);
+        // Content the node already serves travels as a version-only push, unless an
+        // earlier push is still unanswered (the node may end up serving either).
+        let version_only = self.pending.is_none() && snapshot.content_hash == self.acked_hash;
+        let push = ConfigPush {
+            version: snapshot.version,
+            nonce: nonce.clone(),
+            content_hash: snapshot.content_hash.clone(),
+            snapshot: (!version_only).then(|| (*snapshot.snapshot).clone()),
+        };
+        outbound.send(Ok(push)).await.map_err(|_| ())?;
+        self.sent_version = snapshot.version;
+        self.sent_hash = snapshot.content_hash.clone();
+        self.pending = Some((nonce, snapshot.version));
+        Ok(())
+    }
+
+    fn take_answer(&mut self, message: NodeMessage) -> bool {
+        let pending_nonce = self.pending.as_ref().map(|(n, _)| n.as_str());
+        match message.kind {
+            Some(node_message::Kind::Ack(ack)) if Some(ack.nonce.as_str()) == pending_nonce => {
+                self.pending = None;
+                self.acked_hash = std::mem::take(&mut self.sent_hash);
+                self.node.applied_version = ack.version;
+                self.node.last_status = Some("ACK".into());
+                self.node.last_error = None;
+                self.node.rejected_version = None;
+                true
+            }
+            Some(node_message::Kind::Nack(nack)) if Some(nack.nonce.as_str()) == pending_nonce => {
+                self.pending = None;
+                // What the node serves now is not known for sure: send the next in full.
+                self.acked_hash.clear();
+                tracing::warn!(
+                    node = %self.node.node_id,
+                    rejected = nack.rejected_version,
+                    error = %nack.error,
+                    "node rejected snapshot"
+                );
+                self.node.applied_version = nack.version;
+                self.node.last_status = Some("NACK".into());
+                self.node.last_error = Some(nack.error);
+                self.node.rejected_version = Some(nack.rejected_version);
+                true
+            }
+            // An answer to an older push, or a second hello: nothing to record.
+            _ => false,
+        }
+    }
+
+    pub async fn run(
+        mut self,
+        mut inbound: Streaming<NodeMessage>,
+        outbound: mpsc::Sender<Result<ConfigPush, Status>>,
+    ) {
+        self.record().await;
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            if self.push_if_newer(&outbound).await.is_err() {
+                break;
+            }
+            tokio::select! {
+                changed = self.snapshots.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+                message = inbound.message() => match message {
+                    Ok(Some(m)) => {
+                        if self.take_answer(m) {
+                            self.record().await;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(status) => {
+                        tracing::debug!(node = %self.node.node_id, %status, "node stream ended");
+                        break;
+                    }
+                },
+                _ = heartbeat.tick() => self.record().await,
+            }
+        }
+        tracing::info!(node = %self.node.node_id, "node disconnected");
+        self.node.connected = false;
+        self.record().await;
+    }
+}

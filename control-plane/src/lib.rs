@@ -1,0 +1,15 @@
+//! Portico's control plane: the configuration store (Postgres or embedded SQLite), the
+//! service layer every change goes through, the AWS-shaped admin REST API, deployments and
+//! the snapshot compiler, and the gRPC config service that streams snapshots to proxy
+//! nodes. The `portico` binary runs it (`serve`), or runs it together with one proxy node
+//! on SQLite (`up`).
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod cli;
+pub mod grpc;
+pub mod server;
+pub mod service;
+pub mod snapshot;
+pub mod store;
+pub mod up;

@@ -1,0 +1,70 @@
+use std::time::Duration;
+
+use clap::Parser;
+use portico_control_plane::cli::{Cli, Command};
+use portico_control_plane::server::{ControlPlaneConfig, run_control_plane};
+use portico_control_plane::service::ExecuteApiEndpoint;
+use portico_control_plane::up::run_up;
+use tracing_subscriber::EnvFilter;
+
+/// Resolves on Ctrl-C or SIGTERM; a second signal, or 10 s of draining, ends the process.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+    tokio::spawn(async {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+        std::process::exit(0);
+    });
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up(args) => run_up(args, shutdown_signal()).await,
+        Command::Serve(args) => {
+            let cp = args.control_plane;
+            let endpoint_url = cp
+                .execute_api_endpoint
+                .unwrap_or_else(|| "http://execute-api.localhost:8000".to_string());
+            let execute_api_endpoint = ExecuteApiEndpoint::parse(&endpoint_url)
+                .map_err(|e| anyhow::anyhow!("--execute-api-endpoint: {e}"))?;
+            if args.cluster_token.len() < 16 {
+                anyhow::bail!("--cluster-token must be at least 16 characters");
+            }
+            run_control_plane(
+                ControlPlaneConfig {
+                    database_url: args.database_url,
+                    cluster_token: args.cluster_token,
+                    admin_addr: cp.admin_addr,
+                    grpc_addr: cp.grpc_addr,
+                    execute_api_endpoint,
+                    replica_id: cp.replica_id.unwrap_or_else(|| cp.grpc_addr.to_string()),
+                },
+                shutdown_signal(),
+                None,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,171 @@
+use portico_model::{
+    CreateDeployment, DeployedApi, Deployment, Integration, Page, Route, Stage, UpdateDeployment,
+    validate_description,
+};
+
+use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, now, page};
+use crate::store::{ResourceKind, StoreTx};
+
+fn deployment_not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("Invalid Deployment identifier specified {id}"))
+}
+
+const AUTO_DEPLOY_DESCRIPTION: &str =
+    "Automatic deployment triggered by changes to the Api configuration";
+
+impl AdminService {
+    /// Freezes the API's routes and integrations as they are in `tx` into a new deployment.
+    pub(super) async fn deploy(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        description: Option<String>,
+        auto_deployed: bool,
+    ) -> ServiceResult<Deployment> {
+        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+        let integrations: Vec<Integration> = tx.all(ResourceKind::Integration, api_id).await?;
+        let deployment = Deployment {
+            deployment_id: new_id(6),
+            deployment_status: "DEPLOYED".to_string(),
+            created_date: now(),
+            description: description
+                .or_else(|| auto_deployed.then(|| AUTO_DEPLOY_DESCRIPTION.to_string())),
+            auto_deployed,
+        };
+        tx.insert_deployment(
+            api_id,
+            &deployment,
+            &DeployedApi {
+                routes,
+                integrations,
+            },
+        )
+        .await?;
+        Ok(deployment)
+    }
+
+    /// Points every auto-deploy stage of the API at a fresh deployment of its current state.
+    pub(super) async fn auto_deploy(&self, tx: &mut StoreTx, api_id: &str) -> ServiceResult<()> {
+        let stages: Vec<Stage> = tx.all(ResourceKind::Stage, api_id).await?;
+        let mut auto: Vec<Stage> = stages.into_iter().filter(|s| s.auto_deploy).collect();
+        if auto.is_empty() {
+            return Ok(());
+        }
+        let deployment = self.deploy(tx, api_id, None, true).await?;
+        let at = now();
+        for stage in &mut auto {
+            stage.deployment_id = Some(deployment.deployment_id.clone());
+            stage.last_updated_date = at.clone();
+            tx.update_stage(api_id, stage).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn create_deployment(
+        &self,
+        api_id: &str,
+        input: CreateDeployment,
+    ) -> ServiceResult<Deployment> {
+        if let Some(d) = &input.description {
+            validate_description("description", d)?;
+        }
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let stage = match &input.stage_name {
+            Some(name) => {
+                let stage: Stage = tx
+                    .get(ResourceKind::Stage, api_id, name)
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::BadRequest(format!(
+                            "Invalid stage identifier specified {name}"
+                        ))
+                    })?;
+                if stage.auto_deploy {
+                    return Err(ServiceError::BadRequest(format!(
+                        "Stage {name} deploys automatically; turn autoDeploy off to deploy it by hand"
+                    )));
+                }
+                Some(stage)
+            }
+            None => None,
+        };
+        let deployment = self
+            .deploy(&mut tx, api_id, input.description, false)
+            .await?;
+        if let Some(mut stage) = stage {
+            stage.deployment_id = Some(deployment.deployment_id.clone());
+            stage.last_updated_date = now();
+            tx.update_stage(api_id, &stage).await?;
+        }
+        self.commit(tx, version).await?;
+        Ok(deployment)
+    }
+
+    pub async fn get_deployment(&self, api_id: &str, id: &str) -> ServiceResult<Deployment> {
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        tx.get(ResourceKind::Deployment, api_id, id)
+            .await?
+            .ok_or_else(|| deployment_not_found(id))
+    }
+
+    pub async fn list_deployments(
+        &self,
+        api_id: &str,
+        params: ListParams,
+    ) -> ServiceResult<Page<Deployment>> {
+        let limit = params.limit()?;
+        let after = params.after()?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let items = tx
+            .list(
+                ResourceKind::Deployment,
+                api_id,
+                after.as_deref(),
+                limit + 1,
+            )
+            .await?;
+        Ok(page(items, limit, |d: &Deployment| &d.deployment_id))
+    }
+
+    pub async fn update_deployment(
+        &self,
+        api_id: &str,
+        id: &str,
+        input: UpdateDeployment,
+    ) -> ServiceResult<Deployment> {
+        if let Some(d) = &input.description {
+            validate_description("description", d)?;
+        }
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let mut deployment: Deployment = tx
+            .get(ResourceKind::Deployment, api_id, id)
+            .await?
+            .ok_or_else(|| deployment_not_found(id))?;
+        if let Some(d) = input.description {
+            deployment.description = Some(d);
+        }
+        tx.update_deployment(api_id, &deployment).await?;
+        self.commit(tx, version).await?;
+        Ok(deployment)
+    }
+
+    pub async fn delete_deployment(&self, api_id: &str, id: &str) -> ServiceResult<()> {
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let users = tx.stages_using(api_id, id).await?;
+        if !users.is_empty() {
+            return Err(ServiceError::BadRequest(format!(
+                "Deployment {id} is the active deployment of stage(s) {}; point them elsewhere first",
+                users.join(", ")
+            )));
+        }
+        if !tx.delete(ResourceKind::Deployment, api_id, id).await? {
+            return Err(deployment_not_found(id));
+        }
+        self.commit(tx, version).await
+    }
+}

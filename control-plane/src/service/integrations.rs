@@ -1,0 +1,138 @@
+use portico_model::{
+    CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
+};
+
+use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, page};
+use crate::store::{ResourceKind, StoreTx};
+
+fn integration_not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("Invalid Integration identifier specified {id}"))
+}
+
+fn build(integration_id: String, input: &CreateIntegration) -> ServiceResult<Integration> {
+    let spec = validate_integration(input)?;
+    Ok(Integration {
+        integration_id,
+        integration_type: spec.integration_type,
+        integration_uri: spec.integration_uri,
+        integration_method: spec.integration_method,
+        payload_format_version: spec.payload_format_version,
+        timeout_in_millis: spec.timeout_in_millis,
+        connection_type: spec.connection_type,
+        description: input.description.clone(),
+    })
+}
+
+impl AdminService {
+    pub(super) async fn add_integration(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        input: CreateIntegration,
+    ) -> ServiceResult<Integration> {
+        let integration = build(new_id(7), &input)?;
+        tx.upsert_integration(api_id, &integration).await?;
+        Ok(integration)
+    }
+
+    pub async fn create_integration(
+        &self,
+        api_id: &str,
+        input: CreateIntegration,
+    ) -> ServiceResult<Integration> {
+        validate_integration(&input)?;
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let integration = self.add_integration(&mut tx, api_id, input).await?;
+        // A new integration changes nothing a client can reach until a route targets it,
+        // so auto-deploy stages are left alone, as AWS does.
+        self.commit(tx, version).await?;
+        Ok(integration)
+    }
+
+    pub async fn get_integration(&self, api_id: &str, id: &str) -> ServiceResult<Integration> {
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        tx.get(ResourceKind::Integration, api_id, id)
+            .await?
+            .ok_or_else(|| integration_not_found(id))
+    }
+
+    pub async fn list_integrations(
+        &self,
+        api_id: &str,
+        params: ListParams,
+    ) -> ServiceResult<Page<Integration>> {
+        let limit = params.limit()?;
+        let after = params.after()?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let items = tx
+            .list(
+                ResourceKind::Integration,
+                api_id,
+                after.as_deref(),
+                limit + 1,
+            )
+            .await?;
+        Ok(page(items, limit, |i: &Integration| &i.integration_id))
+    }
+
+    pub async fn update_integration(
+        &self,
+        api_id: &str,
+        id: &str,
+        input: UpdateIntegration,
+    ) -> ServiceResult<Integration> {
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let current: Integration = tx
+            .get(ResourceKind::Integration, api_id, id)
+            .await?
+            .ok_or_else(|| integration_not_found(id))?;
+        let merged = CreateIntegration {
+            integration_type: input.integration_type.unwrap_or(current.integration_type),
+            integration_uri: Some(input.integration_uri.unwrap_or(current.integration_uri)),
+            integration_method: Some(
+                input
+                    .integration_method
+                    .unwrap_or(current.integration_method),
+            ),
+            payload_format_version: Some(
+                input
+                    .payload_format_version
+                    .unwrap_or(current.payload_format_version),
+            ),
+            timeout_in_millis: Some(input.timeout_in_millis.unwrap_or(current.timeout_in_millis)),
+            connection_type: Some(input.connection_type.unwrap_or(current.connection_type)),
+            description: input.description.or(current.description),
+        };
+        let integration = build(id.to_string(), &merged)?;
+        tx.upsert_integration(api_id, &integration).await?;
+        self.auto_deploy(&mut tx, api_id).await?;
+        self.commit(tx, version).await?;
+        Ok(integration)
+    }
+
+    pub async fn delete_integration(&self, api_id: &str, id: &str) -> ServiceResult<()> {
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let target = format!("integrations/{id}");
+        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+        let users: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.target.as_deref() == Some(target.as_str()))
+            .map(|r| r.route_key.as_str())
+            .collect();
+        if !users.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "Integration {id} is the target of route(s) {}; change or delete them first",
+                users.join(", ")
+            )));
+        }
+        if !tx.delete(ResourceKind::Integration, api_id, id).await? {
+            return Err(integration_not_found(id));
+        }
+        self.commit(tx, version).await
+    }
+}

@@ -1,0 +1,229 @@
+//! The service layer: every change to the configuration goes through here, whoever asks
+//! (REST admin API, console). It validates, writes in one transaction, redeploys
+//! auto-deploy stages, bumps the snapshot version and tells the snapshot publisher.
+mod apis;
+mod deployments;
+mod integrations;
+mod routes;
+mod stages;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portico_model::{Page, ValidationError};
+use rand::Rng;
+
+use crate::snapshot::PublisherHandle;
+use crate::store::{Store, StoreError, StoreTx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique(c) if c.contains("route_key") => {
+                ServiceError::Conflict("A route with this routeKey already exists".into())
+            }
+            StoreError::Unique(_) => {
+                ServiceError::Conflict("A resource with this identifier already exists".into())
+            }
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Where clients reach an API: `{scheme}://{apiId}.{domain}[:{port}]`, AWS's
+/// `https://{apiId}.execute-api.{region}.amazonaws.com` on the user's own machines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecuteApiEndpoint {
+    pub scheme: String,
+    pub domain: String,
+    pub port: Option<u16>,
+}
+
+impl ExecuteApiEndpoint {
+    /// Parses `http://execute-api.localhost:8000`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            format!("'{url}' is not a URL like http://execute-api.localhost:8000")
+        })?;
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("'{url}': scheme must be http or https"));
+        }
+        let rest = rest.trim_end_matches('/');
+        if rest.is_empty() || rest.contains('/') {
+            return Err(format!(
+                "'{url}' must be scheme://domain[:port] with no path"
+            ));
+        }
+        let (domain, port) = match rest.rsplit_once(':') {
+            Some((d, p)) => (
+                d,
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| format!("'{url}': bad port '{p}'"))?,
+                ),
+            ),
+            None => (rest, None),
+        };
+        Ok(ExecuteApiEndpoint {
+            scheme: scheme.to_string(),
+            domain: domain.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    pub fn for_api(&self, api_id: &str) -> String {
+        match self.port {
+            Some(p) => format!("{}://{api_id}.{}:{p}", self.scheme, self.domain),
+            None => format!("{}://{api_id}.{}", self.scheme, self.domain),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AdminService {
+    store: Store,
+    publisher: PublisherHandle,
+    endpoint: ExecuteApiEndpoint,
+}
+
+/// `maxResults` / `nextToken` of a list call.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub max_results: Option<u32>,
+    pub next_token: Option<String>,
+}
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 500;
+
+impl ListParams {
+    fn limit(&self) -> ServiceResult<u32> {
+        match self.max_results {
+            None => Ok(DEFAULT_PAGE),
+            Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            Some(n) => Err(ServiceError::BadRequest(format!(
+                "maxResults must be between 1 and {MAX_PAGE}, got {n}"
+            ))),
+        }
+    }
+
+    /// The key after which the page starts.
+    fn after(&self) -> ServiceResult<Option<String>> {
+        let Some(token) = &self.next_token else {
+            return Ok(None);
+        };
+        URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(Some)
+            .ok_or_else(|| ServiceError::BadRequest("Invalid nextToken".into()))
+    }
+}
+
+/// Builds a page from `limit + 1` fetched items: the extra one only says there is more.
+fn page<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
+    let next_token = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| URL_SAFE_NO_PAD.encode(key(last)))
+    } else {
+        None
+    };
+    Page { items, next_token }
+}
+
+/// A new identifier in AWS's style: lower-case letters and digits.
+pub fn new_id(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl AdminService {
+    pub fn new(store: Store, publisher: PublisherHandle, endpoint: ExecuteApiEndpoint) -> Self {
+        AdminService {
+            store,
+            publisher,
+            endpoint,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn endpoint(&self) -> &ExecuteApiEndpoint {
+        &self.endpoint
+    }
+
+    /// Commits a write and tells this replica's publisher and (through the store) the others.
+    async fn commit(&self, mut tx: StoreTx, version: u64) -> ServiceResult<()> {
+        tx.announce(version).await?;
+        tx.commit().await?;
+        self.publisher.changed();
+        Ok(())
+    }
+
+    pub async fn list_nodes(&self) -> ServiceResult<Page<portico_model::Node>> {
+        let items = self.store.list_nodes().await?;
+        Ok(Page {
+            items,
+            next_token: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execute_api_endpoint() {
+        let e = ExecuteApiEndpoint::parse("http://execute-api.localhost:8000").unwrap();
+        assert_eq!(e.for_api("abc"), "http://abc.execute-api.localhost:8000");
+        let e = ExecuteApiEndpoint::parse("https://API.example.com/").unwrap();
+        assert_eq!(e.for_api("abc"), "https://abc.api.example.com");
+        assert!(ExecuteApiEndpoint::parse("example.com").is_err());
+        assert!(ExecuteApiEndpoint::parse("http://h/x").is_err());
+        assert!(ExecuteApiEndpoint::parse("http://h:x").is_err());
+    }
+
+    #[test]
+    fn pages_carry_a_token_only_when_more_exist() {
+        let p = page(vec!["a", "b", "c"], 2, |s| s);
+        assert_eq!(p.items, vec!["a", "b"]);
+        let params = ListParams {
+            max_results: None,
+            next_token: p.next_token.clone(),
+        };
+        assert_eq!(params.after().unwrap().as_deref(), Some("b"));
+        let p = page(vec!["a", "b"], 2, |s| s);
+        assert!(p.next_token.is_none());
+        let bad = ListParams {
+            max_results: None,
+            next_token: Some("!!".into()),
+        };
+        assert!(bad.after().is_err());
+    }
+}

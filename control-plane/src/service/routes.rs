@@ -1,0 +1,188 @@
+use portico_model::{
+    AUTHORIZATION_NONE, CreateRoute, Integration, Page, Route, RouteKey, UpdateRoute,
+    parse_route_target, validate_authorization_type,
+};
+
+use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, page};
+use crate::store::{ResourceKind, StoreTx};
+
+fn route_not_found(route_id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("Invalid Route identifier specified {route_id}"))
+}
+
+/// Two keys conflict when they would match exactly the same requests.
+fn same_match(a: &RouteKey, b: &RouteKey) -> bool {
+    match (a, b) {
+        (RouteKey::Default, RouteKey::Default) => true,
+        (
+            RouteKey::Route {
+                method: ma,
+                path: pa,
+            },
+            RouteKey::Route {
+                method: mb,
+                path: pb,
+            },
+        ) => ma == mb && pa.shape() == pb.shape(),
+        _ => false,
+    }
+}
+
+impl AdminService {
+    /// Checks the route key is valid and free, and the target names an integration of
+    /// this API.
+    async fn check_route(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        route_id: &str,
+        route_key: &str,
+        target: Option<&str>,
+    ) -> ServiceResult<()> {
+        let key = RouteKey::parse(route_key)?;
+        let existing: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+        for other in existing.iter().filter(|r| r.route_id != route_id) {
+            let other_key = RouteKey::parse(&other.route_key)?;
+            if same_match(&key, &other_key) {
+                return Err(ServiceError::Conflict(format!(
+                    "Route key '{route_key}' conflicts with existing route '{}' ({})",
+                    other.route_key, other.route_id
+                )));
+            }
+        }
+        if let Some(target) = target {
+            let integration_id = parse_route_target(target)?;
+            let found: Option<Integration> = tx
+                .get(ResourceKind::Integration, api_id, integration_id)
+                .await?;
+            if found.is_none() {
+                return Err(ServiceError::BadRequest(format!(
+                    "Invalid integration identifier specified {integration_id}: no such integration in API {api_id}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn add_route(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        input: CreateRoute,
+    ) -> ServiceResult<Route> {
+        let authorization_type = input
+            .authorization_type
+            .unwrap_or_else(|| AUTHORIZATION_NONE.to_string());
+        validate_authorization_type(&authorization_type)?;
+        let route = Route {
+            route_id: new_id(7),
+            route_key: input.route_key,
+            target: input.target,
+            authorization_type,
+            api_key_required: input.api_key_required.unwrap_or(false),
+            operation_name: input.operation_name,
+        };
+        self.check_route(
+            tx,
+            api_id,
+            &route.route_id,
+            &route.route_key,
+            route.target.as_deref(),
+        )
+        .await?;
+        tx.upsert_route(api_id, &route).await?;
+        Ok(route)
+    }
+
+    pub async fn create_route(&self, api_id: &str, input: CreateRoute) -> ServiceResult<Route> {
+        // Validate before taking the write lock: bad input should not wait for writers.
+        RouteKey::parse(&input.route_key)?;
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let route = self.add_route(&mut tx, api_id, input).await?;
+        self.auto_deploy(&mut tx, api_id).await?;
+        self.commit(tx, version).await?;
+        Ok(route)
+    }
+
+    pub async fn get_route(&self, api_id: &str, route_id: &str) -> ServiceResult<Route> {
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        tx.get(ResourceKind::Route, api_id, route_id)
+            .await?
+            .ok_or_else(|| route_not_found(route_id))
+    }
+
+    pub async fn list_routes(
+        &self,
+        api_id: &str,
+        params: ListParams,
+    ) -> ServiceResult<Page<Route>> {
+        let limit = params.limit()?;
+        let after = params.after()?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let items = tx
+            .list(ResourceKind::Route, api_id, after.as_deref(), limit + 1)
+            .await?;
+        Ok(page(items, limit, |r: &Route| &r.route_id))
+    }
+
+    pub async fn update_route(
+        &self,
+        api_id: &str,
+        route_id: &str,
+        input: UpdateRoute,
+    ) -> ServiceResult<Route> {
+        if let Some(k) = &input.route_key {
+            RouteKey::parse(k)?;
+        }
+        if let Some(t) = &input.authorization_type {
+            validate_authorization_type(t)?;
+        }
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let mut route: Route = tx
+            .get(ResourceKind::Route, api_id, route_id)
+            .await?
+            .ok_or_else(|| route_not_found(route_id))?;
+        if let Some(k) = input.route_key {
+            route.route_key = k;
+        }
+        if let Some(t) = input.target {
+            // AWS clears the target with an empty string.
+            route.target = (!t.is_empty()).then_some(t);
+        }
+        if let Some(t) = input.authorization_type {
+            route.authorization_type = t;
+        }
+        if let Some(k) = input.api_key_required {
+            route.api_key_required = k;
+        }
+        if let Some(o) = input.operation_name {
+            route.operation_name = Some(o);
+        }
+        self.check_route(
+            &mut tx,
+            api_id,
+            route_id,
+            &route.route_key,
+            route.target.as_deref(),
+        )
+        .await?;
+        tx.upsert_route(api_id, &route).await?;
+        self.auto_deploy(&mut tx, api_id).await?;
+        self.commit(tx, version).await?;
+        Ok(route)
+    }
+
+    pub async fn delete_route(&self, api_id: &str, route_id: &str) -> ServiceResult<()> {
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        if !tx.delete(ResourceKind::Route, api_id, route_id).await? {
+            return Err(route_not_found(route_id));
+        }
+        self.auto_deploy(&mut tx, api_id).await?;
+        self.commit(tx, version).await
+    }
+}

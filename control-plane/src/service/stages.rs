@@ -1,0 +1,169 @@
+use portico_model::{
+    CreateStage, Deployment, Page, Stage, UpdateStage, validate_description, validate_stage_name,
+    validate_stage_variables,
+};
+
+use super::{AdminService, ListParams, ServiceError, ServiceResult, now, page};
+use crate::store::{ResourceKind, StoreTx};
+
+fn stage_not_found(name: &str) -> ServiceError {
+    ServiceError::NotFound(format!("Invalid stage identifier specified {name}"))
+}
+
+impl AdminService {
+    async fn require_deployment(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> ServiceResult<()> {
+        let found: Option<Deployment> = tx
+            .get(ResourceKind::Deployment, api_id, deployment_id)
+            .await?;
+        match found {
+            Some(_) => Ok(()),
+            None => Err(ServiceError::BadRequest(format!(
+                "Invalid deployment identifier specified {deployment_id}: no such deployment in API {api_id}"
+            ))),
+        }
+    }
+
+    pub(super) async fn add_stage(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        input: CreateStage,
+    ) -> ServiceResult<Stage> {
+        validate_stage_name(&input.stage_name)?;
+        let vars = input.stage_variables.unwrap_or_default();
+        validate_stage_variables(&vars)?;
+        if let Some(d) = &input.description {
+            validate_description("description", d)?;
+        }
+        let existing: Option<Stage> = tx
+            .get(ResourceKind::Stage, api_id, &input.stage_name)
+            .await?;
+        if existing.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "Stage {} already exists in API {api_id}",
+                input.stage_name
+            )));
+        }
+        if let Some(d) = &input.deployment_id {
+            self.require_deployment(tx, api_id, d).await?;
+        }
+        let at = now();
+        let mut stage = Stage {
+            stage_name: input.stage_name,
+            deployment_id: input.deployment_id,
+            auto_deploy: input.auto_deploy.unwrap_or(false),
+            stage_variables: vars,
+            description: input.description,
+            created_date: at.clone(),
+            last_updated_date: at,
+            tags: input.tags.unwrap_or_default(),
+        };
+        tx.insert_stage(api_id, &stage).await?;
+        if stage.auto_deploy {
+            // An auto-deploy stage serves the API as it is now, not after the next change.
+            let deployment = self.deploy(tx, api_id, None, true).await?;
+            stage.deployment_id = Some(deployment.deployment_id);
+            tx.update_stage(api_id, &stage).await?;
+        }
+        Ok(stage)
+    }
+
+    pub async fn create_stage(&self, api_id: &str, input: CreateStage) -> ServiceResult<Stage> {
+        validate_stage_name(&input.stage_name)?;
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let stage = self.add_stage(&mut tx, api_id, input).await?;
+        self.commit(tx, version).await?;
+        Ok(stage)
+    }
+
+    pub async fn get_stage(&self, api_id: &str, name: &str) -> ServiceResult<Stage> {
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        tx.get(ResourceKind::Stage, api_id, name)
+            .await?
+            .ok_or_else(|| stage_not_found(name))
+    }
+
+    pub async fn list_stages(
+        &self,
+        api_id: &str,
+        params: ListParams,
+    ) -> ServiceResult<Page<Stage>> {
+        let limit = params.limit()?;
+        let after = params.after()?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let items = tx
+            .list(ResourceKind::Stage, api_id, after.as_deref(), limit + 1)
+            .await?;
+        Ok(page(items, limit, |s: &Stage| &s.stage_name))
+    }
+
+    pub async fn update_stage(
+        &self,
+        api_id: &str,
+        name: &str,
+        input: UpdateStage,
+    ) -> ServiceResult<Stage> {
+        if let Some(vars) = &input.stage_variables {
+            let given: std::collections::BTreeMap<String, String> = vars
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            validate_stage_variables(&given)?;
+        }
+        if let Some(d) = &input.description {
+            validate_description("description", d)?;
+        }
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let mut stage: Stage = tx
+            .get(ResourceKind::Stage, api_id, name)
+            .await?
+            .ok_or_else(|| stage_not_found(name))?;
+        if let Some(d) = input.deployment_id {
+            self.require_deployment(&mut tx, api_id, &d).await?;
+            stage.deployment_id = Some(d);
+        }
+        if let Some(vars) = input.stage_variables {
+            for (k, v) in vars {
+                if v.is_empty() {
+                    stage.stage_variables.remove(&k);
+                } else {
+                    stage.stage_variables.insert(k, v);
+                }
+            }
+        }
+        if let Some(d) = input.description {
+            stage.description = Some(d);
+        }
+        let turned_on = input.auto_deploy == Some(true) && !stage.auto_deploy;
+        if let Some(a) = input.auto_deploy {
+            stage.auto_deploy = a;
+        }
+        if turned_on {
+            let deployment = self.deploy(&mut tx, api_id, None, true).await?;
+            stage.deployment_id = Some(deployment.deployment_id);
+        }
+        stage.last_updated_date = now();
+        tx.update_stage(api_id, &stage).await?;
+        self.commit(tx, version).await?;
+        Ok(stage)
+    }
+
+    pub async fn delete_stage(&self, api_id: &str, name: &str) -> ServiceResult<()> {
+        let (mut tx, version) = self.store.write().await?;
+        self.require_api(&mut tx, api_id).await?;
+        if !tx.delete(ResourceKind::Stage, api_id, name).await? {
+            return Err(stage_not_found(name));
+        }
+        self.commit(tx, version).await
+    }
+}

@@ -1,0 +1,11 @@
+//! From stored configuration to the snapshot proxy nodes serve: a pure, deterministic
+//! compiler (`compiler`), the publisher that recompiles when the store changes and hands
+//! the newest snapshot to every node stream (`publisher`), and the Postgres change feed
+//! through which replicas hear about each other's writes (`change_feed`).
+mod change_feed;
+mod compiler;
+mod publisher;
+
+pub use change_feed::follow_postgres_changes;
+pub use compiler::{CompiledSnapshot, compile};
+pub use publisher::{PublisherHandle, SnapshotPublisher};

@@ -1,0 +1,342 @@
+//! Queries for the admin API's resources. Each resource row keeps its AWS-shaped JSON in
+//! `body`; the other columns exist for keys, uniqueness and lookups.
+use portico_model::{Api, DeployedApi, Deployment, Integration, Route, Stage};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+
+use super::{StoreError, StoreTx};
+
+/// The resources that live under an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Route,
+    Integration,
+    Stage,
+    Deployment,
+}
+
+impl ResourceKind {
+    fn table(self) -> &'static str {
+        match self {
+            ResourceKind::Route => "routes",
+            ResourceKind::Integration => "integrations",
+            ResourceKind::Stage => "stages",
+            ResourceKind::Deployment => "deployments",
+        }
+    }
+
+    fn key_column(self) -> &'static str {
+        match self {
+            ResourceKind::Route => "route_id",
+            ResourceKind::Integration => "integration_id",
+            ResourceKind::Stage => "stage_name",
+            ResourceKind::Deployment => "deployment_id",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ResourceKind::Route => "route",
+            ResourceKind::Integration => "integration",
+            ResourceKind::Stage => "stage",
+            ResourceKind::Deployment => "deployment",
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Our own resource types always serialise.
+    serde_json::to_string(value).unwrap_or_else(|e| unreachable!("resource to JSON: {e}"))
+}
+
+fn from_json<T: DeserializeOwned>(kind: &'static str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|source| StoreError::Corrupt { kind, source })
+}
+
+/// Everything the snapshot compiler reads, taken in one consistent read.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotSource {
+    pub version: u64,
+    pub apis: Vec<Api>,
+    pub stages: Vec<(String, Stage)>,
+    /// (api id, deployment id, what it froze) for every deployment a stage points at.
+    pub deployments: Vec<(String, String, DeployedApi)>,
+}
+
+impl StoreTx {
+    pub async fn insert_api(&mut self, api: &Api) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO apis (api_id, body) VALUES ($1, $2)")
+            .bind(&api.api_id)
+            .bind(to_json(api))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn update_api(&mut self, api: &Api) -> Result<(), StoreError> {
+        sqlx::query("UPDATE apis SET body = $2 WHERE api_id = $1")
+            .bind(&api.api_id)
+            .bind(to_json(api))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn get_api(&mut self, api_id: &str) -> Result<Option<Api>, StoreError> {
+        let row = sqlx::query("SELECT body FROM apis WHERE api_id = $1")
+            .bind(api_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| from_json("API", r.try_get::<String, _>(0)?.as_str()))
+            .transpose()
+    }
+
+    /// APIs in id order, after `after` (exclusive), at most `limit`.
+    pub async fn list_apis(
+        &mut self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Api>, StoreError> {
+        let rows = sqlx::query("SELECT body FROM apis WHERE api_id > $1 ORDER BY api_id LIMIT $2")
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| from_json("API", r.try_get::<String, _>(0)?.as_str()))
+            .collect()
+    }
+
+    /// Deletes the API and, by cascade, everything under it.
+    pub async fn delete_api(&mut self, api_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM apis WHERE api_id = $1")
+            .bind(api_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn get<T: DeserializeOwned>(
+        &mut self,
+        kind: ResourceKind,
+        api_id: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = format!(
+            "SELECT body FROM {} WHERE api_id = $1 AND {} = $2",
+            kind.table(),
+            kind.key_column()
+        );
+        let row = sqlx::query(&sql)
+            .bind(api_id)
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|r| from_json(kind.name(), r.try_get::<String, _>(0)?.as_str()))
+            .transpose()
+    }
+
+    /// One page of an API's resources in key order, after `after` (exclusive).
+    pub async fn list<T: DeserializeOwned>(
+        &mut self,
+        kind: ResourceKind,
+        api_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!(
+            "SELECT body FROM {t} WHERE api_id = $1 AND {k} > $2 ORDER BY {k} LIMIT $3",
+            t = kind.table(),
+            k = kind.key_column()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(api_id)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| from_json(kind.name(), r.try_get::<String, _>(0)?.as_str()))
+            .collect()
+    }
+
+    pub async fn all<T: DeserializeOwned>(
+        &mut self,
+        kind: ResourceKind,
+        api_id: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        self.list(kind, api_id, None, u32::MAX >> 1).await
+    }
+
+    pub async fn delete(
+        &mut self,
+        kind: ResourceKind,
+        api_id: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "DELETE FROM {} WHERE api_id = $1 AND {} = $2",
+            kind.table(),
+            kind.key_column()
+        );
+        let done = sqlx::query(&sql)
+            .bind(api_id)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn upsert_route(&mut self, api_id: &str, route: &Route) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO routes (api_id, route_id, route_key, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (api_id, route_id) DO UPDATE SET route_key = excluded.route_key, body = excluded.body",
+        )
+        .bind(api_id)
+        .bind(&route.route_id)
+        .bind(&route.route_key)
+        .bind(to_json(route))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn upsert_integration(
+        &mut self,
+        api_id: &str,
+        integration: &Integration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO integrations (api_id, integration_id, body) VALUES ($1, $2, $3)
+             ON CONFLICT (api_id, integration_id) DO UPDATE SET body = excluded.body",
+        )
+        .bind(api_id)
+        .bind(&integration.integration_id)
+        .bind(to_json(integration))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn insert_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO stages (api_id, stage_name, deployment_id, auto_deploy, body) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(api_id)
+        .bind(&stage.stage_name)
+        .bind(stage.deployment_id.clone())
+        .bind(i64::from(stage.auto_deploy))
+        .bind(to_json(stage))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn update_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE stages SET deployment_id = $3, auto_deploy = $4, body = $5 WHERE api_id = $1 AND stage_name = $2",
+        )
+        .bind(api_id)
+        .bind(&stage.stage_name)
+        .bind(stage.deployment_id.clone())
+        .bind(i64::from(stage.auto_deploy))
+        .bind(to_json(stage))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn insert_deployment(
+        &mut self,
+        api_id: &str,
+        deployment: &Deployment,
+        frozen: &DeployedApi,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO deployments (api_id, deployment_id, body, frozen) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(api_id)
+        .bind(&deployment.deployment_id)
+        .bind(to_json(deployment))
+        .bind(to_json(frozen))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn update_deployment(
+        &mut self,
+        api_id: &str,
+        deployment: &Deployment,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deployments SET body = $3 WHERE api_id = $1 AND deployment_id = $2")
+            .bind(api_id)
+            .bind(&deployment.deployment_id)
+            .bind(to_json(deployment))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// Names of the API's stages that point at `deployment_id`.
+    pub async fn stages_using(
+        &mut self,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT stage_name FROM stages WHERE api_id = $1 AND deployment_id = $2 ORDER BY stage_name",
+        )
+        .bind(api_id)
+        .bind(deployment_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Everything the snapshot compiler needs, as of this transaction's view.
+    pub async fn snapshot_source(&mut self) -> Result<SnapshotSource, StoreError> {
+        let version = self.snapshot_version().await?;
+        let apis = self.list_apis(None, u32::MAX >> 1).await?;
+        let rows = sqlx::query("SELECT api_id, body FROM stages ORDER BY api_id, stage_name")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut stages = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let api_id: String = r.try_get(0)?;
+            let stage: Stage = from_json("stage", r.try_get::<String, _>(1)?.as_str())?;
+            stages.push((api_id, stage));
+        }
+        let rows = sqlx::query(
+            "SELECT d.api_id, d.deployment_id, d.frozen FROM deployments d
+             WHERE EXISTS (SELECT 1 FROM stages s WHERE s.api_id = d.api_id AND s.deployment_id = d.deployment_id)
+             ORDER BY d.api_id, d.deployment_id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut deployments = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let api_id: String = r.try_get(0)?;
+            let deployment_id: String = r.try_get(1)?;
+            let frozen: DeployedApi = from_json("deployment", r.try_get::<String, _>(2)?.as_str())?;
+            deployments.push((api_id, deployment_id, frozen));
+        }
+        Ok(SnapshotSource {
+            version,
+            apis,
+            stages,
+            deployments,
+        })
+    }
+}

@@ -1,0 +1,377 @@
+//! The service layer's rules (validation, conflicts, auto-deploy, deployments), each run
+//! against Postgres and SQLite.
+mod support;
+
+use std::collections::BTreeMap;
+
+use portico_control_plane::service::{ListParams, ServiceError};
+use portico_control_plane::store::Store;
+use portico_model::*;
+
+fn integration_input(uri: &str) -> CreateIntegration {
+    CreateIntegration {
+        integration_type: "HTTP_PROXY".into(),
+        integration_uri: Some(uri.into()),
+        ..Default::default()
+    }
+}
+
+fn route_input(key: &str, integration_id: &str) -> CreateRoute {
+    CreateRoute {
+        route_key: key.into(),
+        target: Some(format!("integrations/{integration_id}")),
+        ..Default::default()
+    }
+}
+
+fn api_input(name: &str) -> CreateApi {
+    CreateApi {
+        name: name.into(),
+        protocol_type: "HTTP".into(),
+        ..Default::default()
+    }
+}
+
+async fn notes_api_deploys_like_aws(store: Store) {
+    let svc = support::service(store.clone());
+    let api = svc.create_api(api_input("notes")).await.unwrap();
+    assert_eq!(
+        api.api_endpoint.as_deref(),
+        Some(format!("http://{}.execute-api.localhost:8000", api.api_id).as_str())
+    );
+    let id = api.api_id.as_str();
+    let notes = svc
+        .create_integration(id, integration_input("http://127.0.0.1:8080/notes"))
+        .await
+        .unwrap();
+    for key in [
+        "GET /notes",
+        "POST /notes",
+        "ANY /items/{proxy+}",
+        "$default",
+    ] {
+        svc.create_route(id, route_input(key, &notes.integration_id))
+            .await
+            .unwrap();
+    }
+    let mut vars = BTreeMap::new();
+    vars.insert("backend".to_string(), "127.0.0.1:8080".to_string());
+    let dev = svc
+        .create_stage(
+            id,
+            CreateStage {
+                stage_name: "dev".into(),
+                auto_deploy: Some(true),
+                stage_variables: Some(vars),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let first = dev
+        .deployment_id
+        .clone()
+        .expect("auto-deploy stage is deployed at once");
+    let prod = svc
+        .create_stage(
+            id,
+            CreateStage {
+                stage_name: "prod".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(prod.deployment_id.is_none());
+
+    // A change redeploys the auto-deploy stage and leaves prod alone.
+    svc.create_route(id, route_input("DELETE /notes/{id}", &notes.integration_id))
+        .await
+        .unwrap();
+    let dev = svc.get_stage(id, "dev").await.unwrap();
+    assert_ne!(dev.deployment_id.as_deref(), Some(first.as_str()));
+    assert!(
+        svc.get_deployment(id, dev.deployment_id.as_deref().unwrap())
+            .await
+            .unwrap()
+            .auto_deployed
+    );
+
+    let deployment = svc
+        .create_deployment(
+            id,
+            CreateDeployment {
+                stage_name: Some("prod".into()),
+                description: Some("v1".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!deployment.auto_deployed);
+    assert_eq!(
+        svc.get_stage(id, "prod").await.unwrap().deployment_id,
+        Some(deployment.deployment_id.clone())
+    );
+
+    let mut tx = store.read().await.unwrap();
+    let source = tx.snapshot_source().await.unwrap();
+    let prod_frozen = source
+        .deployments
+        .iter()
+        .find(|(_, d, _)| *d == deployment.deployment_id)
+        .unwrap();
+    assert_eq!(prod_frozen.2.routes.len(), 5);
+    assert_eq!(prod_frozen.2.integrations.len(), 1);
+
+    // Rolling prod back to the first deployment is pointing it there.
+    let rolled = svc
+        .update_stage(
+            id,
+            "prod",
+            UpdateStage {
+                deployment_id: Some(first.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rolled.deployment_id, Some(first));
+}
+
+async fn bad_input_gets_clear_errors(store: Store) {
+    let svc = support::service(store);
+    let a = svc.create_api(api_input("a")).await.unwrap().api_id;
+    let b = svc.create_api(api_input("b")).await.unwrap().api_id;
+    let ia = svc
+        .create_integration(&a, integration_input("http://h/a"))
+        .await
+        .unwrap()
+        .integration_id;
+    let ib = svc
+        .create_integration(&b, integration_input("http://h/b"))
+        .await
+        .unwrap()
+        .integration_id;
+
+    let invalid = |e: ServiceError| match e {
+        ServiceError::Invalid(v) => v.field,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    assert_eq!(
+        invalid(
+            svc.create_route(&a, route_input("GET notes", &ia))
+                .await
+                .unwrap_err()
+        ),
+        "routeKey"
+    );
+    assert_eq!(
+        invalid(svc.create_api(api_input("")).await.unwrap_err()),
+        "name"
+    );
+    assert_eq!(
+        invalid(
+            svc.create_integration(&a, integration_input("ftp://h/"))
+                .await
+                .unwrap_err()
+        ),
+        "integrationUri"
+    );
+    assert_eq!(
+        invalid(
+            svc.create_stage(
+                &a,
+                CreateStage {
+                    stage_name: "a/b".into(),
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap_err()
+        ),
+        "stageName"
+    );
+
+    svc.create_route(&a, route_input("GET /pets/{id}", &ia))
+        .await
+        .unwrap();
+    for dup in ["GET /pets/{id}", "GET /pets/{petId}"] {
+        assert!(matches!(
+            svc.create_route(&a, route_input(dup, &ia))
+                .await
+                .unwrap_err(),
+            ServiceError::Conflict(_)
+        ));
+    }
+    // Another method on the same path is a different route.
+    svc.create_route(&a, route_input("DELETE /pets/{petId}", &ia))
+        .await
+        .unwrap();
+    // Targets must name an integration of the same API.
+    assert!(matches!(
+        svc.create_route(&a, route_input("GET /x", &ib))
+            .await
+            .unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+    assert!(matches!(
+        svc.create_route(&a, route_input("GET /y", "nope"))
+            .await
+            .unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+    assert!(matches!(
+        svc.get_api("missing").await.unwrap_err(),
+        ServiceError::NotFound(_)
+    ));
+    assert!(matches!(
+        svc.get_route(&a, "missing").await.unwrap_err(),
+        ServiceError::NotFound(_)
+    ));
+    assert!(matches!(
+        svc.create_route("missing", route_input("GET /z", &ia))
+            .await
+            .unwrap_err(),
+        ServiceError::NotFound(_)
+    ));
+    // An integration in use cannot go.
+    assert!(matches!(
+        svc.delete_integration(&a, &ia).await.unwrap_err(),
+        ServiceError::Conflict(_)
+    ));
+
+    svc.create_stage(
+        &a,
+        CreateStage {
+            stage_name: "auto".into(),
+            auto_deploy: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        svc.create_deployment(
+            &a,
+            CreateDeployment {
+                stage_name: Some("auto".into()),
+                description: None
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+    assert!(matches!(
+        svc.create_stage(
+            &a,
+            CreateStage {
+                stage_name: "auto".into(),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::Conflict(_)
+    ));
+    let used = svc
+        .get_stage(&a, "auto")
+        .await
+        .unwrap()
+        .deployment_id
+        .unwrap();
+    assert!(matches!(
+        svc.delete_deployment(&a, &used).await.unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+    assert!(matches!(
+        svc.update_stage(
+            &a,
+            "auto",
+            UpdateStage {
+                deployment_id: Some("nope".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+}
+
+async fn lists_page_with_tokens(store: Store) {
+    let svc = support::service(store);
+    let a = svc.create_api(api_input("a")).await.unwrap().api_id;
+    let i = svc
+        .create_integration(&a, integration_input("http://h/"))
+        .await
+        .unwrap()
+        .integration_id;
+    for n in 0..5 {
+        svc.create_route(&a, route_input(&format!("GET /r{n}"), &i))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page = svc
+            .list_routes(
+                &a,
+                ListParams {
+                    max_results: Some(2),
+                    next_token: token,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|r| r.route_key));
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["GET /r0", "GET /r1", "GET /r2", "GET /r3", "GET /r4"]
+    );
+    assert!(
+        svc.list_routes(
+            &a,
+            ListParams {
+                max_results: Some(0),
+                next_token: None
+            }
+        )
+        .await
+        .is_err()
+    );
+}
+
+async fn quick_create_makes_a_default_stage(store: Store) {
+    let svc = support::service(store);
+    let api = svc
+        .create_api(CreateApi {
+            target: Some("http://127.0.0.1:8080".into()),
+            ..api_input("quick")
+        })
+        .await
+        .unwrap();
+    let routes = svc
+        .list_routes(&api.api_id, ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(routes.items.len(), 1);
+    assert_eq!(routes.items[0].route_key, "$default");
+    let stage = svc.get_stage(&api.api_id, "$default").await.unwrap();
+    assert!(stage.auto_deploy && stage.deployment_id.is_some());
+}
+
+store_cases!(
+    notes_api_deploys_like_aws,
+    bad_input_gets_clear_errors,
+    lists_page_with_tokens,
+    quick_create_makes_a_default_stage,
+);

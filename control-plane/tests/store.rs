@@ -1,0 +1,273 @@
+//! The store's cases, each run against Postgres and SQLite.
+mod support;
+
+use std::collections::BTreeMap;
+
+use portico_control_plane::store::{ResourceKind, Store, StoreError};
+use portico_model::{Api, DeployedApi, Deployment, Integration, Node, Route, Stage};
+
+fn api(id: &str) -> Api {
+    Api {
+        api_id: id.into(),
+        name: format!("api {id}"),
+        protocol_type: "HTTP".into(),
+        api_endpoint: None,
+        api_key_selection_expression: "$request.header.x-api-key".into(),
+        route_selection_expression: "${request.method} ${request.path}".into(),
+        created_date: "2026-11-25T00:00:00Z".into(),
+        description: None,
+        disable_execute_api_endpoint: false,
+        version: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn route(id: &str, key: &str) -> Route {
+    Route {
+        route_id: id.into(),
+        route_key: key.into(),
+        target: None,
+        authorization_type: "NONE".into(),
+        api_key_required: false,
+        operation_name: None,
+    }
+}
+
+fn integration(id: &str) -> Integration {
+    Integration {
+        integration_id: id.into(),
+        integration_type: "HTTP_PROXY".into(),
+        integration_uri: "http://127.0.0.1:1/x".into(),
+        integration_method: "ANY".into(),
+        payload_format_version: "1.0".into(),
+        timeout_in_millis: 30_000,
+        connection_type: "INTERNET".into(),
+        description: None,
+    }
+}
+
+fn stage(name: &str, deployment: Option<&str>) -> Stage {
+    Stage {
+        stage_name: name.into(),
+        deployment_id: deployment.map(String::from),
+        auto_deploy: false,
+        stage_variables: BTreeMap::new(),
+        description: None,
+        created_date: "2026-11-25T00:00:00Z".into(),
+        last_updated_date: "2026-11-25T00:00:00Z".into(),
+        tags: BTreeMap::new(),
+    }
+}
+
+fn deployment(id: &str) -> Deployment {
+    Deployment {
+        deployment_id: id.into(),
+        deployment_status: "DEPLOYED".into(),
+        created_date: "2026-11-25T00:00:00Z".into(),
+        description: None,
+        auto_deployed: false,
+    }
+}
+
+async fn versions_follow_commits(store: Store) {
+    assert_eq!(store.snapshot_version().await.unwrap(), 0);
+    let (tx, v1) = store.write().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(v1, 1);
+    let (mut tx, v2) = store.write().await.unwrap();
+    tx.insert_api(&api("rolledback")).await.unwrap();
+    drop(tx);
+    assert_eq!(v2, 2);
+    // The rolled-back write took neither its version nor its rows.
+    assert_eq!(store.snapshot_version().await.unwrap(), 1);
+    let mut tx = store.read().await.unwrap();
+    assert!(tx.get_api("rolledback").await.unwrap().is_none());
+}
+
+async fn apis_round_trip_and_page(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    for id in ["e", "a", "c", "b", "d"] {
+        tx.insert_api(&api(id)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let first: Vec<String> = tx
+        .list_apis(None, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.api_id)
+        .collect();
+    assert_eq!(first, ["a", "b"]);
+    let next: Vec<String> = tx
+        .list_apis(Some("b"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.api_id)
+        .collect();
+    assert_eq!(next, ["c", "d", "e"]);
+    assert_eq!(tx.get_api("c").await.unwrap().unwrap(), api("c"));
+    drop(tx);
+
+    let (mut tx, _) = store.write().await.unwrap();
+    let mut changed = api("c");
+    changed.name = "renamed".into();
+    tx.update_api(&changed).await.unwrap();
+    assert!(tx.delete_api("e").await.unwrap());
+    assert!(!tx.delete_api("nope").await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.get_api("c").await.unwrap().unwrap().name, "renamed");
+    assert!(tx.get_api("e").await.unwrap().is_none());
+}
+
+async fn deleting_an_api_deletes_its_resources(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    tx.upsert_integration("a", &integration("i1"))
+        .await
+        .unwrap();
+    tx.upsert_route("a", &route("r1", "GET /x")).await.unwrap();
+    let frozen = DeployedApi {
+        routes: vec![route("r1", "GET /x")],
+        integrations: vec![],
+    };
+    tx.insert_deployment("a", &deployment("d1"), &frozen)
+        .await
+        .unwrap();
+    tx.insert_stage("a", &stage("dev", Some("d1")))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(tx.delete_api("a").await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    for kind in [
+        ResourceKind::Route,
+        ResourceKind::Integration,
+        ResourceKind::Stage,
+        ResourceKind::Deployment,
+    ] {
+        let left: Vec<serde_json::Value> = tx.all(kind, "a").await.unwrap();
+        assert!(left.is_empty(), "{kind:?} survived its API");
+    }
+}
+
+async fn route_keys_are_unique_per_api(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    tx.insert_api(&api("b")).await.unwrap();
+    tx.upsert_route("a", &route("r1", "GET /x")).await.unwrap();
+    // The same key in another API is fine.
+    tx.upsert_route("b", &route("r2", "GET /x")).await.unwrap();
+    let err = tx
+        .upsert_route("a", &route("r3", "GET /x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unique(_)), "{err:?}");
+}
+
+async fn stages_and_deployments(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    let frozen = DeployedApi {
+        routes: vec![],
+        integrations: vec![integration("i1")],
+    };
+    tx.insert_deployment("a", &deployment("d1"), &frozen)
+        .await
+        .unwrap();
+    tx.insert_deployment("a", &deployment("d2"), &frozen)
+        .await
+        .unwrap();
+    tx.insert_stage("a", &stage("dev", Some("d1")))
+        .await
+        .unwrap();
+    tx.insert_stage("a", &stage("prod", Some("d1")))
+        .await
+        .unwrap();
+    tx.insert_stage("a", &stage("idle", None)).await.unwrap();
+    tx.commit().await.unwrap();
+    // A failed statement ends a Postgres transaction, so the duplicate gets its own.
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_stage("a", &stage("dev", None)).await.unwrap_err(),
+        StoreError::Unique(_)
+    ));
+    drop(tx);
+
+    let (mut tx, _) = store.write().await.unwrap();
+    assert_eq!(tx.stages_using("a", "d1").await.unwrap(), ["dev", "prod"]);
+    let mut prod = stage("prod", Some("d2"));
+    prod.stage_variables
+        .insert("backend".into(), "127.0.0.1:9".into());
+    tx.update_stage("a", &prod).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let source = tx.snapshot_source().await.unwrap();
+    assert_eq!(source.version, 2);
+    assert_eq!(source.stages.len(), 3);
+    let deployed: Vec<&str> = source
+        .deployments
+        .iter()
+        .map(|(_, d, _)| d.as_str())
+        .collect();
+    assert_eq!(deployed, ["d1", "d2"]);
+    assert_eq!(source.deployments[0].2, frozen);
+    let got: Stage = tx
+        .get(ResourceKind::Stage, "a", "prod")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, prod);
+}
+
+async fn nodes_are_recorded(store: Store) {
+    let mut node = Node {
+        node_id: "n1".into(),
+        address: "127.0.0.1:8000".into(),
+        applied_version: 3,
+        last_status: Some("ACK".into()),
+        last_error: None,
+        rejected_version: None,
+        connected: true,
+        control_plane: "cp-a".into(),
+        last_seen: "2026-11-25T00:00:00Z".into(),
+    };
+    store.record_node(&node).await.unwrap();
+    node.last_status = Some("NACK".into());
+    node.last_error = Some("bad route".into());
+    node.rejected_version = Some(4);
+    store.record_node(&node).await.unwrap();
+    let nodes = store.list_nodes().await.unwrap();
+    assert_eq!(nodes, vec![node]);
+}
+
+async fn corrupt_rows_are_reported_not_hidden(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    tx.commit().await.unwrap();
+    sqlx::query("UPDATE apis SET body = 'not json'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert!(matches!(
+        tx.get_api("a").await.unwrap_err(),
+        StoreError::Corrupt { .. }
+    ));
+}
+
+store_cases!(
+    versions_follow_commits,
+    apis_round_trip_and_page,
+    deleting_an_api_deletes_its_resources,
+    route_keys_are_unique_per_api,
+    stages_and_deployments,
+    nodes_are_recorded,
+    corrupt_rows_are_reported_not_hidden,
+);
