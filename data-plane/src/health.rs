@@ -1,0 +1,69 @@
+//! The node's health listener (`--metrics-addr`): `GET /health` says the process is up,
+//! `GET /ready` says whether it serves a snapshot, for load balancers to route on.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::compiled::CompiledConfig;
+use crate::listener;
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    config: Arc<ArcSwap<CompiledConfig>>,
+    stop: watch::Receiver<bool>,
+) {
+    listener::serve(listener, "health", stop, move |_peer| {
+        let config = config.clone();
+        service_fn(move |req| {
+            let response = answer(&req, &config.load());
+            async move { Ok::<_, Infallible>(response) }
+        })
+    })
+    .await;
+}
+
+fn answer(req: &Request<Incoming>, config: &CompiledConfig) -> Response<Full<Bytes>> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "method not allowed\n".into(),
+        );
+    }
+    match req.uri().path() {
+        "/health" => reply(StatusCode::OK, "text/plain", "ok".into()),
+        "/ready" if config.is_live() => reply(
+            StatusCode::OK,
+            "application/json",
+            // The hash is hex, so it needs no JSON escaping.
+            format!(
+                r#"{{"version":{},"contentHash":"{}"}}"#,
+                config.version, config.content_hash
+            ),
+        ),
+        "/ready" => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "application/json",
+            r#"{"message":"No snapshot yet"}"#.into(),
+        ),
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+    }
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}

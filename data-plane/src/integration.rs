@@ -1,0 +1,434 @@
+//! Integrations as the request path uses them. Everything that depends only on the
+//! deployment or the stage (the URI template, stage variables, method, timeout) is worked
+//! out when a snapshot compiles, so a request only fills in its path parameters and query.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use http::{HeaderValue, Method, Uri};
+use portico_model::{HttpMethod, UriPart, UriTemplate, ValidationError};
+use portico_proto::{Integration, IntegrationType};
+
+/// AWS's default (and maximum) integration timeout for HTTP APIs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
+
+/// Why a deployment's integration cannot be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntegrationError {
+    #[error("unsupported integration type {0} (only HTTP_PROXY is supported)")]
+    UnsupportedType(i32),
+    #[error("{0}")]
+    InvalidUri(#[from] ValidationError),
+    #[error("invalid integration method '{0}' (use ANY or an HTTP method such as GET)")]
+    InvalidMethod(String),
+}
+
+/// The integration URI did not come out as an absolute http(s) URI once the stage's
+/// variables were filled in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URI after stage variables '{uri}': {reason}")]
+pub struct InvalidUpstreamUri {
+    pub uri: String,
+    pub reason: String,
+}
+
+/// A deployment's integration, parsed once and rendered for each stage that serves it.
+#[derive(Debug, Clone)]
+pub struct IntegrationSpec {
+    pub integration_id: String,
+    template: UriTemplate,
+    method: Option<Method>,
+    timeout: Duration,
+}
+
+impl TryFrom<&Integration> for IntegrationSpec {
+    type Error = IntegrationError;
+
+    fn try_from(i: &Integration) -> Result<Self, Self::Error> {
+        match IntegrationType::try_from(i.integration_type) {
+            Ok(IntegrationType::HttpProxy) => {}
+            Ok(IntegrationType::Unspecified) | Err(_) => {
+                return Err(IntegrationError::UnsupportedType(i.integration_type));
+            }
+        }
+        let template = UriTemplate::parse(&i.uri)?;
+        let method = match i.method.as_str() {
+            "" | "ANY" => None,
+            m => match HttpMethod::parse(m) {
+                Some(m) => Some(http_method(m)),
+                None => return Err(IntegrationError::InvalidMethod(i.method.clone())),
+            },
+        };
+        let timeout = match i.timeout_millis {
+            0 => DEFAULT_TIMEOUT,
+            ms => Duration::from_millis(u64::from(ms)),
+        };
+        Ok(IntegrationSpec {
+            integration_id: i.integration_id.clone(),
+            template,
+            method,
+            timeout,
+        })
+    }
+}
+
+fn http_method(m: HttpMethod) -> Method {
+    match m {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Options => Method::OPTIONS,
+    }
+}
+
+impl IntegrationSpec {
+    /// Renders the integration for one stage. A stage variable the stage does not define
+    /// renders as the empty string, as in AWS.
+    pub fn for_stage(
+        &self,
+        stage_variables: &BTreeMap<String, String>,
+    ) -> Result<CompiledIntegration, InvalidUpstreamUri> {
+        let uri = UpstreamUri::render(&self.template, stage_variables)?;
+        Ok(CompiledIntegration::HttpProxy(HttpProxyIntegration {
+            integration_id: self.integration_id.clone(),
+            uri,
+            method: self.method.clone(),
+            timeout: self.timeout,
+        }))
+    }
+}
+
+/// An integration ready for the request path.
+#[derive(Debug, Clone)]
+pub enum CompiledIntegration {
+    HttpProxy(HttpProxyIntegration),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpProxyIntegration {
+    pub integration_id: String,
+    pub uri: UpstreamUri,
+    /// `None` forwards the client's method (integration method `ANY`).
+    pub method: Option<Method>,
+    /// The whole upstream response head must arrive within this.
+    pub timeout: Duration,
+}
+
+/// An integration URI with the stage variables already in place: literal text and path
+/// parameter names, in order.
+#[derive(Debug, Clone)]
+pub struct UpstreamUri {
+    pieces: Box<[Piece]>,
+    /// The upstream `Host`, ready to send, when no path parameter is part of it (the
+    /// usual case), so requests need not build it.
+    host_header: Option<HeaderValue>,
+    literal_len: usize,
+    /// The template has its own query string, so the client's is joined with '&'.
+    has_query: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Literal(Box<str>),
+    Param(Box<str>),
+}
+
+impl UpstreamUri {
+    pub fn render(
+        template: &UriTemplate,
+        stage_variables: &BTreeMap<String, String>,
+    ) -> Result<Self, InvalidUpstreamUri> {
+        let rendered = template.substitute(
+            |name| Some(stage_variables.get(name).cloned().unwrap_or_default()),
+            |_| None,
+        );
+        let mut pieces = Vec::with_capacity(rendered.parts.len());
+        for part in rendered.parts {
+            pieces.push(match part {
+                UriPart::Literal(l) => Piece::Literal(l.into()),
+                UriPart::PathParam(p) => Piece::Param(p.into()),
+                // Every stage variable was given a value above.
+                UriPart::StageVariable(v) => {
+                    Piece::Literal(format!("${{stageVariables.{v}}}").into())
+                }
+            });
+        }
+        let literal_len = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(l) => l.len(),
+                Piece::Param(_) => 0,
+            })
+            .sum();
+        let has_query = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Literal(l) if l.contains('?')));
+        let host_header = match pieces.first() {
+            Some(Piece::Literal(first)) => {
+                let after_scheme = first.split_once("://").map_or("", |(_, rest)| rest);
+                match after_scheme.find(['/', '?', '#']) {
+                    Some(end) => host_header_for(&after_scheme[..end]),
+                    None if pieces.len() == 1 => host_header_for(after_scheme),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        let uri = UpstreamUri {
+            pieces: pieces.into(),
+            host_header,
+            literal_len,
+            has_query,
+        };
+        uri.validate()?;
+        Ok(uri)
+    }
+
+    /// The `Host` to send upstream, when it does not depend on the request.
+    pub fn host_header(&self) -> Option<&HeaderValue> {
+        self.host_header.as_ref()
+    }
+
+    /// Checks the URI with every path parameter set to a harmless value: what is left to
+    /// fill in at request time cannot turn a broken URI into a good one.
+    fn validate(&self) -> Result<(), InvalidUpstreamUri> {
+        let shown = self.to_string();
+        let invalid = |reason: &str| InvalidUpstreamUri {
+            uri: shown.clone(),
+            reason: reason.into(),
+        };
+        let text = self.fill(|_| Some("x"), None);
+        let after_scheme = text.split_once("://").map_or("", |(_, rest)| rest);
+        if after_scheme.is_empty() || after_scheme.starts_with(['/', '?', '#']) {
+            return Err(invalid("it has no host"));
+        }
+        let uri = Uri::try_from(text).map_err(|e| invalid(&e.to_string()))?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => return Err(invalid("the scheme must be http or https")),
+        }
+        let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
+            return Err(invalid("it has no host"));
+        };
+        // `http::Uri` takes any text after the last ':' as the port.
+        let host_port = authority.as_str().rsplit('@').next().unwrap_or("");
+        if !host_port.ends_with(']')
+            && let Some((_, port)) = host_port.rsplit_once(':')
+            && port.parse::<u16>().is_err()
+        {
+            return Err(invalid("invalid port"));
+        }
+        Ok(())
+    }
+
+    /// Builds the upstream URI for one request: path parameters are the raw request path
+    /// pieces (still percent-encoded) and the client's query string is appended.
+    pub fn build<'a>(
+        &self,
+        param: impl Fn(&str) -> Option<&'a str>,
+        query: Option<&str>,
+    ) -> Result<Uri, http::uri::InvalidUri> {
+        Uri::try_from(self.fill(param, query))
+    }
+
+    fn fill<'a>(&self, param: impl Fn(&str) -> Option<&'a str>, query: Option<&str>) -> String {
+        let query = query.filter(|q| !q.is_empty());
+        let mut params_len = 0;
+        for p in self.pieces.iter() {
+            if let Piece::Param(name) = p {
+                params_len += param(name).map_or(0, str::len);
+            }
+        }
+        let mut out =
+            String::with_capacity(self.literal_len + params_len + query.map_or(0, |q| q.len() + 1));
+        for p in self.pieces.iter() {
+            match p {
+                Piece::Literal(l) => out.push_str(l),
+                // A parameter the route does not have renders empty, like a missing
+                // stage variable.
+                Piece::Param(name) => out.push_str(param(name).unwrap_or("")),
+            }
+        }
+        if let Some(q) = query {
+            if !self.has_query {
+                out.push('?');
+            } else if !out.ends_with(['?', '&']) {
+                out.push('&');
+            }
+            out.push_str(q);
+        }
+        out
+    }
+}
+
+/// `Host` for an authority: userinfo is not part of it.
+pub fn host_header_for(authority: &str) -> Option<HeaderValue> {
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    HeaderValue::from_str(host)
+        .ok()
+        .filter(|_| !host.is_empty())
+}
+
+impl std::fmt::Display for UpstreamUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in self.pieces.iter() {
+            match p {
+                Piece::Literal(l) => f.write_str(l)?,
+                Piece::Param(n) => write!(f, "{{{n}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn render(uri: &str, v: &[(&str, &str)]) -> Result<UpstreamUri, InvalidUpstreamUri> {
+        UpstreamUri::render(&UriTemplate::parse(uri).expect("template"), &vars(v))
+    }
+
+    #[test]
+    fn renders_stage_variables_then_params_and_query() {
+        let params = [("id", "42"), ("proxy", "a/b%20c")];
+        let lookup = |n: &str| params.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        /// (template, stage variables, client query, upstream URI)
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
+        let cases: &[Case] = &[
+            ("http://h/notes/{id}", &[], None, "http://h/notes/42"),
+            ("http://h/notes/{id}", &[], Some(""), "http://h/notes/42"),
+            (
+                "http://h/notes/{id}",
+                &[],
+                Some("a=1&b=2"),
+                "http://h/notes/42?a=1&b=2",
+            ),
+            ("http://h/n?v=1", &[], Some("a=1"), "http://h/n?v=1&a=1"),
+            ("http://h/n?", &[], Some("a=1"), "http://h/n?a=1"),
+            ("http://h/n?v=1&", &[], Some("a=1"), "http://h/n?v=1&a=1"),
+            ("http://h/{proxy+}", &[], None, "http://h/a/b%20c"),
+            ("http://h/${request.path.id}", &[], None, "http://h/42"),
+            (
+                "https://${stageVariables.host}/v/${stageVariables.ver}/{id}",
+                &[("host", "api.example.com:8443"), ("ver", "2")],
+                Some("x=y"),
+                "https://api.example.com:8443/v/2/42?x=y",
+            ),
+            // A missing stage variable renders empty.
+            (
+                "http://h/a${stageVariables.missing}/b",
+                &[],
+                None,
+                "http://h/a/b",
+            ),
+            (
+                "http://h/?q=${stageVariables.q}",
+                &[("q", "s")],
+                Some("z=1"),
+                "http://h/?q=s&z=1",
+            ),
+            // Parameters the route does not have render empty.
+            ("http://h/{nope}/x", &[], None, "http://h//x"),
+        ];
+        for (template, v, query, expected) in cases {
+            let uri = render(template, v).unwrap_or_else(|e| panic!("{template}: {e}"));
+            let built = uri.build(lookup, *query).expect("valid");
+            assert_eq!(built.to_string(), *expected, "{template} {v:?} {query:?}");
+        }
+    }
+
+    #[test]
+    fn precomputes_the_host_header_when_it_is_literal() {
+        let host = |uri: &str, v: &[(&str, &str)]| {
+            render(uri, v)
+                .expect("valid")
+                .host_header()
+                .map(|h| h.to_str().expect("ascii").to_string())
+        };
+        assert_eq!(host("http://h:81/x/{id}", &[]).as_deref(), Some("h:81"));
+        assert_eq!(host("http://user:pw@h/x", &[]).as_deref(), Some("h"));
+        assert_eq!(host("http://h", &[]).as_deref(), Some("h"));
+        assert_eq!(host("http://h?x={id}", &[]).as_deref(), Some("h"));
+        assert_eq!(
+            host("http://${stageVariables.b}/x", &[("b", "b:9")]).as_deref(),
+            Some("b:9")
+        );
+        assert_eq!(host("http://{sub}.example.com/x", &[]), None);
+    }
+
+    #[test]
+    fn rejects_uris_broken_by_stage_variables() {
+        for (template, v, fragment) in [
+            ("http://${stageVariables.host}/x", &[][..], "no host"),
+            (
+                "http://${stageVariables.host}/x",
+                &[("host", "a b")][..],
+                "invalid",
+            ),
+            (
+                "http://h:${stageVariables.port}/x",
+                &[("port", "http")][..],
+                "invalid",
+            ),
+        ] {
+            let err = render(template, v).expect_err(template);
+            assert!(
+                err.to_string()
+                    .contains("invalid URI after stage variables"),
+                "{err}"
+            );
+            assert!(err.reason.contains(fragment), "{template}: {err}");
+        }
+    }
+
+    #[test]
+    fn spec_from_proto() {
+        let base = Integration {
+            integration_id: "i1".into(),
+            integration_type: IntegrationType::HttpProxy as i32,
+            uri: "http://h/x".into(),
+            method: "ANY".into(),
+            timeout_millis: 0,
+            payload_format_version: "1.0".into(),
+        };
+        let spec = IntegrationSpec::try_from(&base).expect("valid");
+        assert_eq!(spec.method, None);
+        assert_eq!(spec.timeout, DEFAULT_TIMEOUT);
+
+        let spec = IntegrationSpec::try_from(&Integration {
+            method: "POST".into(),
+            timeout_millis: 250,
+            ..base.clone()
+        })
+        .expect("valid");
+        assert_eq!(spec.method, Some(Method::POST));
+        assert_eq!(spec.timeout, Duration::from_millis(250));
+
+        let err = IntegrationSpec::try_from(&Integration {
+            method: "get".into(),
+            ..base.clone()
+        });
+        assert!(matches!(err, Err(IntegrationError::InvalidMethod(_))));
+        let err = IntegrationSpec::try_from(&Integration {
+            integration_type: 0,
+            ..base.clone()
+        });
+        assert!(matches!(err, Err(IntegrationError::UnsupportedType(0))));
+        let err = IntegrationSpec::try_from(&Integration {
+            uri: "ftp://h".into(),
+            ..base
+        });
+        assert!(matches!(err, Err(IntegrationError::InvalidUri(_))));
+    }
+}

@@ -1,0 +1,373 @@
+//! A whole proxy node: its settings, its listeners, the snapshot client, and the order
+//! they start and stop in.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use arc_swap::ArcSwap;
+use http::Uri;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::metadata::{Ascii, MetadataValue};
+use tracing::{error, info};
+
+use crate::compiled::CompiledConfig;
+use crate::health;
+use crate::proxy::http_proxy::{self, UpstreamClient};
+use crate::proxy::pipeline::ProxyState;
+use crate::proxy::server;
+use crate::push;
+use crate::snapshot_cache::SnapshotCache;
+use crate::snapshot_client::{self, SnapshotClient};
+
+pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
+pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";
+pub const DEFAULT_PROXY_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8000);
+pub const DEFAULT_METRICS_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9100);
+
+/// A proxy node's settings; every flag also reads a `PORTICO_*` environment variable.
+#[derive(clap::Args, Clone)]
+pub struct NodeArgs {
+    /// Control-plane gRPC URLs, tried in turn until one answers (comma-separated).
+    #[arg(
+        long = "control-plane",
+        env = "PORTICO_CONTROL_PLANE",
+        value_name = "URL[,URL...]",
+        value_delimiter = ',',
+        default_value = DEFAULT_CONTROL_PLANE
+    )]
+    pub control_plane: Vec<Uri>,
+
+    /// Shared secret the control plane expects (sent as `authorization: Bearer …`).
+    #[arg(
+        long,
+        env = "PORTICO_CLUSTER_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub cluster_token: Option<String>,
+
+    /// This node's name in the control plane [default: <hostname>-<proxy port>].
+    #[arg(long, env = "PORTICO_NODE_ID", value_name = "ID")]
+    pub node_id: Option<String>,
+
+    /// Where the last good snapshot is kept for restarts without a control plane.
+    #[arg(
+        long,
+        env = "PORTICO_CACHE_DIR",
+        value_name = "DIR",
+        default_value = DEFAULT_CACHE_DIR
+    )]
+    pub cache_dir: PathBuf,
+
+    /// Address the proxy serves API traffic on (HTTP/1.1 and h2c).
+    #[arg(
+        long,
+        env = "PORTICO_PROXY_ADDR",
+        value_name = "ADDR",
+        default_value_t = DEFAULT_PROXY_ADDR
+    )]
+    pub proxy_addr: SocketAddr,
+
+    /// Address of the health and readiness endpoints (`/health`, `/ready`).
+    #[arg(
+        long,
+        env = "PORTICO_METRICS_ADDR",
+        value_name = "ADDR",
+        default_value_t = DEFAULT_METRICS_ADDR
+    )]
+    pub metrics_addr: SocketAddr,
+}
+
+impl Default for NodeArgs {
+    fn default() -> Self {
+        NodeArgs {
+            control_plane: vec![Uri::from_static(DEFAULT_CONTROL_PLANE)],
+            cluster_token: None,
+            node_id: None,
+            cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
+            proxy_addr: DEFAULT_PROXY_ADDR,
+            metrics_addr: DEFAULT_METRICS_ADDR,
+        }
+    }
+}
+
+/// Hand-written so the cluster token never reaches a log.
+impl fmt::Debug for NodeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeArgs")
+            .field("control_plane", &self.control_plane)
+            .field(
+                "cluster_token",
+                &self.cluster_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("node_id", &self.node_id)
+            .field("cache_dir", &self.cache_dir)
+            .field("proxy_addr", &self.proxy_addr)
+            .field("metrics_addr", &self.metrics_addr)
+            .finish()
+    }
+}
+
+/// Runs a node until `shutdown` completes, then stops accepting, lets in-flight requests
+/// finish (for a bounded time) and returns.
+pub async fn run_node(
+    args: NodeArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    Node::bind(args).await?.run(shutdown).await
+}
+
+/// A node whose listeners are bound and whose cached snapshot (if any) is already
+/// live, but which serves nothing until [`Node::run`]. Binding first lets a caller
+/// use port 0 and learn the real addresses.
+pub struct Node {
+    node_id: String,
+    control_plane: Vec<Uri>,
+    authorization: Option<MetadataValue<Ascii>>,
+    cache: SnapshotCache,
+    config: Arc<ArcSwap<CompiledConfig>>,
+    upstream: UpstreamClient,
+    proxy_listener: TcpListener,
+    proxy_addr: SocketAddr,
+    metrics_listener: TcpListener,
+    metrics_addr: SocketAddr,
+}
+
+impl Node {
+    pub async fn bind(args: NodeArgs) -> anyhow::Result<Node> {
+        if args.control_plane.is_empty() {
+            bail!("no control-plane URL given");
+        }
+        for uri in &args.control_plane {
+            match uri.scheme_str() {
+                Some("http") if uri.authority().is_some() => {}
+                Some("https") => bail!(
+                    "control-plane URL {uri}: this build has no TLS for the config stream \
+                     yet; use http:// (e.g. behind a TLS-terminating tunnel)"
+                ),
+                _ => bail!("control-plane URL {uri} must look like http://host:port"),
+            }
+        }
+        let authorization = match &args.cluster_token {
+            None => None,
+            Some(t) if t.is_empty() => None,
+            Some(t) => Some(
+                MetadataValue::try_from(format!("Bearer {t}"))
+                    .ok()
+                    .context("the cluster token contains characters that cannot go in a header")?,
+            ),
+        };
+        let upstream =
+            http_proxy::upstream_client().context("setting up the upstream TLS client")?;
+
+        let proxy_listener = TcpListener::bind(args.proxy_addr)
+            .await
+            .with_context(|| format!("binding the proxy address {}", args.proxy_addr))?;
+        let proxy_addr = proxy_listener.local_addr()?;
+        let metrics_listener = TcpListener::bind(args.metrics_addr)
+            .await
+            .with_context(|| format!("binding the metrics address {}", args.metrics_addr))?;
+        let metrics_addr = metrics_listener.local_addr()?;
+
+        let node_id = match args.node_id {
+            Some(id) if !id.is_empty() => id,
+            _ => default_node_id(proxy_addr.port()),
+        };
+        let cache = SnapshotCache::new(args.cache_dir);
+        let config = Arc::new(ArcSwap::from_pointee(CompiledConfig::empty()));
+        load_cached_snapshot(&cache, &config).await;
+
+        Ok(Node {
+            node_id,
+            control_plane: args.control_plane,
+            authorization,
+            cache,
+            config,
+            upstream,
+            proxy_listener,
+            proxy_addr,
+            metrics_listener,
+            metrics_addr,
+        })
+    }
+
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.proxy_addr
+    }
+
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let state = Arc::new(ProxyState {
+            config: self.config.clone(),
+            upstream: self.upstream,
+        });
+        let mut proxy = tokio::spawn(server::serve(self.proxy_listener, state, stop_rx.clone()));
+        let mut health = tokio::spawn(health::serve(
+            self.metrics_listener,
+            self.config.clone(),
+            stop_rx,
+        ));
+        let client = SnapshotClient {
+            endpoints: self
+                .control_plane
+                .iter()
+                .cloned()
+                .map(snapshot_client::endpoint)
+                .collect(),
+            authorization: self.authorization,
+            node_id: self.node_id.clone(),
+            address: self.proxy_addr.to_string(),
+            config: self.config.clone(),
+            cache: self.cache,
+        };
+        let client = tokio::spawn(client.run());
+        info!(
+            node_id = %self.node_id,
+            proxy = %self.proxy_addr,
+            health = %self.metrics_addr,
+            control_plane = ?self.control_plane,
+            "proxy node started"
+        );
+
+        let stopped_early = tokio::select! {
+            () = shutdown => None,
+            r = &mut proxy => Some(("proxy", r)),
+            r = &mut health => Some(("health", r)),
+        };
+        let _ = stop_tx.send(true);
+        client.abort();
+        if let Some((name, outcome)) = stopped_early {
+            proxy.abort();
+            health.abort();
+            // The listeners only return once told to stop, so this is a panic.
+            bail!("the {name} listener stopped unexpectedly: {outcome:?}");
+        }
+        let _ = proxy.await;
+        let _ = health.await;
+        info!(node_id = %self.node_id, "proxy node stopped");
+        Ok(())
+    }
+}
+
+/// Serves the last good snapshot before any control plane answers. A cache that cannot
+/// be read, decoded, verified or compiled is ignored: the control plane will send a
+/// fresh one.
+async fn load_cached_snapshot(cache: &SnapshotCache, config: &ArcSwap<CompiledConfig>) {
+    let path = cache.path();
+    let reader = cache.clone();
+    let loaded = tokio::task::spawn_blocking(move || -> Result<Option<CompiledConfig>, String> {
+        let Some(push) = reader.load().map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        push::verify_and_compile(&push)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match loaded {
+        Ok(Ok(Some(compiled))) => {
+            info!(
+                version = compiled.version,
+                path = %path.display(),
+                "serving the cached snapshot until a control plane answers"
+            );
+            config.store(Arc::new(compiled));
+        }
+        Ok(Ok(None)) => {
+            info!(path = %path.display(), "no cached snapshot; waiting for a control plane")
+        }
+        Ok(Err(e)) => {
+            error!(path = %path.display(), "ignoring the snapshot cache, it is unusable: {e}")
+        }
+        Err(e) => error!(path = %path.display(), "reading the snapshot cache failed: {e}"),
+    }
+}
+
+/// Stable across restarts and distinct for two nodes on one host.
+fn default_node_id(proxy_port: u16) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        });
+    match host {
+        Some(h) => format!("{h}-{proxy_port}"),
+        None => format!("node-{:08x}", rand::random::<u32>()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    #[test]
+    fn flags_have_the_documented_defaults() {
+        let args = Cli::try_parse_from(["portico-proxy"]).expect("parses").node;
+        let defaults = NodeArgs::default();
+        assert_eq!(args.control_plane, defaults.control_plane);
+        assert_eq!(args.cache_dir, defaults.cache_dir);
+        assert_eq!(args.proxy_addr.to_string(), "0.0.0.0:8000");
+        assert_eq!(args.metrics_addr.to_string(), "127.0.0.1:9100");
+        assert!(args.cluster_token.is_none() && args.node_id.is_none());
+    }
+
+    #[test]
+    fn control_planes_are_comma_separated_and_the_token_is_hidden() {
+        let args = Cli::try_parse_from([
+            "portico-proxy",
+            "--control-plane",
+            "http://a:9001,http://b:9001",
+            "--cluster-token",
+            "s3cret",
+        ])
+        .expect("parses")
+        .node;
+        assert_eq!(args.control_plane.len(), 2);
+        assert_eq!(args.control_plane[1].to_string(), "http://b:9001/");
+        assert!(!format!("{args:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_node_can_be_spawned() {
+        // `portico up` runs the node on its own task.
+        fn assert_send<T: Send + 'static>(_: &T) {}
+        assert_send(&run_node(NodeArgs::default(), async {}));
+    }
+
+    #[test]
+    fn node_ids_look_like_names() {
+        let id = default_node_id(8000);
+        assert!(id.ends_with("-8000") || id.starts_with("node-"), "{id}");
+    }
+}

@@ -1,0 +1,144 @@
+//! The proxy's body types: [`ProxyBody`] for every response it sends, and
+//! [`DownstreamBody`] for the client's request body on its way upstream.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Version;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+
+/// How long, and how much, a dropped request body is still read and thrown away.
+const LINGER_TIME: Duration = Duration::from_secs(5);
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The one response body type the proxy answers with: the upstream's body streamed
+/// through untouched, or a small body the node wrote itself. An enum rather than a boxed
+/// trait object, so a proxied response costs no extra allocation.
+#[derive(Debug)]
+pub enum ProxyBody {
+    Upstream(Incoming),
+    Local(Full<Bytes>),
+}
+
+impl ProxyBody {
+    pub fn from_static(bytes: &'static [u8]) -> Self {
+        ProxyBody::Local(Full::new(Bytes::from_static(bytes)))
+    }
+
+    pub fn local(bytes: impl Into<Bytes>) -> Self {
+        ProxyBody::Local(Full::new(bytes.into()))
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        // Both variants are Unpin, so no projection is needed.
+        match self.get_mut() {
+            ProxyBody::Upstream(b) => Pin::new(b).poll_frame(cx),
+            ProxyBody::Local(b) => Pin::new(b).poll_frame(cx).map_err(|never| match never {}),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Upstream(b) => b.is_end_stream(),
+            ProxyBody::Local(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Upstream(b) => b.size_hint(),
+            ProxyBody::Local(b) => b.size_hint(),
+        }
+    }
+}
+
+/// The client's request body. When it is dropped before the client has finished sending
+/// (a 404 or 413, an upstream that answered early, a timeout), closing an HTTP/1.x
+/// connection with unread data makes the kernel reset it, and the client loses the
+/// response it has not read yet. So the rest is read and thrown away in the background
+/// for a bounded time first, as nginx's lingering close does. HTTP/2 needs none of this:
+/// the stream is reset on its own and the connection lives on.
+#[derive(Debug)]
+pub struct DownstreamBody {
+    /// `None` once the body has ended or failed: nothing is left to drain.
+    inner: Option<Incoming>,
+    linger: bool,
+}
+
+impl DownstreamBody {
+    pub fn new(body: Incoming, version: Version) -> Self {
+        DownstreamBody {
+            inner: Some(body),
+            linger: version < Version::HTTP_2,
+        }
+    }
+}
+
+impl Body for DownstreamBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            this.inner = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for DownstreamBody {
+    fn drop(&mut self) {
+        let Some(body) = self.inner.take() else {
+            return;
+        };
+        if !self.linger || body.is_end_stream() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(discard(body));
+        }
+    }
+}
+
+async fn discard(mut body: Incoming) {
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        let mut left = LINGER_BYTES;
+        while let Some(Ok(frame)) = body.frame().await {
+            left = left.saturating_sub(frame.data_ref().map_or(0, Bytes::len));
+            if left == 0 {
+                return;
+            }
+        }
+    })
+    .await;
+}

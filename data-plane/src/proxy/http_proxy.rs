@@ -1,0 +1,250 @@
+//! The HTTP_PROXY integration: forward the request to the integration's URI and stream
+//! both bodies through, as AWS does: hop-by-hop headers dropped, `Host` set to the
+//! upstream, `X-Forwarded-*` added, the client's query string appended.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Request, Response, Uri, Version};
+use http_body_util::{LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::body::DownstreamBody;
+use super::error::{MAX_BODY_BYTES, ProxyError};
+use crate::integration::{HttpProxyIntegration, host_header_for};
+
+/// Request bodies go upstream as they arrive, cut off past the AWS limit.
+pub type UpstreamBody = Limited<DownstreamBody>;
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), besides
+/// the ones `Connection` itself lists and every `Proxy-*`.
+const HOP_BY_HOP: [HeaderName; 5] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+];
+
+/// One pooled client for every upstream: HTTP/1.1, plain or TLS (rustls with the ring
+/// provider named explicitly, so a binary that also links aws-lc-rs cannot make the
+/// choice ambiguous), Mozilla's roots.
+pub fn upstream_client() -> Result<UpstreamClient, rustls::Error> {
+    let mut http = HttpConnector::new();
+    // The TLS wrapper takes https:// URIs; plain http is still allowed.
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let connector = HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector))
+}
+
+/// Sends the request upstream and waits for the response head (bounded by the
+/// integration's timeout); the response body is left to stream.
+pub async fn forward(
+    client: &UpstreamClient,
+    integration: &HttpProxyIntegration,
+    upstream_uri: Uri,
+    mut parts: Parts,
+    body: DownstreamBody,
+    client_ip: IpAddr,
+    forwarded_host: Option<HeaderValue>,
+) -> Result<Response<Incoming>, ProxyError> {
+    if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(ProxyError::PayloadTooLarge);
+    }
+
+    strip_hop_by_hop(&mut parts.headers);
+    let headers = &mut parts.headers;
+    let host = match integration.uri.host_header() {
+        Some(h) => Some(h.clone()),
+        None => upstream_uri
+            .authority()
+            .and_then(|a| host_header_for(a.as_str())),
+    };
+    match host {
+        Some(h) => headers.insert(HOST, h),
+        None => headers.remove(HOST),
+    };
+    append_forwarded_for(headers, client_ip);
+    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
+    match forwarded_host {
+        Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
+        None => headers.remove(&X_FORWARDED_HOST),
+    };
+
+    if let Some(m) = &integration.method {
+        parts.method = m.clone();
+    }
+    parts.uri = upstream_uri;
+    // A new hop: whatever the client spoke, the upstream gets HTTP/1.1.
+    parts.version = Version::HTTP_11;
+    let request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
+
+    match tokio::time::timeout(integration.timeout, client.request(request)).await {
+        Err(_elapsed) => Err(ProxyError::UpstreamTimeout(integration.timeout)),
+        Ok(Err(e)) if caused_by_body_limit(&e) => Err(ProxyError::PayloadTooLarge),
+        Ok(Err(e)) => Err(ProxyError::Upstream(e)),
+        Ok(Ok(mut response)) => {
+            strip_hop_by_hop(response.headers_mut());
+            Ok(response)
+        }
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// Removes hop-by-hop headers. Only allocates when a `Connection` header names other
+/// headers in more than one line, or when `Proxy-*` headers are present.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    match headers.get_all(CONNECTION).iter().count() {
+        0 => {}
+        1 => {
+            if let Some(listed) = headers.remove(CONNECTION) {
+                remove_listed(headers, &listed);
+            }
+        }
+        _ => {
+            let listed: Vec<HeaderValue> = headers.get_all(CONNECTION).iter().cloned().collect();
+            for v in &listed {
+                remove_listed(headers, v);
+            }
+        }
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(http::header::UPGRADE);
+    if headers.keys().any(|k| k.as_str().starts_with("proxy-")) {
+        let proxy: Vec<HeaderName> = headers
+            .keys()
+            .filter(|k| k.as_str().starts_with("proxy-"))
+            .cloned()
+            .collect();
+        for name in proxy {
+            headers.remove(name);
+        }
+    }
+}
+
+fn remove_listed(headers: &mut HeaderMap, listed: &HeaderValue) {
+    let Ok(listed) = listed.to_str() else { return };
+    for name in listed.split(',') {
+        let name = name.trim();
+        if !name.is_empty() {
+            headers.remove(name);
+        }
+    }
+}
+
+/// Appends the client's address to any `X-Forwarded-For` the request already carries.
+fn append_forwarded_for(headers: &mut HeaderMap, client_ip: IpAddr) {
+    let mut value = String::new();
+    for prev in headers.get_all(&X_FORWARDED_FOR) {
+        if let Ok(prev) = prev.to_str()
+            && !prev.trim().is_empty()
+        {
+            value.push_str(prev.trim());
+            value.push_str(", ");
+        }
+    }
+    let _ = write!(value, "{}", client_ip.to_canonical());
+    if let Ok(v) = HeaderValue::try_from(value) {
+        headers.insert(X_FORWARDED_FOR.clone(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_headers() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("connection", "keep-alive, X-Secret"),
+            ("connection", "x-other"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("x-other", "1"),
+            ("proxy-authorization", "Basic x"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("trailer", "x-t"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("x-kept", "yes"),
+            ("content-type", "text/plain"),
+        ] {
+            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        left.sort();
+        assert_eq!(left, ["content-type", "x-kept"]);
+    }
+
+    #[test]
+    fn appends_to_forwarded_for() {
+        let mut h = HeaderMap::new();
+        append_forwarded_for(&mut h, "10.0.0.1".parse().expect("ip"));
+        assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1");
+        h.append(X_FORWARDED_FOR.clone(), HeaderValue::from_static("1.2.3.4"));
+        append_forwarded_for(&mut h, "::ffff:10.0.0.2".parse().expect("ip"));
+        assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1, 1.2.3.4, 10.0.0.2");
+    }
+
+    #[tokio::test]
+    async fn finds_the_body_limit_in_an_error_chain() {
+        use http_body_util::{BodyExt, Full};
+
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Box<dyn StdError + Send + Sync>);
+        let limited = Limited::new(Full::new(bytes::Bytes::from_static(b"abc")), 1)
+            .collect()
+            .await
+            .expect_err("over the limit");
+        assert!(caused_by_body_limit(&Outer(limited)));
+        assert!(!caused_by_body_limit(&Outer("other".into())));
+    }
+}

@@ -1,0 +1,27 @@
+//! The proxy listener: HTTP/1.1 and cleartext HTTP/2 on one port, every request through
+//! the pipeline.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::pipeline::{self, ProxyState};
+use crate::listener;
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<ProxyState>,
+    stop: watch::Receiver<bool>,
+) {
+    listener::serve(listener, "proxy", stop, move |client_addr| {
+        let state = state.clone();
+        service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(pipeline::handle(&state, req, client_addr).await) }
+        })
+    })
+    .await;
+}

@@ -1,0 +1,106 @@
+//! What a node checks before it serves a `ConfigPush`, wherever the push came from (the
+//! config stream or the on-disk cache): the content hash, then the compile.
+
+use portico_proto::{ConfigPush, Snapshot};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::compiled::{CompileError, CompiledConfig};
+
+/// Hex SHA-256 of the prost-encoded snapshot: the control plane computes the same over
+/// the same bytes, so equal hashes mean equal configuration.
+pub fn content_hash(snapshot: &Snapshot) -> String {
+    hex::encode(Sha256::digest(snapshot.encode_to_vec()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    #[error("content hash mismatch: the push claims {claimed} but its snapshot hashes to {actual}")]
+    HashMismatch { claimed: String, actual: String },
+    #[error("the push has no snapshot, and this node does not serve its content hash")]
+    MissingSnapshot,
+    #[error("snapshot version {version} does not compile: {reason}")]
+    Compile {
+        version: u64,
+        reason: Box<CompileError>,
+    },
+}
+
+/// Verifies the push's content hash. A push without a snapshot (a version-only push)
+/// carries no content to check: the caller must already serve its hash.
+pub fn verify(push: &ConfigPush) -> Result<(), PushError> {
+    let snapshot = push.snapshot.as_ref().ok_or(PushError::MissingSnapshot)?;
+    let actual = content_hash(snapshot);
+    if actual != push.content_hash {
+        return Err(PushError::HashMismatch {
+            claimed: push.content_hash.clone(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Verifies and compiles a push. CPU-bound: callers run it off the async workers.
+pub fn verify_and_compile(push: &ConfigPush) -> Result<CompiledConfig, PushError> {
+    verify(push)?;
+    let snapshot = push.snapshot.as_ref().ok_or(PushError::MissingSnapshot)?;
+    CompiledConfig::compile(snapshot, push.version, push.content_hash.clone()).map_err(|reason| {
+        PushError::Compile {
+            version: push.version,
+            reason: Box::new(reason),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiled::tests::realistic_snapshot;
+
+    fn push(snapshot: Snapshot) -> ConfigPush {
+        ConfigPush {
+            version: 3,
+            nonce: "n".into(),
+            content_hash: content_hash(&snapshot),
+            snapshot: Some(snapshot),
+        }
+    }
+
+    #[test]
+    fn accepts_a_matching_hash_and_rejects_another() {
+        let mut p = push(realistic_snapshot());
+        let compiled = verify_and_compile(&p).expect("valid");
+        assert_eq!(
+            (compiled.version, compiled.content_hash.as_str()),
+            (3, p.content_hash.as_str())
+        );
+
+        p.content_hash = "00".into();
+        assert!(matches!(
+            verify_and_compile(&p),
+            Err(PushError::HashMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn an_absent_snapshot_is_a_version_only_push_not_content() {
+        let p = ConfigPush {
+            snapshot: None,
+            ..push(Snapshot::default())
+        };
+        assert_eq!(verify(&p), Err(PushError::MissingSnapshot));
+        // The empty snapshot itself is real content and compiles.
+        assert!(verify_and_compile(&push(Snapshot::default())).is_ok());
+    }
+
+    #[test]
+    fn compile_errors_name_the_version() {
+        let mut s = realistic_snapshot();
+        s.stages[1].deployment_id = "d9".into();
+        let err = verify_and_compile(&push(s)).expect_err("bad").to_string();
+        assert_eq!(
+            err,
+            "snapshot version 3 does not compile: stage prod of api notes1 names missing deployment d9"
+        );
+    }
+}
