@@ -1,0 +1,394 @@
+//! The spine end to end: two `portico serve` replicas on one Postgres database, three
+//! `portico-proxy` nodes, a real upstream, the notes API built with the real boto3.
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use portico_tests::postgres::TestDatabase;
+use portico_tests::process::Proc;
+use portico_tests::{free_port, http_client, upstream, wait_for};
+use serde_json::Value;
+
+const TOKEN: &str = "e2e-cluster-token-0123456789abcdef";
+const LIMIT: Duration = Duration::from_secs(30);
+
+struct Replica {
+    proc: Proc,
+    admin: u16,
+    grpc: u16,
+}
+
+fn start_replica(name: &str, database_url: &str) -> Replica {
+    let (admin, grpc) = (free_port(), free_port());
+    let proc = Proc::spawn(
+        name,
+        "portico",
+        &[
+            "serve".into(),
+            "--admin-addr".into(),
+            format!("127.0.0.1:{admin}"),
+            "--grpc-addr".into(),
+            format!("127.0.0.1:{grpc}"),
+            "--replica-id".into(),
+            name.into(),
+        ],
+        &[
+            ("PORTICO_DATABASE_URL", database_url.to_string()),
+            ("PORTICO_CLUSTER_TOKEN", TOKEN.to_string()),
+            (
+                "PORTICO_EXECUTE_API_ENDPOINT",
+                "http://execute-api.localhost:8000".to_string(),
+            ),
+        ],
+    );
+    Replica { proc, admin, grpc }
+}
+
+struct Node {
+    proc: Proc,
+    name: String,
+    proxy: u16,
+    metrics: u16,
+}
+
+fn start_node(name: &str, grpc_ports: &[u16], cache: &Path, proxy: u16, metrics: u16) -> Node {
+    let control_planes: Vec<String> = grpc_ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let proc = Proc::spawn(
+        name,
+        "portico-proxy",
+        &[
+            "--control-plane".into(),
+            control_planes.join(","),
+            "--node-id".into(),
+            name.into(),
+            "--cache-dir".into(),
+            cache.display().to_string(),
+            "--proxy-addr".into(),
+            format!("127.0.0.1:{proxy}"),
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{metrics}"),
+        ],
+        &[("PORTICO_CLUSTER_TOKEN", TOKEN.to_string())],
+    );
+    Node {
+        proc,
+        name: name.to_string(),
+        proxy,
+        metrics,
+    }
+}
+
+fn python(args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/notes_api.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run python3 (pip install boto3)");
+    assert!(
+        out.status.success(),
+        "notes_api.py {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("script prints JSON")
+}
+
+/// Sends a request through a node; returns the status and the body as JSON (or Null).
+async fn call(
+    node: &Node,
+    method: &str,
+    host: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Option<(u16, Value)> {
+    let client = http_client();
+    let mut req = client
+        .request(
+            method.parse().ok()?,
+            format!("http://127.0.0.1:{}{path}", node.proxy),
+        )
+        .header("host", host);
+    if let Some(b) = body {
+        req = req.body(b.to_string());
+    }
+    let res = req.send().await.ok()?;
+    let status = res.status().as_u16();
+    let json = res.json::<Value>().await.unwrap_or(Value::Null);
+    Some((status, json))
+}
+
+/// Waits until the node answers `path` from the upstream at `upstream_path`.
+async fn until_served(
+    node: &Node,
+    method: &str,
+    host: &str,
+    path: &str,
+    upstream_path: &str,
+) -> Value {
+    wait_for(
+        &format!(
+            "{} to serve {method} {path} from {upstream_path}",
+            node.name
+        ),
+        LIMIT,
+        || async {
+            match call(node, method, host, path, None).await {
+                Some((200, body)) if body["path"] == upstream_path => Some(body),
+                _ => None,
+            }
+        },
+    )
+    .await
+}
+
+async fn nodes(replica: &Replica) -> Vec<Value> {
+    let body: Value = http_client()
+        .get(format!("http://127.0.0.1:{}/portico/nodes", replica.admin))
+        .send()
+        .await
+        .expect("GET /portico/nodes")
+        .json()
+        .await
+        .expect("nodes JSON");
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn stored_version(db: &TestDatabase) -> u64 {
+    let mut conn = db.connect().await;
+    let v: i64 = sqlx::query_scalar("SELECT snapshot_version FROM cluster_state WHERE id = 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("read version");
+    v as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_three_nodes_serve_the_notes_api() {
+    let db = TestDatabase::create("cluster").await;
+    let upstream = upstream::start().await;
+    let cache = tempfile::tempdir().expect("cache dir");
+
+    let mut a = start_replica("cp-a", &db.url);
+    let mut b = start_replica("cp-b", &db.url);
+    for r in [&a, &b] {
+        wait_for("the admin API", LIMIT, || async {
+            let res = http_client()
+                .get(format!("http://127.0.0.1:{}/v2/apis", r.admin))
+                .send()
+                .await
+                .ok()?;
+            (res.status() == 200).then_some(())
+        })
+        .await;
+    }
+    // Nodes 1 and 3 prefer replica A, node 2 prefers B: changes made through one replica
+    // must reach nodes connected to the other.
+    let mut nodes_up: Vec<Node> = (1..=3)
+        .map(|i| {
+            let order = if i == 2 {
+                [b.grpc, a.grpc]
+            } else {
+                [a.grpc, b.grpc]
+            };
+            start_node(
+                &format!("node-{i}"),
+                &order,
+                &cache.path().join(format!("n{i}")),
+                free_port(),
+                free_port(),
+            )
+        })
+        .collect();
+
+    let built = python(&[
+        "build",
+        "--endpoint",
+        &format!("http://127.0.0.1:{}", a.admin),
+        "--upstream",
+        &upstream.to_string(),
+    ]);
+    let api_id = built["apiId"].as_str().expect("apiId").to_string();
+    assert_eq!(
+        built["apiEndpoint"],
+        format!("http://{api_id}.execute-api.localhost:8000")
+    );
+    let host = format!("{api_id}.execute-api.localhost:8000");
+
+    for node in &nodes_up {
+        let echo = until_served(node, "GET", &host, "/dev/notes", "/notes").await;
+        assert_eq!(echo["headers"]["x-forwarded-for"], "127.0.0.1");
+        assert_eq!(echo["headers"]["x-forwarded-proto"], "http");
+        assert_eq!(echo["headers"]["x-forwarded-host"], host.as_str());
+        until_served(node, "GET", &host, "/prod/notes", "/notes").await;
+        // Greedy path parameter through a stage variable, query string kept.
+        let (status, echo) = call(node, "GET", &host, "/dev/items/a/b%20c?x=1&y=2", None)
+            .await
+            .expect("items");
+        assert_eq!(status, 200, "{echo}");
+        assert_eq!(echo["path"], "/items/a/b%20c");
+        assert_eq!(echo["query"], "x=1&y=2");
+        // The $default route catches what no other route matches.
+        let (status, echo) = call(node, "DELETE", &host, "/dev/anything/else", None)
+            .await
+            .expect("default");
+        assert_eq!((status, echo["path"].as_str()), (200, Some("/fallback")));
+        let (status, echo) = call(node, "POST", &host, "/dev/notes", Some("{\"text\":\"hi\"}"))
+            .await
+            .expect("post");
+        assert_eq!(
+            (status, echo["body"].as_str()),
+            (200, Some("{\"text\":\"hi\"}"))
+        );
+        // Unknown APIs and stages get AWS's 404.
+        let (status, body) = call(
+            node,
+            "GET",
+            "nope.execute-api.localhost",
+            "/dev/notes",
+            None,
+        )
+        .await
+        .expect("404");
+        assert_eq!((status, body["message"].as_str()), (404, Some("Not Found")));
+        let (status, _) = call(node, "GET", &host, "/staging/notes", None)
+            .await
+            .expect("404");
+        assert_eq!(status, 404);
+    }
+
+    // Every node reports the same version, ACKed, on either replica.
+    let version = stored_version(&db).await;
+    for r in [&a, &b] {
+        wait_for("every node to ACK the current version", LIMIT, || async {
+            let list = nodes(r).await;
+            let done = list.len() == 3
+                && list.iter().all(|n| {
+                    n["appliedVersion"] == version
+                        && n["lastStatus"] == "ACK"
+                        && n["connected"] == true
+                });
+            done.then_some(())
+        })
+        .await;
+    }
+
+    // A route deleted through replica B stops serving on every node; `prod`, deployed
+    // explicitly, keeps its frozen routes until it is deployed again.
+    python(&[
+        "delete-route",
+        "--endpoint",
+        &format!("http://127.0.0.1:{}", b.admin),
+        "--api-id",
+        &api_id,
+        "--route-key",
+        "GET /notes",
+    ]);
+    for node in &nodes_up {
+        until_served(node, "GET", &host, "/dev/notes", "/fallback").await;
+        let (status, echo) = call(node, "GET", &host, "/prod/notes", None)
+            .await
+            .expect("prod");
+        assert_eq!((status, echo["path"].as_str()), (200, Some("/notes")));
+    }
+    let good_version = stored_version(&db).await;
+    for r in [&a, &b] {
+        wait_for("every node to ACK the deletion", LIMIT, || async {
+            let list = nodes(r).await;
+            list.iter()
+                .all(|n| n["appliedVersion"] == good_version)
+                .then_some(())
+        })
+        .await;
+    }
+
+    // A snapshot the nodes cannot compile (a stored deployment damaged behind the control
+    // plane's back) is NACKed with the reason, and the old one keeps serving.
+    {
+        let mut conn = db.connect().await;
+        let damaged = sqlx::query(
+            "UPDATE deployments SET frozen = replace(frozen, '/fallback', '/fall back')
+             WHERE deployment_id = (SELECT deployment_id FROM stages WHERE stage_name = 'dev')",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("damage a deployment");
+        assert_eq!(damaged.rows_affected(), 1);
+        sqlx::query("UPDATE cluster_state SET snapshot_version = snapshot_version + 1")
+            .execute(&mut conn)
+            .await
+            .expect("bump version");
+        sqlx::query("SELECT pg_notify('portico_config', 'test')")
+            .execute(&mut conn)
+            .await
+            .expect("notify");
+    }
+    let bad_version = stored_version(&db).await;
+    let reported = wait_for("every node to NACK the damaged snapshot", LIMIT, || async {
+        let list = nodes(&a).await;
+        let done = list.len() == 3
+            && list
+                .iter()
+                .all(|n| n["lastStatus"] == "NACK" && n["rejectedVersion"] == bad_version);
+        done.then_some(list)
+    })
+    .await;
+    for n in &reported {
+        assert_eq!(n["appliedVersion"], good_version, "{n}");
+        let error = n["lastError"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("not allowed") || error.contains("URI"),
+            "NACK reason: {error}"
+        );
+    }
+    for node in &nodes_up {
+        let (status, echo) = call(node, "GET", &host, "/dev/notes", None)
+            .await
+            .expect("old config");
+        assert_eq!((status, echo["path"].as_str()), (200, Some("/fallback")));
+    }
+
+    // With every control plane gone the nodes keep serving, and a node restarted
+    // meanwhile serves from its cache.
+    a.proc.kill();
+    b.proc.kill();
+    for node in &nodes_up {
+        let (status, _) = call(node, "GET", &host, "/prod/notes", None)
+            .await
+            .expect("serving without control plane");
+        assert_eq!(status, 200);
+    }
+    let old = nodes_up.pop().expect("node 3");
+    let (name, proxy, metrics) = (old.name.clone(), old.proxy, old.metrics);
+    drop(old);
+    let restarted = start_node(
+        &name,
+        &[a.grpc, b.grpc],
+        &cache.path().join("n3"),
+        proxy,
+        metrics,
+    );
+    wait_for(
+        "the restarted node to be ready from its cache",
+        LIMIT,
+        || async {
+            let res = http_client()
+                .get(format!("http://127.0.0.1:{metrics}/ready"))
+                .send()
+                .await
+                .ok()?;
+            (res.status() == 200).then_some(())
+        },
+    )
+    .await;
+    until_served(&restarted, "GET", &host, "/dev/notes", "/fallback").await;
+    until_served(&restarted, "GET", &host, "/prod/notes", "/notes").await;
+    assert!(nodes_up.iter_mut().all(|n| n.proc.is_running()));
+
+    drop(restarted);
+    drop(nodes_up);
+    db.drop_db().await;
+}
