@@ -587,6 +587,37 @@ async fn nacks_what_it_cannot_serve_and_keeps_the_old_config() {
         let (_, body) = node.ready().await;
         assert!(body.starts_with(r#"{"version":4,"#), "{body}");
 
+        // A version-only push for the content the node serves moves the version on...
+        cp.push_raw(ConfigPush {
+            version: 5,
+            nonce: "n5".into(),
+            content_hash: content_hash(&snapshot(upstream, down)),
+            snapshot: None,
+        });
+        assert_eq!(
+            cp.reply().await,
+            Kind::Ack(Ack {
+                version: 5,
+                nonce: "n5".into()
+            })
+        );
+        // ...and one for content it does not serve is refused.
+        cp.push_raw(ConfigPush {
+            version: 6,
+            nonce: "n6".into(),
+            content_hash: "0".repeat(64),
+            snapshot: None,
+        });
+        match cp.reply().await {
+            Kind::Nack(n) => {
+                assert_eq!((n.version, n.rejected_version), (5, 6));
+                assert!(n.error.contains("no snapshot"), "{}", n.error);
+            }
+            other => panic!("expected a NACK, got {other:?}"),
+        }
+        let (_, body) = node.ready().await;
+        assert!(body.starts_with(r#"{"version":5,"#), "{body}");
+
         drop(c);
         node.shutdown().await;
         cp.stop();

@@ -109,6 +109,8 @@ pub struct ListParams {
 }
 
 const DEFAULT_PAGE: u32 = 100;
+/// Three missed node-session heartbeats (see `grpc::node_session`).
+const NODE_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 const MAX_PAGE: u32 = 500;
 
 impl ListParams {
@@ -186,7 +188,15 @@ impl AdminService {
     }
 
     pub async fn list_nodes(&self) -> ServiceResult<Page<portico_model::Node>> {
-        let items = self.store.list_nodes().await?;
+        let mut items = self.store.list_nodes().await?;
+        // A replica that died could not record its nodes' disconnection; a node whose
+        // replica has not refreshed it for three heartbeats is not connected.
+        let stale_before = chrono::Utc::now() - NODE_STALE_AFTER;
+        for node in &mut items {
+            let fresh = chrono::DateTime::parse_from_rfc3339(&node.last_seen)
+                .is_ok_and(|seen| seen >= stale_before);
+            node.connected &= fresh;
+        }
         Ok(Page {
             items,
             next_token: None,
