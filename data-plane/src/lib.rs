@@ -4,6 +4,8 @@
 //! tables, integrations rendered per stage) swapped in as one unit, the request
 //! pipeline and its integrations, and the health/readiness listener. It serves traffic;
 //! it never stores configuration of its own, and it does not link sqlx or leptos.
+//! [`tls`] reads the PEM files for TLS on the config stream, at both ends: the control
+//! plane serves with a [`tls::ServerIdentity`]; a node trusts `--ca` or the public roots.
 //!
 //! Entry points: [`run_node`] with [`NodeArgs`], or [`Node::bind`] then [`Node::run`]
 //! to learn the bound addresses first. [`CompiledConfig::compile`] and
@@ -22,6 +24,7 @@ pub mod push;
 pub mod route_table;
 mod snapshot_cache;
 mod snapshot_client;
+pub mod tls;
 
 pub use compiled::{CompileError, CompiledConfig};
 pub use node::{

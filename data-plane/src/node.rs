@@ -4,18 +4,21 @@
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use arc_swap::ArcSwap;
 use http::Uri;
+use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::metadata::{Ascii, MetadataValue};
-use tracing::{error, info};
+use tonic::transport::Endpoint;
+use tracing::{error, info, warn};
 
 use crate::compiled::CompiledConfig;
+use crate::error_chain::ErrorChain;
 use crate::health;
 use crate::proxy::http_proxy::{self, UpstreamClient};
 use crate::proxy::pipeline::ProxyState;
@@ -23,6 +26,7 @@ use crate::proxy::server;
 use crate::push;
 use crate::snapshot_cache::SnapshotCache;
 use crate::snapshot_client::{self, SnapshotClient};
+use crate::tls::{ServerTrust, load_ca_bundle};
 
 pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
 pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";
@@ -43,6 +47,17 @@ pub struct NodeArgs {
         default_value = DEFAULT_CONTROL_PLANE
     )]
     pub control_plane: Vec<Uri>,
+
+    /// CA certificates (PEM bundle) that `https://` control-plane URLs must chain to,
+    /// instead of the public roots built into the binary.
+    #[arg(long, env = "PORTICO_CA", value_name = "PATH")]
+    pub ca: Option<PathBuf>,
+
+    /// Trust exactly this certificate on `https://` control-plane URLs, whatever names it
+    /// carries (no flag: `portico up` sets it for its own node, which trusts the
+    /// certificate its process serves). Takes precedence over `ca`.
+    #[arg(skip)]
+    pub pinned_control_plane_cert: Option<CertificateDer<'static>>,
 
     /// Shared secret the control plane expects (sent as `authorization: Bearer …`).
     #[arg(
@@ -89,6 +104,8 @@ impl Default for NodeArgs {
     fn default() -> Self {
         NodeArgs {
             control_plane: vec![Uri::from_static(DEFAULT_CONTROL_PLANE)],
+            ca: None,
+            pinned_control_plane_cert: None,
             cluster_token: None,
             node_id: None,
             cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
@@ -103,6 +120,14 @@ impl fmt::Debug for NodeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NodeArgs")
             .field("control_plane", &self.control_plane)
+            .field("ca", &self.ca)
+            .field(
+                "pinned_control_plane_cert",
+                &self
+                    .pinned_control_plane_cert
+                    .as_ref()
+                    .map(|_| "<certificate>"),
+            )
             .field(
                 "cluster_token",
                 &self.cluster_token.as_ref().map(|_| "<redacted>"),
@@ -130,6 +155,7 @@ pub async fn run_node(
 pub struct Node {
     node_id: String,
     control_plane: Vec<Uri>,
+    endpoints: Vec<Endpoint>,
     authorization: Option<MetadataValue<Ascii>>,
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
@@ -142,19 +168,11 @@ pub struct Node {
 
 impl Node {
     pub async fn bind(args: NodeArgs) -> anyhow::Result<Node> {
-        if args.control_plane.is_empty() {
-            bail!("no control-plane URL given");
-        }
-        for uri in &args.control_plane {
-            match uri.scheme_str() {
-                Some("http") if uri.authority().is_some() => {}
-                Some("https") => bail!(
-                    "control-plane URL {uri}: this build has no TLS for the config stream \
-                     yet; use http:// (e.g. behind a TLS-terminating tunnel)"
-                ),
-                _ => bail!("control-plane URL {uri} must look like http://host:port"),
-            }
-        }
+        let endpoints = control_plane_endpoints(
+            &args.control_plane,
+            args.ca.as_deref(),
+            args.pinned_control_plane_cert.as_ref(),
+        )?;
         let authorization = match &args.cluster_token {
             None => None,
             Some(t) if t.is_empty() => None,
@@ -187,6 +205,7 @@ impl Node {
         Ok(Node {
             node_id,
             control_plane: args.control_plane,
+            endpoints,
             authorization,
             cache,
             config,
@@ -226,12 +245,7 @@ impl Node {
             stop_rx,
         ));
         let client = SnapshotClient {
-            endpoints: self
-                .control_plane
-                .iter()
-                .cloned()
-                .map(snapshot_client::endpoint)
-                .collect(),
+            endpoints: self.endpoints,
             authorization: self.authorization,
             node_id: self.node_id.clone(),
             address: self.proxy_addr.to_string(),
@@ -265,6 +279,47 @@ impl Node {
         info!(node_id = %self.node_id, "proxy node stopped");
         Ok(())
     }
+}
+
+/// One endpoint per control-plane URL: `http://` as is (h2c), `https://` with TLS that
+/// trusts the pinned certificate, else the `--ca` bundle, else the public roots. The
+/// server name checked is the URL's host.
+fn control_plane_endpoints(
+    urls: &[Uri],
+    ca: Option<&Path>,
+    pinned: Option<&CertificateDer<'static>>,
+) -> anyhow::Result<Vec<Endpoint>> {
+    if urls.is_empty() {
+        bail!("no control-plane URL given");
+    }
+    let any_https = urls.iter().any(|u| u.scheme_str() == Some("https"));
+    let trust = match (pinned, ca) {
+        _ if !any_https => None,
+        (Some(cert), _) => Some(ServerTrust::Pinned(cert.clone())),
+        (None, Some(path)) => Some(ServerTrust::Anchors(load_ca_bundle(path)?)),
+        (None, None) => Some(ServerTrust::WebPkiRoots),
+    };
+    if !any_https && ca.is_some() {
+        warn!("--ca is only used for https:// control-plane URLs, and none is given");
+    }
+    urls.iter()
+        .map(|uri| {
+            let host = uri.host().filter(|h| !h.is_empty());
+            let endpoint = snapshot_client::endpoint(uri.clone());
+            match (uri.scheme_str(), host, &trust) {
+                (Some("http"), Some(_), _) => Ok(endpoint),
+                (Some("https"), Some(_), Some(trust)) => trust.apply(endpoint).map_err(|e| {
+                    anyhow!(
+                        "control-plane URL {uri}: cannot set up TLS: {}",
+                        ErrorChain(&e)
+                    )
+                }),
+                _ => bail!(
+                    "control-plane URL {uri} must look like http://host:port or https://host:port"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Serves the last good snapshot before any control plane answers. A cache that cannot
@@ -356,6 +411,53 @@ mod tests {
         assert_eq!(args.control_plane.len(), 2);
         assert_eq!(args.control_plane[1].to_string(), "http://b:9001/");
         assert!(!format!("{args:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_ca_flag_reads_a_path() {
+        let args = Cli::try_parse_from([
+            "portico-proxy",
+            "--control-plane",
+            "https://cp-1:9001,http://cp-2:9001",
+            "--ca",
+            "/etc/portico/ca.pem",
+        ])
+        .expect("parses")
+        .node;
+        assert_eq!(args.ca.as_deref(), Some(Path::new("/etc/portico/ca.pem")));
+        assert!(args.pinned_control_plane_cert.is_none());
+    }
+
+    #[test]
+    fn control_plane_urls_are_http_or_https() {
+        let urls =
+            |list: &[&str]| -> Vec<Uri> { list.iter().map(|u| u.parse().unwrap()).collect() };
+        let mixed = urls(&[
+            "https://cp-1:9001",
+            "http://cp-2:9001",
+            "https://[::1]:9001",
+        ]);
+        // Without --ca, https:// URLs trust the public roots built into the binary.
+        let endpoints = control_plane_endpoints(&mixed, None, None).expect("mixed list");
+        assert_eq!(endpoints.len(), 3);
+        assert_eq!(endpoints[1].uri().to_string(), "http://cp-2:9001/");
+
+        let e = control_plane_endpoints(&mixed, Some(Path::new("/nonexistent/ca.pem")), None)
+            .expect_err("missing CA bundle");
+        assert!(format!("{e:#}").contains("/nonexistent/ca.pem"), "{e:#}");
+        // Plain URLs never read the bundle.
+        control_plane_endpoints(
+            &urls(&["http://cp:9001"]),
+            Some(Path::new("/nonexistent/ca.pem")),
+            None,
+        )
+        .expect("http only");
+
+        for bad in ["ftp://cp:9001", "cp:9001", "/just/a/path"] {
+            let e = control_plane_endpoints(&urls(&[bad]), None, None).expect_err(bad);
+            assert!(e.to_string().contains("http://host:port"), "{bad}: {e}");
+        }
+        assert!(control_plane_endpoints(&[], None, None).is_err());
     }
 
     #[test]

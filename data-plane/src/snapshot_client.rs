@@ -25,6 +25,7 @@ use crate::compiled::CompiledConfig;
 use crate::error_chain::ErrorChain;
 use crate::push;
 use crate::snapshot_cache::SnapshotCache;
+use crate::tls;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -80,6 +81,23 @@ impl SnapshotClient {
                 Err(SessionError::Status(s)) if s.code() == tonic::Code::Unauthenticated => {
                     let reason = s.message();
                     error!(control_plane = %uri, "control plane refused the cluster token: {reason}");
+                }
+                Err(e) if tls::is_tls_failure(&e) => error!(
+                    control_plane = %uri,
+                    "TLS with the control plane failed (check --ca, the URL's host name and \
+                     the control plane's certificate): {}",
+                    ErrorChain(&e)
+                ),
+                // h2c against a TLS port gets garbage back, which h2 reports this way.
+                Err(e)
+                    if uri.scheme_str() == Some("http")
+                        && e.to_string().contains("h2 protocol error") =>
+                {
+                    warn!(
+                        control_plane = %uri,
+                        "config stream failed (if the control plane serves TLS, use https://): {}",
+                        ErrorChain(&e)
+                    )
                 }
                 Err(e) => warn!(control_plane = %uri, "config stream failed: {}", ErrorChain(&e)),
             }

@@ -268,6 +268,7 @@ async fn start_node_with(control_planes: &[&str], cache_dir: &Path) -> RunningNo
         cache_dir: cache_dir.to_path_buf(),
         proxy_addr: "127.0.0.1:0".parse().expect("addr"),
         metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+        ..NodeArgs::default()
     };
     let node = Node::bind(args).await.expect("node binds");
     let (proxy, health) = (node.proxy_addr(), node.metrics_addr());
