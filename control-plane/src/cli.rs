@@ -41,6 +41,62 @@ pub struct ControlPlaneArgs {
     /// This replica's name in node status (defaults to its gRPC address).
     #[arg(long, env = "PORTICO_REPLICA_ID")]
     pub replica_id: Option<String>,
+    /// Serve the gRPC config service over TLS with this certificate (PEM: the server
+    /// certificate first, then any intermediates). Needs --grpc-tls-key.
+    #[arg(
+        long,
+        env = "PORTICO_GRPC_TLS_CERT",
+        value_name = "PATH",
+        requires = "grpc_tls_key"
+    )]
+    pub grpc_tls_cert: Option<PathBuf>,
+    /// The private key of --grpc-tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "PORTICO_GRPC_TLS_KEY",
+        value_name = "PATH",
+        requires = "grpc_tls_cert"
+    )]
+    pub grpc_tls_key: Option<PathBuf>,
+    /// Upstream `host` or `host:port` that integrations may use even though it is the
+    /// control plane's own address or a cloud metadata address (comma-separated).
+    #[arg(long, env = "PORTICO_ALLOW_UPSTREAM", value_delimiter = ',')]
+    pub allow_upstream: Vec<String>,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArgs,
+}
+
+impl BootstrapArgs {
+    pub fn access_key(&self) -> Option<(String, String)> {
+        Some((
+            self.admin_access_key_id.clone()?,
+            self.admin_secret_access_key.clone()?,
+        ))
+    }
+}
+
+/// The first admin, made when the store has no users. Missing values are generated and
+/// printed once.
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    /// Password of the first user, `admin`.
+    #[arg(long, env = "PORTICO_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Access key id of the first user's access key.
+    #[arg(
+        long,
+        env = "PORTICO_ADMIN_ACCESS_KEY_ID",
+        requires = "admin_secret_access_key"
+    )]
+    pub admin_access_key_id: Option<String>,
+    /// Secret of that access key.
+    #[arg(
+        long,
+        env = "PORTICO_ADMIN_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "admin_access_key_id"
+    )]
+    pub admin_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -51,6 +107,10 @@ pub struct ServeArgs {
     /// Shared secret proxy nodes present to receive configuration.
     #[arg(long, env = "PORTICO_CLUSTER_TOKEN", hide_env_values = true)]
     pub cluster_token: String,
+    /// 64 hex characters: seals access-key secrets and signs console sessions. Every
+    /// replica sharing the database needs the same key.
+    #[arg(long, env = "PORTICO_MASTER_KEY", hide_env_values = true)]
+    pub master_key: String,
     #[command(flatten)]
     pub control_plane: ControlPlaneArgs,
 }
@@ -63,6 +123,10 @@ pub struct UpArgs {
     /// Cluster token; generated and kept in the data directory when not given.
     #[arg(long, env = "PORTICO_CLUSTER_TOKEN", hide_env_values = true)]
     pub cluster_token: Option<String>,
+    /// Master key (64 hex characters); generated and kept in the data directory
+    /// (`master-key`, owner-only) when not given.
+    #[arg(long, env = "PORTICO_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
     /// Address of the built-in proxy node.
     #[arg(long, env = "PORTICO_PROXY_ADDR", default_value = "0.0.0.0:8000")]
     pub proxy_addr: SocketAddr,

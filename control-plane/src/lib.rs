@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod cli;
 pub mod grpc;
+pub mod identity;
 pub mod server;
 pub mod service;
 pub mod snapshot;

@@ -1,8 +1,10 @@
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Parser;
 use portico_control_plane::cli::{Cli, Command};
-use portico_control_plane::server::{ControlPlaneConfig, run_control_plane};
+use portico_control_plane::identity::MasterKey;
+use portico_control_plane::server::{ControlPlaneConfig, GrpcTls, run_control_plane};
 use portico_control_plane::service::ExecuteApiEndpoint;
 use portico_control_plane::up::run_up;
 use tracing_subscriber::EnvFilter;
@@ -52,6 +54,8 @@ async fn main() -> anyhow::Result<()> {
             if args.cluster_token.len() < 16 {
                 anyhow::bail!("--cluster-token must be at least 16 characters");
             }
+            let grpc_tls =
+                GrpcTls::from_flags(cp.grpc_tls_cert.as_deref(), cp.grpc_tls_key.as_deref())?;
             run_control_plane(
                 ControlPlaneConfig {
                     database_url: args.database_url,
@@ -60,6 +64,12 @@ async fn main() -> anyhow::Result<()> {
                     grpc_addr: cp.grpc_addr,
                     execute_api_endpoint,
                     replica_id: cp.replica_id.unwrap_or_else(|| cp.grpc_addr.to_string()),
+                    grpc_tls,
+                    master_key: MasterKey::from_hex(&args.master_key)
+                        .context("--master-key (PORTICO_MASTER_KEY)")?,
+                    allow_upstream: cp.allow_upstream.clone(),
+                    bootstrap_password: cp.bootstrap.admin_password.clone(),
+                    bootstrap_access_key: cp.bootstrap.access_key(),
                 },
                 shutdown_signal(),
                 None,

@@ -2,17 +2,23 @@
 //! gRPC config service, until shutdown.
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use portico_data_plane::tls::{CertificateDer, ServerIdentity};
 use portico_proto::config_service_server::ConfigServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::admin::{AdminState, app};
 use crate::grpc::ConfigStreamService;
-use crate::service::{AdminService, ExecuteApiEndpoint};
+use crate::identity::MasterKey;
+use crate::service::{
+    AdminService, BootstrapCredentials, ExecuteApiEndpoint, IdentityContext, UpstreamPolicy,
+    bootstrap_admin,
+};
 use crate::snapshot::{SnapshotPublisher, follow_postgres_changes};
 use crate::store::{Backend, Store, redact_url};
 
@@ -26,6 +32,73 @@ pub struct ControlPlaneConfig {
     pub grpc_addr: SocketAddr,
     pub execute_api_endpoint: ExecuteApiEndpoint,
     pub replica_id: String,
+    /// Serve the gRPC config service over TLS; plaintext (h2c) when `None`.
+    pub grpc_tls: Option<GrpcTls>,
+    /// Seals access-key secrets and signs sessions; every replica needs the same one.
+    pub master_key: MasterKey,
+    /// Upstreams integrations may use despite the SSRF rules (`host` or `host:port`).
+    pub allow_upstream: Vec<String>,
+    /// First-start admin password and access key; generated when absent.
+    pub bootstrap_password: Option<String>,
+    pub bootstrap_access_key: Option<(String, String)>,
+}
+
+/// TLS for the gRPC config service: a certificate chain and its key, read and checked
+/// (both parse, the key belongs to the certificate) when the config is made, so a bad
+/// file stops the process before it listens on anything.
+#[derive(Debug, Clone)]
+pub struct GrpcTls {
+    identity: ServerIdentity,
+}
+
+impl GrpcTls {
+    /// Reads both PEM files; every error names the file at fault.
+    pub fn load(cert: &Path, key: &Path) -> anyhow::Result<GrpcTls> {
+        Ok(GrpcTls {
+            identity: ServerIdentity::load(cert, key)?,
+        })
+    }
+
+    /// From `--grpc-tls-cert` and `--grpc-tls-key`: both (TLS) or neither (plaintext).
+    pub fn from_flags(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<Option<GrpcTls>> {
+        match (cert, key) {
+            (Some(cert), Some(key)) => GrpcTls::load(cert, key).map(Some),
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                anyhow::bail!("--grpc-tls-cert needs --grpc-tls-key (PORTICO_GRPC_TLS_KEY) too")
+            }
+            (None, Some(_)) => {
+                anyhow::bail!("--grpc-tls-key needs --grpc-tls-cert (PORTICO_GRPC_TLS_CERT) too")
+            }
+        }
+    }
+
+    pub fn cert_path(&self) -> &Path {
+        self.identity.cert_path()
+    }
+
+    /// The server certificate, for a node that trusts exactly it (`portico up`'s own).
+    pub fn certificate(&self) -> &CertificateDer<'static> {
+        self.identity.certificate()
+    }
+}
+
+/// Shows, once, what the first start made up. Only on this process's standard output:
+/// never logged, never stored in plain text.
+fn print_bootstrap(made: &BootstrapCredentials) {
+    if made.generated_password.is_none() && made.generated_access_key.is_none() {
+        return;
+    }
+    println!();
+    println!("  First start: created user 'admin'. These are shown once; keep them safe.");
+    if let Some(p) = &made.generated_password {
+        println!("    console password        {p}");
+    }
+    if let Some((id, secret)) = &made.generated_access_key {
+        println!("    AWS_ACCESS_KEY_ID={id}");
+        println!("    AWS_SECRET_ACCESS_KEY={secret}");
+    }
+    println!();
 }
 
 /// The addresses a started control plane actually listens on (ports may have been 0).
@@ -63,7 +136,18 @@ pub async fn run_control_plane(
         ));
     }
 
-    let service = AdminService::new(store.clone(), handle, config.execute_api_endpoint.clone());
+    let identity = IdentityContext::new(config.master_key.clone());
+    let bootstrapped = bootstrap_admin(
+        &store,
+        &identity,
+        config.bootstrap_password.clone(),
+        config.bootstrap_access_key.clone(),
+    )
+    .await
+    .context("creating the first admin")?;
+    if let Some(made) = bootstrapped {
+        print_bootstrap(&made);
+    }
     let admin_listener = TcpListener::bind(config.admin_addr)
         .await
         .with_context(|| format!("binding the admin API to {}", config.admin_addr))?;
@@ -75,6 +159,13 @@ pub async fn run_control_plane(
         grpc: grpc_listener.local_addr()?,
     };
     tracing::info!(admin = %addrs.admin, grpc = %addrs.grpc, replica = %config.replica_id, "control plane listening");
+    let service = AdminService::new(
+        store.clone(),
+        handle,
+        config.execute_api_endpoint.clone(),
+        identity,
+        UpstreamPolicy::new(vec![addrs.admin, addrs.grpc], config.allow_upstream.clone()),
+    );
     if let Some(tx) = bound {
         let _ = tx.send(addrs);
     }
@@ -96,20 +187,99 @@ pub async fn run_control_plane(
     ))
     .max_decoding_message_size(1024 * 1024)
     .max_encoding_message_size(MAX_SNAPSHOT_MESSAGE);
-    let grpc = tonic::transport::Server::builder()
+    let mut grpc_server = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)));
+    match &config.grpc_tls {
+        Some(tls) => {
+            grpc_server = grpc_server
+                .tls_config(tls.identity.server_tls_config())
+                .with_context(|| {
+                    format!(
+                        "TLS for the gRPC config service ({})",
+                        tls.cert_path().display()
+                    )
+                })?;
+            tracing::info!(grpc = %addrs.grpc, cert = %tls.cert_path().display(), "config service: TLS");
+        }
+        None if addrs.grpc.ip().is_loopback() => {
+            tracing::info!(grpc = %addrs.grpc, "config service: plaintext, loopback only")
+        }
+        None => tracing::info!(
+            grpc = %addrs.grpc,
+            "config service: plaintext, no TLS (--grpc-tls-cert/--grpc-tls-key); \
+             the cluster token and snapshots cross the network unencrypted"
+        ),
+    }
+    let grpc = grpc_server
         .add_service(config_service)
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
             stopped(stop_rx.clone()),
         );
-    let admin = axum::serve(admin_listener, app(AdminState { service }))
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let admin = axum::serve(
+        admin_listener,
+        app(AdminState { service }).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stop_rx.clone()));
 
     let result = tokio::try_join!(async { grpc.await.context("gRPC config service") }, async {
         admin.await.context("admin API")
     },);
     store.close().await;
     result.map(|_| ())
+}
+
+#[cfg(test)]
+mod grpc_tls_tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    #[test]
+    fn tls_flags_come_in_pairs() {
+        for (given, missing) in [
+            ("--grpc-tls-cert", "--grpc-tls-key"),
+            ("--grpc-tls-key", "--grpc-tls-cert"),
+        ] {
+            let e = Cli::try_parse_from(["portico", "up", given, "/etc/portico/x.pem"])
+                .expect_err("one without the other");
+            assert!(e.to_string().contains(missing), "{e}");
+        }
+        let cli = Cli::try_parse_from([
+            "portico",
+            "up",
+            "--grpc-tls-cert",
+            "/etc/portico/grpc.pem",
+            "--grpc-tls-key",
+            "/etc/portico/grpc.key",
+        ])
+        .expect("both");
+        let crate::cli::Command::Up(up) = cli.command else {
+            panic!("up")
+        };
+        assert_eq!(
+            up.control_plane.grpc_tls_cert.as_deref(),
+            Some(Path::new("/etc/portico/grpc.pem"))
+        );
+
+        // The same rule when the values come from somewhere clap does not check.
+        let p = Path::new("/etc/portico/grpc.pem");
+        let e = GrpcTls::from_flags(Some(p), None).expect_err("cert alone");
+        assert!(e.to_string().contains("--grpc-tls-key"), "{e}");
+        let e = GrpcTls::from_flags(None, Some(p)).expect_err("key alone");
+        assert!(e.to_string().contains("--grpc-tls-cert"), "{e}");
+        assert!(GrpcTls::from_flags(None, None).expect("neither").is_none());
+    }
+
+    #[test]
+    fn unreadable_files_are_named() {
+        let e = GrpcTls::from_flags(
+            Some(Path::new("/nonexistent/grpc.pem")),
+            Some(Path::new("/nonexistent/grpc.key")),
+        )
+        .expect_err("missing files");
+        assert!(format!("{e:#}").contains("/nonexistent/grpc.pem"), "{e:#}");
+    }
 }

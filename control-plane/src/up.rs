@@ -9,14 +9,15 @@ use anyhow::Context;
 use rand::RngCore;
 
 use crate::cli::UpArgs;
-use crate::server::{ControlPlaneConfig, run_control_plane};
+use crate::identity::MasterKey;
+use crate::server::{ControlPlaneConfig, GrpcTls, run_control_plane};
 use crate::service::ExecuteApiEndpoint;
 
 const TOKEN_FILE: &str = "cluster-token";
-const CREDENTIALS_FILE: &str = "admin-credentials";
+const MASTER_KEY_FILE: &str = "master-key";
 
-/// Writes a secret file readable by its owner only.
-fn write_secret(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes a new secret file readable by its owner only.
+pub(crate) fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -25,29 +26,15 @@ fn write_secret(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options.open(path)?;
     file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
+    file.sync_all()
 }
 
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
-}
-
-fn random_key_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut buf = [0u8; 16];
-    rand::rng().fill_bytes(&mut buf);
-    let tail: String = buf
-        .iter()
-        .map(|b| ALPHABET[(*b as usize) % 32] as char)
-        .collect();
-    format!("PKIA{tail}")
 }
 
 /// The cluster token: given, kept from an earlier start, or made now.
@@ -61,34 +48,12 @@ fn cluster_token(args: &UpArgs) -> anyhow::Result<String> {
         Ok(_) => anyhow::bail!("{} is empty; delete it to make a new token", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let token = random_hex(32);
-            write_secret(&path, &token)?;
+            write_secret_file(&path, &token)
+                .with_context(|| format!("creating {}", path.display()))?;
             Ok(token)
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
-}
-
-/// The bootstrap admin access key: from `PORTICO_ADMIN_ACCESS_KEY_ID` /
-/// `PORTICO_ADMIN_SECRET_ACCESS_KEY`, kept from an earlier start, or made now and shown
-/// once. Returns it when it is new.
-fn bootstrap_credentials(data_dir: &Path) -> anyhow::Result<Option<(String, String)>> {
-    let from_env = (
-        std::env::var("PORTICO_ADMIN_ACCESS_KEY_ID").ok(),
-        std::env::var("PORTICO_ADMIN_SECRET_ACCESS_KEY").ok(),
-    );
-    let path = data_dir.join(CREDENTIALS_FILE);
-    if path.exists() {
-        return Ok(None);
-    }
-    let (id, secret, generated) = match from_env {
-        (Some(id), Some(secret)) => (id, secret, false),
-        _ => (random_key_id(), random_hex(20), true),
-    };
-    write_secret(
-        &path,
-        &format!("aws_access_key_id = {id}\naws_secret_access_key = {secret}\n"),
-    )?;
-    Ok(generated.then_some((id, secret)))
 }
 
 fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
@@ -107,7 +72,10 @@ pub async fn run_up(
         .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)?;
     let token = cluster_token(&args)?;
-    let new_credentials = bootstrap_credentials(&data_dir)?;
+    let master_key = match &args.master_key {
+        Some(k) => MasterKey::from_hex(k).context("--master-key")?,
+        None => MasterKey::load_or_create(&data_dir.join(MASTER_KEY_FILE))?,
+    };
     let endpoint_url = args
         .control_plane
         .execute_api_endpoint
@@ -116,6 +84,14 @@ pub async fn run_up(
     let endpoint = ExecuteApiEndpoint::parse(&endpoint_url)
         .map_err(|e| anyhow::anyhow!("--execute-api-endpoint: {e}"))?;
     let database_url = format!("sqlite://{}", data_dir.join("portico.db").display());
+    let grpc_tls = GrpcTls::from_flags(
+        args.control_plane.grpc_tls_cert.as_deref(),
+        args.control_plane.grpc_tls_key.as_deref(),
+    )?;
+    // The built-in node trusts exactly the certificate this process serves, whatever
+    // names it carries: it connects to the bound address, not to a name in it.
+    let pinned_cert = grpc_tls.as_ref().map(|t| t.certificate().clone());
+    let grpc_scheme = if grpc_tls.is_some() { "https" } else { "http" };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -139,6 +115,11 @@ pub async fn run_up(
                 .replica_id
                 .clone()
                 .unwrap_or_else(|| "local".to_string()),
+            grpc_tls,
+            master_key,
+            allow_upstream: args.control_plane.allow_upstream.clone(),
+            bootstrap_password: args.control_plane.bootstrap.admin_password.clone(),
+            bootstrap_access_key: args.control_plane.bootstrap.access_key(),
         },
         stopped(stop_rx.clone()),
         Some(bound_tx),
@@ -150,7 +131,9 @@ pub async fn run_up(
     };
     let grpc = loopback_if_unspecified(bound.grpc);
     let node = portico_data_plane::NodeArgs {
-        control_plane: vec![format!("http://{grpc}").parse()?],
+        control_plane: vec![format!("{grpc_scheme}://{grpc}").parse()?],
+        ca: None,
+        pinned_control_plane_cert: pinned_cert,
         cluster_token: Some(token),
         node_id: Some("local".to_string()),
         cache_dir: data_dir.join("node-cache"),
@@ -165,7 +148,7 @@ pub async fn run_up(
     println!(
         "  Admin API       http://{admin}   (aws apigatewayv2 --endpoint-url http://{admin} …)"
     );
-    println!("  Config (gRPC)   http://{grpc}");
+    println!("  Config (gRPC)   {grpc_scheme}://{grpc}");
     println!(
         "  Proxy node      http://{}   APIs at {}",
         loopback_if_unspecified(args.proxy_addr),
@@ -173,15 +156,6 @@ pub async fn run_up(
     );
     println!("  Node health     http://{}/ready", args.metrics_addr);
     println!("  Data directory  {}", data_dir.display());
-    if let Some((id, secret)) = new_credentials {
-        println!();
-        println!(
-            "  Admin access key (shown once; kept in {}):",
-            data_dir.join(CREDENTIALS_FILE).display()
-        );
-        println!("    AWS_ACCESS_KEY_ID={id}");
-        println!("    AWS_SECRET_ACCESS_KEY={secret}");
-    }
     println!();
 
     let (cp, node) = tokio::join!(control_plane, node);

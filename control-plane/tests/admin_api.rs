@@ -15,8 +15,17 @@ struct Reply {
     body: Value,
 }
 
-async fn call(router: &axum::Router, method: &str, path: &str, body: Option<&str>) -> Reply {
-    let mut req = Request::builder().method(method).uri(path);
+async fn call(
+    router: &(axum::Router, String),
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Reply {
+    let (router, token) = router;
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
     if body.is_some() {
         req = req.header("content-type", "application/json");
     }
@@ -45,7 +54,9 @@ async fn call(router: &axum::Router, method: &str, path: &str, body: Option<&str
 #[tokio::test]
 async fn speaks_the_apigatewayv2_shape() {
     support::with_sqlite(|store| async move {
-        let router = app(AdminState { service: support::service(store) });
+        let service = support::service(store);
+        let token = support::admin_token(&service).await;
+        let router = (app(AdminState { service }), token);
 
         let r = call(&router, "POST", "/v2/apis", Some(r#"{"name":"notes","protocolType":"HTTP"}"#)).await;
         assert_eq!(r.status, StatusCode::CREATED);
@@ -109,9 +120,9 @@ async fn speaks_the_apigatewayv2_shape() {
 #[tokio::test]
 async fn bad_requests_get_aws_errors() {
     support::with_sqlite(|store| async move {
-        let router = app(AdminState {
-            service: support::service(store),
-        });
+        let service = support::service(store);
+        let token = support::admin_token(&service).await;
+        let router = (app(AdminState { service }), token);
         let cases: Vec<(&str, &str, Option<&str>, StatusCode, &str)> = vec![
             (
                 "POST",
@@ -235,15 +246,15 @@ async fn bad_requests_get_aws_errors() {
 #[tokio::test]
 async fn malformed_signatures_are_refused() {
     support::with_sqlite(|store| async move {
-        let router = app(AdminState {
-            service: support::service(store),
-        });
+        let service = support::service(store);
+        let token = support::admin_token(&service).await;
+        let router = (app(AdminState { service }), token);
         let req = Request::builder()
             .uri("/v2/apis")
             .header("authorization", "AWS4-HMAC-SHA256 Credential=broken")
             .body(Body::empty())
             .unwrap();
-        let res = router.clone().oneshot(req).await.unwrap();
+        let res = router.0.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert_eq!(
             res.headers()["x-amzn-ErrorType"],

@@ -34,14 +34,21 @@ fn api_input(name: &str) -> CreateApi {
 
 async fn notes_api_deploys_like_aws(store: Store) {
     let svc = support::service(store.clone());
-    let api = svc.create_api(api_input("notes")).await.unwrap();
+    let api = svc
+        .create_api(&support::admin(), api_input("notes"))
+        .await
+        .unwrap();
     assert_eq!(
         api.api_endpoint.as_deref(),
         Some(format!("http://{}.execute-api.localhost:8000", api.api_id).as_str())
     );
     let id = api.api_id.as_str();
     let notes = svc
-        .create_integration(id, integration_input("http://127.0.0.1:8080/notes"))
+        .create_integration(
+            &support::admin(),
+            id,
+            integration_input("http://127.0.0.1:8080/notes"),
+        )
         .await
         .unwrap();
     for key in [
@@ -50,14 +57,19 @@ async fn notes_api_deploys_like_aws(store: Store) {
         "ANY /items/{proxy+}",
         "$default",
     ] {
-        svc.create_route(id, route_input(key, &notes.integration_id))
-            .await
-            .unwrap();
+        svc.create_route(
+            &support::admin(),
+            id,
+            route_input(key, &notes.integration_id),
+        )
+        .await
+        .unwrap();
     }
     let mut vars = BTreeMap::new();
     vars.insert("backend".to_string(), "127.0.0.1:8080".to_string());
     let dev = svc
         .create_stage(
+            &support::admin(),
             id,
             CreateStage {
                 stage_name: "dev".into(),
@@ -74,6 +86,7 @@ async fn notes_api_deploys_like_aws(store: Store) {
         .expect("auto-deploy stage is deployed at once");
     let prod = svc
         .create_stage(
+            &support::admin(),
             id,
             CreateStage {
                 stage_name: "prod".into(),
@@ -85,13 +98,17 @@ async fn notes_api_deploys_like_aws(store: Store) {
     assert!(prod.deployment_id.is_none());
 
     // A change redeploys the auto-deploy stage and leaves prod alone.
-    svc.create_route(id, route_input("DELETE /notes/{id}", &notes.integration_id))
-        .await
-        .unwrap();
-    let dev = svc.get_stage(id, "dev").await.unwrap();
+    svc.create_route(
+        &support::admin(),
+        id,
+        route_input("DELETE /notes/{id}", &notes.integration_id),
+    )
+    .await
+    .unwrap();
+    let dev = svc.get_stage(&support::admin(), id, "dev").await.unwrap();
     assert_ne!(dev.deployment_id.as_deref(), Some(first.as_str()));
     assert!(
-        svc.get_deployment(id, dev.deployment_id.as_deref().unwrap())
+        svc.get_deployment(&support::admin(), id, dev.deployment_id.as_deref().unwrap())
             .await
             .unwrap()
             .auto_deployed
@@ -99,6 +116,7 @@ async fn notes_api_deploys_like_aws(store: Store) {
 
     let deployment = svc
         .create_deployment(
+            &support::admin(),
             id,
             CreateDeployment {
                 stage_name: Some("prod".into()),
@@ -109,7 +127,10 @@ async fn notes_api_deploys_like_aws(store: Store) {
         .unwrap();
     assert!(!deployment.auto_deployed);
     assert_eq!(
-        svc.get_stage(id, "prod").await.unwrap().deployment_id,
+        svc.get_stage(&support::admin(), id, "prod")
+            .await
+            .unwrap()
+            .deployment_id,
         Some(deployment.deployment_id.clone())
     );
 
@@ -126,6 +147,7 @@ async fn notes_api_deploys_like_aws(store: Store) {
     // Rolling prod back to the first deployment is pointing it there.
     let rolled = svc
         .update_stage(
+            &support::admin(),
             id,
             "prod",
             UpdateStage {
@@ -140,15 +162,23 @@ async fn notes_api_deploys_like_aws(store: Store) {
 
 async fn bad_input_gets_clear_errors(store: Store) {
     let svc = support::service(store);
-    let a = svc.create_api(api_input("a")).await.unwrap().api_id;
-    let b = svc.create_api(api_input("b")).await.unwrap().api_id;
+    let a = svc
+        .create_api(&support::admin(), api_input("a"))
+        .await
+        .unwrap()
+        .api_id;
+    let b = svc
+        .create_api(&support::admin(), api_input("b"))
+        .await
+        .unwrap()
+        .api_id;
     let ia = svc
-        .create_integration(&a, integration_input("http://h/a"))
+        .create_integration(&support::admin(), &a, integration_input("http://h/a"))
         .await
         .unwrap()
         .integration_id;
     let ib = svc
-        .create_integration(&b, integration_input("http://h/b"))
+        .create_integration(&support::admin(), &b, integration_input("http://h/b"))
         .await
         .unwrap()
         .integration_id;
@@ -159,19 +189,23 @@ async fn bad_input_gets_clear_errors(store: Store) {
     };
     assert_eq!(
         invalid(
-            svc.create_route(&a, route_input("GET notes", &ia))
+            svc.create_route(&support::admin(), &a, route_input("GET notes", &ia))
                 .await
                 .unwrap_err()
         ),
         "routeKey"
     );
     assert_eq!(
-        invalid(svc.create_api(api_input("")).await.unwrap_err()),
+        invalid(
+            svc.create_api(&support::admin(), api_input(""))
+                .await
+                .unwrap_err()
+        ),
         "name"
     );
     assert_eq!(
         invalid(
-            svc.create_integration(&a, integration_input("ftp://h/"))
+            svc.create_integration(&support::admin(), &a, integration_input("ftp://h/"))
                 .await
                 .unwrap_err()
         ),
@@ -180,6 +214,7 @@ async fn bad_input_gets_clear_errors(store: Store) {
     assert_eq!(
         invalid(
             svc.create_stage(
+                &support::admin(),
                 &a,
                 CreateStage {
                     stage_name: "a/b".into(),
@@ -192,55 +227,64 @@ async fn bad_input_gets_clear_errors(store: Store) {
         "stageName"
     );
 
-    svc.create_route(&a, route_input("GET /pets/{id}", &ia))
+    svc.create_route(&support::admin(), &a, route_input("GET /pets/{id}", &ia))
         .await
         .unwrap();
     for dup in ["GET /pets/{id}", "GET /pets/{petId}"] {
         assert!(matches!(
-            svc.create_route(&a, route_input(dup, &ia))
+            svc.create_route(&support::admin(), &a, route_input(dup, &ia))
                 .await
                 .unwrap_err(),
             ServiceError::Conflict(_)
         ));
     }
     // Another method on the same path is a different route.
-    svc.create_route(&a, route_input("DELETE /pets/{petId}", &ia))
-        .await
-        .unwrap();
+    svc.create_route(
+        &support::admin(),
+        &a,
+        route_input("DELETE /pets/{petId}", &ia),
+    )
+    .await
+    .unwrap();
     // Targets must name an integration of the same API.
     assert!(matches!(
-        svc.create_route(&a, route_input("GET /x", &ib))
+        svc.create_route(&support::admin(), &a, route_input("GET /x", &ib))
             .await
             .unwrap_err(),
         ServiceError::BadRequest(_)
     ));
     assert!(matches!(
-        svc.create_route(&a, route_input("GET /y", "nope"))
+        svc.create_route(&support::admin(), &a, route_input("GET /y", "nope"))
             .await
             .unwrap_err(),
         ServiceError::BadRequest(_)
     ));
     assert!(matches!(
-        svc.get_api("missing").await.unwrap_err(),
+        svc.get_api(&support::admin(), "missing").await.unwrap_err(),
         ServiceError::NotFound(_)
     ));
     assert!(matches!(
-        svc.get_route(&a, "missing").await.unwrap_err(),
+        svc.get_route(&support::admin(), &a, "missing")
+            .await
+            .unwrap_err(),
         ServiceError::NotFound(_)
     ));
     assert!(matches!(
-        svc.create_route("missing", route_input("GET /z", &ia))
+        svc.create_route(&support::admin(), "missing", route_input("GET /z", &ia))
             .await
             .unwrap_err(),
         ServiceError::NotFound(_)
     ));
     // An integration in use cannot go.
     assert!(matches!(
-        svc.delete_integration(&a, &ia).await.unwrap_err(),
+        svc.delete_integration(&support::admin(), &a, &ia)
+            .await
+            .unwrap_err(),
         ServiceError::Conflict(_)
     ));
 
     svc.create_stage(
+        &support::admin(),
         &a,
         CreateStage {
             stage_name: "auto".into(),
@@ -252,6 +296,7 @@ async fn bad_input_gets_clear_errors(store: Store) {
     .unwrap();
     assert!(matches!(
         svc.create_deployment(
+            &support::admin(),
             &a,
             CreateDeployment {
                 stage_name: Some("auto".into()),
@@ -264,6 +309,7 @@ async fn bad_input_gets_clear_errors(store: Store) {
     ));
     assert!(matches!(
         svc.create_stage(
+            &support::admin(),
             &a,
             CreateStage {
                 stage_name: "auto".into(),
@@ -275,17 +321,20 @@ async fn bad_input_gets_clear_errors(store: Store) {
         ServiceError::Conflict(_)
     ));
     let used = svc
-        .get_stage(&a, "auto")
+        .get_stage(&support::admin(), &a, "auto")
         .await
         .unwrap()
         .deployment_id
         .unwrap();
     assert!(matches!(
-        svc.delete_deployment(&a, &used).await.unwrap_err(),
+        svc.delete_deployment(&support::admin(), &a, &used)
+            .await
+            .unwrap_err(),
         ServiceError::BadRequest(_)
     ));
     assert!(matches!(
         svc.update_stage(
+            &support::admin(),
             &a,
             "auto",
             UpdateStage {
@@ -301,22 +350,31 @@ async fn bad_input_gets_clear_errors(store: Store) {
 
 async fn lists_page_with_tokens(store: Store) {
     let svc = support::service(store);
-    let a = svc.create_api(api_input("a")).await.unwrap().api_id;
+    let a = svc
+        .create_api(&support::admin(), api_input("a"))
+        .await
+        .unwrap()
+        .api_id;
     let i = svc
-        .create_integration(&a, integration_input("http://h/"))
+        .create_integration(&support::admin(), &a, integration_input("http://h/"))
         .await
         .unwrap()
         .integration_id;
     for n in 0..5 {
-        svc.create_route(&a, route_input(&format!("GET /r{n}"), &i))
-            .await
-            .unwrap();
+        svc.create_route(
+            &support::admin(),
+            &a,
+            route_input(&format!("GET /r{n}"), &i),
+        )
+        .await
+        .unwrap();
     }
     let mut seen = Vec::new();
     let mut token = None;
     loop {
         let page = svc
             .list_routes(
+                &support::admin(),
                 &a,
                 ListParams {
                     max_results: Some(2),
@@ -339,6 +397,7 @@ async fn lists_page_with_tokens(store: Store) {
     );
     assert!(
         svc.list_routes(
+            &support::admin(),
             &a,
             ListParams {
                 max_results: Some(0),
@@ -353,23 +412,243 @@ async fn lists_page_with_tokens(store: Store) {
 async fn quick_create_makes_a_default_stage(store: Store) {
     let svc = support::service(store);
     let api = svc
-        .create_api(CreateApi {
-            target: Some("http://127.0.0.1:8080".into()),
-            ..api_input("quick")
-        })
+        .create_api(
+            &support::admin(),
+            CreateApi {
+                target: Some("http://127.0.0.1:8080".into()),
+                ..api_input("quick")
+            },
+        )
         .await
         .unwrap();
     let routes = svc
-        .list_routes(&api.api_id, ListParams::default())
+        .list_routes(&support::admin(), &api.api_id, ListParams::default())
         .await
         .unwrap();
     assert_eq!(routes.items.len(), 1);
     assert_eq!(routes.items[0].route_key, "$default");
-    let stage = svc.get_stage(&api.api_id, "$default").await.unwrap();
+    let stage = svc
+        .get_stage(&support::admin(), &api.api_id, "$default")
+        .await
+        .unwrap();
     assert!(stage.auto_deploy && stage.deployment_id.is_some());
 }
 
+async fn identity_rules_hold(store: Store) {
+    use portico_control_plane::identity::{AuthMethod, Caller, Role};
+    let svc = support::service(store.clone());
+    let token = support::admin_token(&svc).await;
+    assert!(!token.is_empty());
+    let admin = support::admin();
+
+    svc.create_user(
+        &admin,
+        CreateUser {
+            user_name: "vera".into(),
+            role: "viewer".into(),
+            password: Some("vera's long password".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let editor = svc
+        .create_user(
+            &admin,
+            CreateUser {
+                user_name: "eddie".into(),
+                role: "editor".into(),
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!editor.has_password);
+    assert!(matches!(
+        svc.create_user(
+            &admin,
+            CreateUser {
+                user_name: "vera".into(),
+                role: "viewer".into(),
+                password: None
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::Conflict(_)
+    ));
+    let invalid = svc
+        .create_user(
+            &admin,
+            CreateUser {
+                user_name: "x".into(),
+                role: "root".into(),
+                password: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(invalid, ServiceError::Invalid(ref v) if v.field == "role"),
+        "{invalid:?}"
+    );
+
+    // Keys: the secret is shown once and stored sealed.
+    let key = svc.create_access_key(&admin, "eddie").await.unwrap();
+    let secret = key.secret_access_key.clone().unwrap();
+    let listed = svc.list_access_keys(&admin, "eddie").await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert!(listed.items[0].secret_access_key.is_none());
+    let stored = store
+        .key_for_auth(&key.access_key_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.sealed_secret.contains(&secret));
+    assert_eq!(
+        svc.identity()
+            .master_key
+            .open(&key.access_key_id, &stored.sealed_secret)
+            .unwrap(),
+        secret
+    );
+
+    // Roles: a viewer reads, an editor edits APIs but not users.
+    let as_user = |name: &str, role| Caller {
+        user_name: name.into(),
+        role,
+        source: "test".into(),
+        via: AuthMethod::Bootstrap,
+    };
+    let viewer = as_user("vera", Role::Viewer);
+    let editor = as_user("eddie", Role::Editor);
+    svc.list_apis(&viewer, ListParams::default()).await.unwrap();
+    assert!(matches!(
+        svc.create_api(&viewer, api_input("v")).await.unwrap_err(),
+        ServiceError::Forbidden(_)
+    ));
+    svc.create_api(&editor, api_input("e")).await.unwrap();
+    assert!(matches!(
+        svc.create_access_key(&editor, "eddie").await.unwrap_err(),
+        ServiceError::Forbidden(_)
+    ));
+    assert!(matches!(
+        svc.update_user(
+            &editor,
+            "vera",
+            UpdateUser {
+                role: Some("admin".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::Forbidden(_)
+    ));
+
+    // Logins: the right password opens a session; a wrong one, a disabled user or an
+    // unknown one does not.
+    let session = svc
+        .login("vera", "vera's long password", "10.0.0.1")
+        .await
+        .unwrap();
+    assert_eq!(session.role, "viewer");
+    assert!(matches!(
+        svc.login("vera", "wrong password!!", "10.0.0.1")
+            .await
+            .unwrap_err(),
+        ServiceError::Unauthorized(_)
+    ));
+    assert!(matches!(
+        svc.login("nobody", "whatever password", "10.0.0.1")
+            .await
+            .unwrap_err(),
+        ServiceError::Unauthorized(_)
+    ));
+    let claims = svc.identity().sessions.verify(&session.token).unwrap();
+    svc.update_user(
+        &admin,
+        "vera",
+        UpdateUser {
+            disabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let revoked = store.session_for_auth(&claims.sid).await.unwrap().unwrap();
+    assert!(
+        revoked.revoked && revoked.disabled,
+        "disabling a user ends their sessions"
+    );
+    assert!(matches!(
+        svc.login("vera", "vera's long password", "10.0.0.1")
+            .await
+            .unwrap_err(),
+        ServiceError::Unauthorized(_)
+    ));
+
+    // The last active admin cannot be removed or demoted.
+    assert!(matches!(
+        svc.delete_user(&admin, "admin").await.unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+    assert!(matches!(
+        svc.update_user(
+            &admin,
+            "admin",
+            UpdateUser {
+                role: Some("viewer".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap_err(),
+        ServiceError::BadRequest(_)
+    ));
+
+    // Every change is in the audit log, newest first, with who and how.
+    let audit = svc
+        .list_audit(
+            &admin,
+            ListParams {
+                max_results: Some(3),
+                next_token: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.items[0].action, "UpdateUser");
+    assert_eq!(audit.items[1].action, "Login");
+    assert_eq!(audit.items[1].actor, "vera");
+    assert_eq!(
+        (
+            audit.items[2].action.as_str(),
+            audit.items[2].actor.as_str()
+        ),
+        ("CreateApi", "eddie")
+    );
+    assert!(audit.items[0].seq > audit.items[2].seq);
+    let older = svc
+        .list_audit(
+            &admin,
+            ListParams {
+                max_results: Some(100),
+                next_token: audit.next_token,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        older
+            .items
+            .iter()
+            .any(|e| e.action == "CreateAccessKey" && e.actor == "portico")
+    );
+    assert!(older.items.iter().all(|e| e.seq < audit.items[2].seq));
+}
+
 store_cases!(
+    identity_rules_hold,
     notes_api_deploys_like_aws,
     bad_input_gets_clear_errors,
     lists_page_with_tokens,

@@ -5,12 +5,14 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod identity;
 mod resources;
 mod route_key;
 mod uri_template;
 mod validate;
 
 pub use error::ValidationError;
+pub use identity::*;
 pub use resources::*;
 pub use route_key::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};
 pub use uri_template::{UriPart, UriTemplate};

@@ -43,3 +43,62 @@ pub fn http_client() -> reqwest::Client {
         .build()
         .expect("http client")
 }
+
+/// The credentials every end-to-end control plane starts with (`PORTICO_*` bootstrap).
+pub mod credentials {
+    pub const MASTER_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    pub const ADMIN_PASSWORD: &str = "e2e admin password, long enough";
+    pub const ADMIN_KEY: &str = "PKIAE2EADMINKEY00001";
+    pub const ADMIN_SECRET: &str = "e2e-admin-secret-access-key-0123456789";
+
+    /// Environment for `portico serve` / `portico up`.
+    pub fn control_plane_env() -> Vec<(&'static str, String)> {
+        vec![
+            ("PORTICO_MASTER_KEY", MASTER_KEY.to_string()),
+            ("PORTICO_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("PORTICO_ADMIN_ACCESS_KEY_ID", ADMIN_KEY.to_string()),
+            ("PORTICO_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET.to_string()),
+        ]
+    }
+
+    /// Environment for the AWS clients, signing as the bootstrap admin.
+    pub fn aws_env() -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", ADMIN_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", ADMIN_SECRET.to_string()),
+            ("PORTICO_ADMIN_ACCESS_KEY_ID", ADMIN_KEY.to_string()),
+            ("PORTICO_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET.to_string()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]
+    }
+}
+
+/// Logs in as the bootstrap admin; a bearer token for `Authorization: Bearer …`.
+pub async fn admin_token(admin_port: u16) -> String {
+    let res = http_client()
+        .post(format!("http://127.0.0.1:{admin_port}/portico/login"))
+        .json(&serde_json::json!({
+            "userName": "admin",
+            "password": credentials::ADMIN_PASSWORD,
+        }))
+        .send()
+        .await
+        .expect("POST /portico/login");
+    assert_eq!(res.status(), 200, "admin login");
+    let body: serde_json::Value = res.json().await.expect("login JSON");
+    body["token"].as_str().expect("token").to_string()
+}
+
+/// Waits until the admin API answers at all (any status: most routes need credentials).
+pub async fn wait_for_admin(admin_port: u16, limit: Duration) {
+    wait_for("the admin API", limit, || async {
+        http_client()
+            .get(format!("http://127.0.0.1:{admin_port}/portico/me"))
+            .send()
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use portico_tests::postgres::TestDatabase;
 use portico_tests::process::Proc;
-use portico_tests::{free_port, http_client, upstream, wait_for};
+use portico_tests::{
+    admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
+};
 use serde_json::Value;
 
 const TOKEN: &str = "e2e-cluster-token-0123456789abcdef";
@@ -16,6 +18,8 @@ struct Replica {
     proc: Proc,
     admin: u16,
     grpc: u16,
+    /// A session of the bootstrap admin, for `/portico/…` reads.
+    token: String,
 }
 
 fn start_replica(name: &str, database_url: &str) -> Replica {
@@ -33,15 +37,24 @@ fn start_replica(name: &str, database_url: &str) -> Replica {
             name.into(),
         ],
         &[
-            ("PORTICO_DATABASE_URL", database_url.to_string()),
-            ("PORTICO_CLUSTER_TOKEN", TOKEN.to_string()),
-            (
-                "PORTICO_EXECUTE_API_ENDPOINT",
-                "http://execute-api.localhost:8000".to_string(),
-            ),
-        ],
+            credentials::control_plane_env(),
+            vec![
+                ("PORTICO_DATABASE_URL", database_url.to_string()),
+                ("PORTICO_CLUSTER_TOKEN", TOKEN.to_string()),
+                (
+                    "PORTICO_EXECUTE_API_ENDPOINT",
+                    "http://execute-api.localhost:8000".to_string(),
+                ),
+            ],
+        ]
+        .concat(),
     );
-    Replica { proc, admin, grpc }
+    Replica {
+        proc,
+        admin,
+        grpc,
+        token: String::new(),
+    }
 }
 
 struct Node {
@@ -86,7 +99,7 @@ fn python(args: &[&str]) -> Value {
     let out = Command::new("python3")
         .arg(script)
         .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(credentials::aws_env())
         .output()
         .expect("run python3 (pip install boto3)");
     assert!(
@@ -148,6 +161,7 @@ async fn until_served(
 async fn nodes(replica: &Replica) -> Vec<Value> {
     let body: Value = http_client()
         .get(format!("http://127.0.0.1:{}/portico/nodes", replica.admin))
+        .bearer_auth(&replica.token)
         .send()
         .await
         .expect("GET /portico/nodes")
@@ -174,16 +188,9 @@ async fn two_replicas_three_nodes_serve_the_notes_api() {
 
     let mut a = start_replica("cp-a", &db.url);
     let mut b = start_replica("cp-b", &db.url);
-    for r in [&a, &b] {
-        wait_for("the admin API", LIMIT, || async {
-            let res = http_client()
-                .get(format!("http://127.0.0.1:{}/v2/apis", r.admin))
-                .send()
-                .await
-                .ok()?;
-            (res.status() == 200).then_some(())
-        })
-        .await;
+    for r in [&mut a, &mut b] {
+        wait_for_admin(r.admin, LIMIT).await;
+        r.token = admin_token(r.admin).await;
     }
     // Nodes 1 and 3 prefer replica A, node 2 prefers B: changes made through one replica
     // must reach nodes connected to the other.

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use portico_tests::process::Proc;
-use portico_tests::{free_port, http_client, wait_for};
+use portico_tests::{credentials, free_port, http_client, wait_for, wait_for_admin};
 use serde_json::Value;
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -34,7 +34,7 @@ fn start(data_dir: &Path, p: &Ports) -> Proc {
             "--metrics-addr".into(),
             format!("127.0.0.1:{}", p.metrics),
         ],
-        &[],
+        &credentials::control_plane_env(),
     )
 }
 
@@ -48,10 +48,7 @@ fn aws(admin: u16, args: &[&str]) -> Value {
             "json",
         ])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "PKIATESTKEY")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(credentials::aws_env())
         .output()
         .expect("run aws (pip install awscli)");
     assert!(
@@ -66,15 +63,7 @@ fn aws(admin: u16, args: &[&str]) -> Value {
 }
 
 async fn ready(p: &Ports) {
-    wait_for("the admin API", LIMIT, || async {
-        let res = http_client()
-            .get(format!("http://127.0.0.1:{}/v2/apis", p.admin))
-            .send()
-            .await
-            .ok()?;
-        (res.status() == 200).then_some(())
-    })
-    .await;
+    wait_for_admin(p.admin, LIMIT).await;
 }
 
 async fn served(p: &Ports, host: &str, path: &str) -> Value {

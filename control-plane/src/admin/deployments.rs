@@ -1,10 +1,11 @@
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router, extract::State};
+use axum::{Extension, Json, Router, extract::State};
 use portico_model::{CreateDeployment, Deployment, Page, UpdateDeployment};
 
 use super::extract::{AwsJson, AwsPath, ListQuery};
 use super::{AdminState, ApiError};
+use crate::identity::Caller;
 
 pub fn router() -> Router<AdminState> {
     Router::new()
@@ -17,42 +18,49 @@ pub fn router() -> Router<AdminState> {
 
 async fn create(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     AwsJson(input): AwsJson<CreateDeployment>,
 ) -> Result<(StatusCode, Json<Deployment>), ApiError> {
-    let created = s.service.create_deployment(&api_id, input).await?;
+    let created = s.service.create_deployment(&caller, &api_id, input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn list(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     ListQuery(q): ListQuery,
 ) -> Result<Json<Page<Deployment>>, ApiError> {
-    Ok(Json(s.service.list_deployments(&api_id, q).await?))
+    Ok(Json(s.service.list_deployments(&caller, &api_id, q).await?))
 }
 
 async fn read(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<Json<Deployment>, ApiError> {
-    Ok(Json(s.service.get_deployment(&api_id, &id).await?))
+    Ok(Json(s.service.get_deployment(&caller, &api_id, &id).await?))
 }
 
 async fn update(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
     AwsJson(input): AwsJson<UpdateDeployment>,
 ) -> Result<Json<Deployment>, ApiError> {
     Ok(Json(
-        s.service.update_deployment(&api_id, &id, input).await?,
+        s.service
+            .update_deployment(&caller, &api_id, &id, input)
+            .await?,
     ))
 }
 
 async fn delete(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    s.service.delete_deployment(&api_id, &id).await?;
+    s.service.delete_deployment(&caller, &api_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,6 +28,21 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     IncompleteSignature(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("The security token included in the request is invalid.")]
+    UnrecognizedClient,
+    #[error("Missing Authentication Token")]
+    MissingAuthenticationToken,
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("the configuration store is unavailable: {0}")]
     Unavailable(StoreError),
     #[error("internal error: {0}")]
@@ -43,6 +58,22 @@ impl ApiError {
     }
 }
 
+impl From<crate::identity::sigv4::SigV4Error> for ApiError {
+    fn from(e: crate::identity::sigv4::SigV4Error) -> Self {
+        use crate::identity::sigv4::SigV4Error;
+        match e {
+            SigV4Error::Incomplete(m) => ApiError::IncompleteSignature(m),
+            SigV4Error::Invalid(m) => ApiError::InvalidSignature(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -53,6 +84,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::BadRequest(m) => ApiError::bad_request(m),
             ServiceError::NotFound(m) => ApiError::NotFound(m),
             ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Forbidden(m) => ApiError::AccessDenied(m),
+            ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
+            ServiceError::TooManyRequests {
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests {
+                message,
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
             ServiceError::Store(e @ StoreError::Corrupt { .. }) => {
                 ApiError::Internal(e.to_string())
             }
@@ -73,6 +113,16 @@ impl IntoResponse for ApiError {
             }
             ApiError::IncompleteSignature(_) => {
                 (StatusCode::FORBIDDEN, "IncompleteSignatureException")
+            }
+            ApiError::InvalidSignature(_) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
+            ApiError::UnrecognizedClient => (StatusCode::FORBIDDEN, "UnrecognizedClientException"),
+            ApiError::MissingAuthenticationToken => {
+                (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException")
+            }
+            ApiError::AccessDenied(_) => (StatusCode::FORBIDDEN, "AccessDeniedException"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UnauthorizedException"),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException")
             }
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -99,6 +149,15 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert("x-amzn-ErrorType", HeaderValue::from_static(error_type));
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs),
+            );
+        }
         response
     }
 }

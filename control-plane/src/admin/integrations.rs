@@ -1,10 +1,11 @@
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router, extract::State};
+use axum::{Extension, Json, Router, extract::State};
 use portico_model::{CreateIntegration, Integration, Page, UpdateIntegration};
 
 use super::extract::{AwsJson, AwsPath, ListQuery};
 use super::{AdminState, ApiError};
+use crate::identity::Caller;
 
 pub fn router() -> Router<AdminState> {
     Router::new()
@@ -17,42 +18,56 @@ pub fn router() -> Router<AdminState> {
 
 async fn create(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     AwsJson(input): AwsJson<CreateIntegration>,
 ) -> Result<(StatusCode, Json<Integration>), ApiError> {
-    let created = s.service.create_integration(&api_id, input).await?;
+    let created = s
+        .service
+        .create_integration(&caller, &api_id, input)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn list(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     ListQuery(q): ListQuery,
 ) -> Result<Json<Page<Integration>>, ApiError> {
-    Ok(Json(s.service.list_integrations(&api_id, q).await?))
+    Ok(Json(
+        s.service.list_integrations(&caller, &api_id, q).await?,
+    ))
 }
 
 async fn read(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<Json<Integration>, ApiError> {
-    Ok(Json(s.service.get_integration(&api_id, &id).await?))
+    Ok(Json(
+        s.service.get_integration(&caller, &api_id, &id).await?,
+    ))
 }
 
 async fn update(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
     AwsJson(input): AwsJson<UpdateIntegration>,
 ) -> Result<Json<Integration>, ApiError> {
     Ok(Json(
-        s.service.update_integration(&api_id, &id, input).await?,
+        s.service
+            .update_integration(&caller, &api_id, &id, input)
+            .await?,
     ))
 }
 
 async fn delete(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    s.service.delete_integration(&api_id, &id).await?;
+    s.service.delete_integration(&caller, &api_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,20 +3,22 @@
 //! Each resource module owns its `router()`; `app` puts them together so tests can call
 //! it without a socket.
 mod apis;
+mod audit;
+pub mod auth;
 mod deployments;
 mod error;
 mod extract;
 mod integrations;
 mod nodes;
 mod routes;
-mod sigv4;
+mod session;
 mod stages;
+mod users;
 
 use axum::Router;
 use axum::http::{Method, Uri};
 
 pub use error::ApiError;
-pub use sigv4::SigV4Authorization;
 
 use crate::service::AdminService;
 
@@ -28,17 +30,26 @@ pub struct AdminState {
     pub service: AdminService,
 }
 
+/// Every route but login requires authentication (`auth`).
 pub fn app(state: AdminState) -> Router {
-    Router::new()
+    let authenticated = Router::new()
         .merge(apis::router())
         .merge(routes::router())
         .merge(integrations::router())
         .merge(stages::router())
         .merge(deployments::router())
         .merge(nodes::router())
+        .merge(users::router())
+        .merge(audit::router())
+        .merge(session::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    authenticated
+        .merge(session::public_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(sigv4::read_sigv4))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY))
         .with_state(state)
 }

@@ -1,13 +1,17 @@
 use axum::routing::get;
-use axum::{Json, Router, extract::State};
+use axum::{Extension, Json, Router, extract::State};
 use portico_model::{Node, Page};
 
 use super::{AdminState, ApiError};
+use crate::identity::Caller;
 
 pub fn router() -> Router<AdminState> {
     Router::new().route("/portico/nodes", get(list))
 }
 
-async fn list(State(s): State<AdminState>) -> Result<Json<Page<Node>>, ApiError> {
-    Ok(Json(s.service.list_nodes().await?))
+async fn list(
+    State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Page<Node>>, ApiError> {
+    Ok(Json(s.service.list_nodes(&caller).await?))
 }

@@ -1,10 +1,11 @@
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router, extract::State};
+use axum::{Extension, Json, Router, extract::State};
 use portico_model::{CreateRoute, Page, Route, UpdateRoute};
 
 use super::extract::{AwsJson, AwsPath, ListQuery};
 use super::{AdminState, ApiError};
+use crate::identity::Caller;
 
 pub fn router() -> Router<AdminState> {
     Router::new()
@@ -17,40 +18,47 @@ pub fn router() -> Router<AdminState> {
 
 async fn create(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     AwsJson(input): AwsJson<CreateRoute>,
 ) -> Result<(StatusCode, Json<Route>), ApiError> {
-    let created = s.service.create_route(&api_id, input).await?;
+    let created = s.service.create_route(&caller, &api_id, input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn list(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath(api_id): AwsPath<String>,
     ListQuery(q): ListQuery,
 ) -> Result<Json<Page<Route>>, ApiError> {
-    Ok(Json(s.service.list_routes(&api_id, q).await?))
+    Ok(Json(s.service.list_routes(&caller, &api_id, q).await?))
 }
 
 async fn read(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<Json<Route>, ApiError> {
-    Ok(Json(s.service.get_route(&api_id, &id).await?))
+    Ok(Json(s.service.get_route(&caller, &api_id, &id).await?))
 }
 
 async fn update(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
     AwsJson(input): AwsJson<UpdateRoute>,
 ) -> Result<Json<Route>, ApiError> {
-    Ok(Json(s.service.update_route(&api_id, &id, input).await?))
+    Ok(Json(
+        s.service.update_route(&caller, &api_id, &id, input).await?,
+    ))
 }
 
 async fn delete(
     State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
     AwsPath((api_id, id)): AwsPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    s.service.delete_route(&api_id, &id).await?;
+    s.service.delete_route(&caller, &api_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,7 +22,8 @@ pub struct NodeSession {
     snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
     /// Nonce and version of the newest push the node has not answered yet.
     pending: Option<(String, u64)>,
-    sent_version: u64,
+    /// The newest version pushed on this stream; none yet at first.
+    sent_version: Option<u64>,
     /// Content the node is known to serve: what it said in its hello, then what it ACKed.
     acked_hash: String,
     /// Content of the newest push.
@@ -52,7 +53,7 @@ impl NodeSession {
             store,
             snapshots,
             pending: None,
-            sent_version: 0,
+            sent_version: None,
             acked_hash,
             sent_hash: String::new(),
         }
@@ -73,7 +74,10 @@ impl NodeSession {
         let Some(snapshot) = self.snapshots.borrow_and_update().clone() else {
             return Ok(());
         };
-        if snapshot.version <= self.sent_version {
+        if self
+            .sent_version
+            .is_some_and(|sent| snapshot.version <= sent)
+        {
             return Ok(());
         }
         let nonce = new_id(16);
@@ -87,7 +91,7 @@ impl NodeSession {
             snapshot: (!version_only).then(|| (*snapshot.snapshot).clone()),
         };
         outbound.send(Ok(push)).await.map_err(|_| ())?;
-        self.sent_version = snapshot.version;
+        self.sent_version = Some(snapshot.version);
         self.sent_hash = snapshot.content_hash.clone();
         self.pending = Some((nonce, snapshot.version));
         Ok(())

@@ -4,7 +4,10 @@ use portico_model::{
     UpdateApi, ValidationError, validate_api_name, validate_description, validate_protocol_type,
 };
 
-use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, now, page};
+use super::{
+    AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now, page,
+};
+use crate::identity::{Caller, Permission};
 use crate::store::StoreTx;
 
 fn check_selection_expressions(
@@ -40,7 +43,8 @@ impl AdminService {
         api
     }
 
-    pub async fn create_api(&self, input: CreateApi) -> ServiceResult<Api> {
+    pub async fn create_api(&self, caller: &Caller, input: CreateApi) -> ServiceResult<Api> {
+        allow(caller, Permission::EditApis)?;
         validate_api_name(&input.name)?;
         validate_protocol_type(&input.protocol_type)?;
         if let Some(d) = &input.description {
@@ -76,7 +80,14 @@ impl AdminService {
             self.quick_create(&mut tx, &api.api_id, target, input.route_key)
                 .await?;
         }
-        self.commit(tx, version).await?;
+        self.check_upstreams(&mut tx, &api.api_id).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("CreateApi", "api", api.api_id.clone()),
+        )
+        .await?;
         Ok(self.with_endpoint(api))
     }
 
@@ -129,7 +140,8 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn get_api(&self, api_id: &str) -> ServiceResult<Api> {
+    pub async fn get_api(&self, caller: &Caller, api_id: &str) -> ServiceResult<Api> {
+        allow(caller, Permission::Read)?;
         let mut tx = self.store.read().await?;
         let api = tx
             .get_api(api_id)
@@ -138,7 +150,8 @@ impl AdminService {
         Ok(self.with_endpoint(api))
     }
 
-    pub async fn list_apis(&self, params: ListParams) -> ServiceResult<Page<Api>> {
+    pub async fn list_apis(&self, caller: &Caller, params: ListParams) -> ServiceResult<Page<Api>> {
+        allow(caller, Permission::Read)?;
         let limit = params.limit()?;
         let after = params.after()?;
         let mut tx = self.store.read().await?;
@@ -148,7 +161,13 @@ impl AdminService {
         Ok(p)
     }
 
-    pub async fn update_api(&self, api_id: &str, input: UpdateApi) -> ServiceResult<Api> {
+    pub async fn update_api(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        input: UpdateApi,
+    ) -> ServiceResult<Api> {
+        allow(caller, Permission::EditApis)?;
         if let Some(n) = &input.name {
             validate_api_name(n)?;
         }
@@ -177,16 +196,29 @@ impl AdminService {
             api.disable_execute_api_endpoint = d;
         }
         tx.update_api(&api).await?;
-        self.commit(tx, version).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("UpdateApi", "api", api_id.to_string()),
+        )
+        .await?;
         Ok(self.with_endpoint(api))
     }
 
-    pub async fn delete_api(&self, api_id: &str) -> ServiceResult<()> {
+    pub async fn delete_api(&self, caller: &Caller, api_id: &str) -> ServiceResult<()> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         if !tx.delete_api(api_id).await? {
             return Err(api_not_found(api_id));
         }
-        self.commit(tx, version).await
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("DeleteApi", "api", api_id.to_string()),
+        )
+        .await
     }
 
     /// Fails with NotFound unless the API exists (inside a transaction).

@@ -3,7 +3,10 @@ use portico_model::{
     validate_description,
 };
 
-use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, now, page};
+use super::{
+    AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now, page,
+};
+use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
 fn deployment_not_found(id: &str) -> ServiceError {
@@ -63,9 +66,11 @@ impl AdminService {
 
     pub async fn create_deployment(
         &self,
+        caller: &Caller,
         api_id: &str,
         input: CreateDeployment,
     ) -> ServiceResult<Deployment> {
+        allow(caller, Permission::EditApis)?;
         if let Some(d) = &input.description {
             validate_description("description", d)?;
         }
@@ -98,11 +103,27 @@ impl AdminService {
             stage.last_updated_date = now();
             tx.update_stage(api_id, &stage).await?;
         }
-        self.commit(tx, version).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new(
+                "CreateDeployment",
+                "deployment",
+                format!("{api_id}/{}", deployment.deployment_id),
+            ),
+        )
+        .await?;
         Ok(deployment)
     }
 
-    pub async fn get_deployment(&self, api_id: &str, id: &str) -> ServiceResult<Deployment> {
+    pub async fn get_deployment(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        id: &str,
+    ) -> ServiceResult<Deployment> {
+        allow(caller, Permission::Read)?;
         let mut tx = self.store.read().await?;
         self.require_api(&mut tx, api_id).await?;
         tx.get(ResourceKind::Deployment, api_id, id)
@@ -112,9 +133,11 @@ impl AdminService {
 
     pub async fn list_deployments(
         &self,
+        caller: &Caller,
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Deployment>> {
+        allow(caller, Permission::Read)?;
         let limit = params.limit()?;
         let after = params.after()?;
         let mut tx = self.store.read().await?;
@@ -132,10 +155,12 @@ impl AdminService {
 
     pub async fn update_deployment(
         &self,
+        caller: &Caller,
         api_id: &str,
         id: &str,
         input: UpdateDeployment,
     ) -> ServiceResult<Deployment> {
+        allow(caller, Permission::EditApis)?;
         if let Some(d) = &input.description {
             validate_description("description", d)?;
         }
@@ -149,11 +174,23 @@ impl AdminService {
             deployment.description = Some(d);
         }
         tx.update_deployment(api_id, &deployment).await?;
-        self.commit(tx, version).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("UpdateDeployment", "deployment", format!("{api_id}/{id}")),
+        )
+        .await?;
         Ok(deployment)
     }
 
-    pub async fn delete_deployment(&self, api_id: &str, id: &str) -> ServiceResult<()> {
+    pub async fn delete_deployment(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        id: &str,
+    ) -> ServiceResult<()> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let users = tx.stages_using(api_id, id).await?;
@@ -166,6 +203,12 @@ impl AdminService {
         if !tx.delete(ResourceKind::Deployment, api_id, id).await? {
             return Err(deployment_not_found(id));
         }
-        self.commit(tx, version).await
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("DeleteDeployment", "deployment", format!("{api_id}/{id}")),
+        )
+        .await
     }
 }

@@ -2,7 +2,8 @@ use portico_model::{
     CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
 };
 
-use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, page};
+use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
 fn integration_not_found(id: &str) -> ServiceError {
@@ -37,20 +38,39 @@ impl AdminService {
 
     pub async fn create_integration(
         &self,
+        caller: &Caller,
         api_id: &str,
         input: CreateIntegration,
     ) -> ServiceResult<Integration> {
+        allow(caller, Permission::EditApis)?;
         validate_integration(&input)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let integration = self.add_integration(&mut tx, api_id, input).await?;
         // A new integration changes nothing a client can reach until a route targets it,
         // so auto-deploy stages are left alone, as AWS does.
-        self.commit(tx, version).await?;
+        self.check_upstreams(&mut tx, api_id).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new(
+                "CreateIntegration",
+                "integration",
+                format!("{api_id}/{}", integration.integration_id),
+            ),
+        )
+        .await?;
         Ok(integration)
     }
 
-    pub async fn get_integration(&self, api_id: &str, id: &str) -> ServiceResult<Integration> {
+    pub async fn get_integration(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        id: &str,
+    ) -> ServiceResult<Integration> {
+        allow(caller, Permission::Read)?;
         let mut tx = self.store.read().await?;
         self.require_api(&mut tx, api_id).await?;
         tx.get(ResourceKind::Integration, api_id, id)
@@ -60,9 +80,11 @@ impl AdminService {
 
     pub async fn list_integrations(
         &self,
+        caller: &Caller,
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Integration>> {
+        allow(caller, Permission::Read)?;
         let limit = params.limit()?;
         let after = params.after()?;
         let mut tx = self.store.read().await?;
@@ -80,10 +102,12 @@ impl AdminService {
 
     pub async fn update_integration(
         &self,
+        caller: &Caller,
         api_id: &str,
         id: &str,
         input: UpdateIntegration,
     ) -> ServiceResult<Integration> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let current: Integration = tx
@@ -110,11 +134,24 @@ impl AdminService {
         let integration = build(id.to_string(), &merged)?;
         tx.upsert_integration(api_id, &integration).await?;
         self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(tx, version).await?;
+        self.check_upstreams(&mut tx, api_id).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("UpdateIntegration", "integration", format!("{api_id}/{id}")),
+        )
+        .await?;
         Ok(integration)
     }
 
-    pub async fn delete_integration(&self, api_id: &str, id: &str) -> ServiceResult<()> {
+    pub async fn delete_integration(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        id: &str,
+    ) -> ServiceResult<()> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let target = format!("integrations/{id}");
@@ -133,6 +170,12 @@ impl AdminService {
         if !tx.delete(ResourceKind::Integration, api_id, id).await? {
             return Err(integration_not_found(id));
         }
-        self.commit(tx, version).await
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("DeleteIntegration", "integration", format!("{api_id}/{id}")),
+        )
+        .await
     }
 }

@@ -3,17 +3,23 @@
 //! auto-deploy stages, bumps the snapshot version and tells the snapshot publisher.
 mod apis;
 mod deployments;
+mod identity;
 mod integrations;
 mod routes;
 mod stages;
+mod upstream_policy;
+
+pub use identity::{BootstrapCredentials, bootstrap_admin};
+pub use upstream_policy::UpstreamPolicy;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portico_model::{Page, ValidationError};
 use rand::Rng;
 
+use crate::identity::{Caller, LoginThrottle, MasterKey, PasswordHasher, Permission, SessionKeys};
 use crate::snapshot::PublisherHandle;
-use crate::store::{Store, StoreError, StoreTx};
+use crate::store::{AuditRecord, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -25,8 +31,57 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this (AWS: AccessDeniedException).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Wrong user name or password.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// Refuses the call unless the caller's role allows `permission`.
+pub(crate) fn allow(caller: &Caller, permission: Permission) -> ServiceResult<()> {
+    if caller.can(permission) {
+        return Ok(());
+    }
+    let what = match permission {
+        Permission::Read => "read the configuration",
+        Permission::EditApis => "change APIs",
+        Permission::ManageIdentity => "manage users and access keys",
+    };
+    Err(ServiceError::Forbidden(format!(
+        "User {} (role {}) is not authorized to {what}",
+        caller.user_name,
+        caller.role.as_str()
+    )))
+}
+
+/// What a committed write did, for the audit log.
+pub(crate) struct Change {
+    action: &'static str,
+    resource_type: &'static str,
+    resource_id: String,
+}
+
+impl Change {
+    pub(crate) fn new(
+        action: &'static str,
+        resource_type: &'static str,
+        resource_id: String,
+    ) -> Self {
+        Change {
+            action,
+            resource_type,
+            resource_id,
+        }
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -94,11 +149,35 @@ impl ExecuteApiEndpoint {
     }
 }
 
+/// What the identity side of the service needs, shared by every clone.
+#[derive(Clone)]
+pub struct IdentityContext {
+    pub master_key: MasterKey,
+    pub hasher: PasswordHasher,
+    pub sessions: SessionKeys,
+    pub throttle: std::sync::Arc<LoginThrottle>,
+    pub session_ttl: chrono::TimeDelta,
+}
+
+impl IdentityContext {
+    pub fn new(master_key: MasterKey) -> Self {
+        IdentityContext {
+            sessions: SessionKeys::new(&master_key),
+            master_key,
+            hasher: PasswordHasher::new(),
+            throttle: std::sync::Arc::new(LoginThrottle::new()),
+            session_ttl: chrono::TimeDelta::hours(12),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AdminService {
     store: Store,
     publisher: PublisherHandle,
     endpoint: ExecuteApiEndpoint,
+    identity: IdentityContext,
+    upstreams: UpstreamPolicy,
 }
 
 /// `maxResults` / `nextToken` of a list call.
@@ -149,6 +228,22 @@ fn page<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
     Page { items, next_token }
 }
 
+/// Writes the audit record of `change` into the transaction that makes it.
+async fn record(tx: &mut StoreTx, caller: &Caller, change: &Change) -> ServiceResult<()> {
+    let via = caller.via.to_string();
+    tx.insert_audit(&AuditRecord {
+        at: &now(),
+        actor: &caller.user_name,
+        via: &via,
+        source: &caller.source,
+        action: change.action,
+        resource_type: change.resource_type,
+        resource_id: &change.resource_id,
+    })
+    .await?;
+    Ok(())
+}
+
 /// A new identifier in AWS's style: lower-case letters and digits.
 pub fn new_id(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -163,12 +258,24 @@ pub fn now() -> String {
 }
 
 impl AdminService {
-    pub fn new(store: Store, publisher: PublisherHandle, endpoint: ExecuteApiEndpoint) -> Self {
+    pub fn new(
+        store: Store,
+        publisher: PublisherHandle,
+        endpoint: ExecuteApiEndpoint,
+        identity: IdentityContext,
+        upstreams: UpstreamPolicy,
+    ) -> Self {
         AdminService {
             store,
             publisher,
             endpoint,
+            identity,
+            upstreams,
         }
+    }
+
+    pub fn identity(&self) -> &IdentityContext {
+        &self.identity
     }
 
     pub fn store(&self) -> &Store {
@@ -179,15 +286,35 @@ impl AdminService {
         &self.endpoint
     }
 
-    /// Commits a write and tells this replica's publisher and (through the store) the others.
-    async fn commit(&self, mut tx: StoreTx, version: u64) -> ServiceResult<()> {
+    /// Records the change in the audit log, commits, and tells this replica's publisher
+    /// and (through the store) the others.
+    async fn commit(
+        &self,
+        mut tx: StoreTx,
+        version: u64,
+        caller: &Caller,
+        change: Change,
+    ) -> ServiceResult<()> {
+        record(&mut tx, caller, &change).await?;
         tx.announce(version).await?;
         tx.commit().await?;
         self.publisher.changed();
         Ok(())
     }
 
-    pub async fn list_nodes(&self) -> ServiceResult<Page<portico_model::Node>> {
+    /// Refuses integrations that any stage of the API would render into a forbidden
+    /// upstream (see `UpstreamPolicy`).
+    async fn check_upstreams(&self, tx: &mut StoreTx, api_id: &str) -> ServiceResult<()> {
+        use crate::store::ResourceKind;
+        let integrations: Vec<portico_model::Integration> =
+            tx.all(ResourceKind::Integration, api_id).await?;
+        let stages: Vec<portico_model::Stage> = tx.all(ResourceKind::Stage, api_id).await?;
+        self.upstreams.check_api(&integrations, &stages)?;
+        Ok(())
+    }
+
+    pub async fn list_nodes(&self, caller: &Caller) -> ServiceResult<Page<portico_model::Node>> {
+        allow(caller, Permission::Read)?;
         let mut items = self.store.list_nodes().await?;
         // A replica that died could not record its nodes' disconnection; a node whose
         // replica has not refreshed it for three heartbeats is not connected.

@@ -3,7 +3,8 @@ use portico_model::{
     parse_route_target, validate_authorization_type,
 };
 
-use super::{AdminService, ListParams, ServiceError, ServiceResult, new_id, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, page};
+use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
 fn route_not_found(route_id: &str) -> ServiceError {
@@ -94,18 +95,40 @@ impl AdminService {
         Ok(route)
     }
 
-    pub async fn create_route(&self, api_id: &str, input: CreateRoute) -> ServiceResult<Route> {
+    pub async fn create_route(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        input: CreateRoute,
+    ) -> ServiceResult<Route> {
+        allow(caller, Permission::EditApis)?;
         // Validate before taking the write lock: bad input should not wait for writers.
         RouteKey::parse(&input.route_key)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let route = self.add_route(&mut tx, api_id, input).await?;
         self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(tx, version).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new(
+                "CreateRoute",
+                "route",
+                format!("{api_id}/{}", route.route_id),
+            ),
+        )
+        .await?;
         Ok(route)
     }
 
-    pub async fn get_route(&self, api_id: &str, route_id: &str) -> ServiceResult<Route> {
+    pub async fn get_route(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        route_id: &str,
+    ) -> ServiceResult<Route> {
+        allow(caller, Permission::Read)?;
         let mut tx = self.store.read().await?;
         self.require_api(&mut tx, api_id).await?;
         tx.get(ResourceKind::Route, api_id, route_id)
@@ -115,9 +138,11 @@ impl AdminService {
 
     pub async fn list_routes(
         &self,
+        caller: &Caller,
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Route>> {
+        allow(caller, Permission::Read)?;
         let limit = params.limit()?;
         let after = params.after()?;
         let mut tx = self.store.read().await?;
@@ -130,10 +155,12 @@ impl AdminService {
 
     pub async fn update_route(
         &self,
+        caller: &Caller,
         api_id: &str,
         route_id: &str,
         input: UpdateRoute,
     ) -> ServiceResult<Route> {
+        allow(caller, Permission::EditApis)?;
         if let Some(k) = &input.route_key {
             RouteKey::parse(k)?;
         }
@@ -172,17 +199,35 @@ impl AdminService {
         .await?;
         tx.upsert_route(api_id, &route).await?;
         self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(tx, version).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("UpdateRoute", "route", format!("{api_id}/{route_id}")),
+        )
+        .await?;
         Ok(route)
     }
 
-    pub async fn delete_route(&self, api_id: &str, route_id: &str) -> ServiceResult<()> {
+    pub async fn delete_route(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        route_id: &str,
+    ) -> ServiceResult<()> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         if !tx.delete(ResourceKind::Route, api_id, route_id).await? {
             return Err(route_not_found(route_id));
         }
         self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(tx, version).await
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("DeleteRoute", "route", format!("{api_id}/{route_id}")),
+        )
+        .await
     }
 }

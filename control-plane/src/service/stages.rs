@@ -3,7 +3,8 @@ use portico_model::{
     validate_stage_variables,
 };
 
-use super::{AdminService, ListParams, ServiceError, ServiceResult, now, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, now, page};
+use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
 fn stage_not_found(name: &str) -> ServiceError {
@@ -73,16 +74,39 @@ impl AdminService {
         Ok(stage)
     }
 
-    pub async fn create_stage(&self, api_id: &str, input: CreateStage) -> ServiceResult<Stage> {
+    pub async fn create_stage(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        input: CreateStage,
+    ) -> ServiceResult<Stage> {
+        allow(caller, Permission::EditApis)?;
         validate_stage_name(&input.stage_name)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         let stage = self.add_stage(&mut tx, api_id, input).await?;
-        self.commit(tx, version).await?;
+        self.check_upstreams(&mut tx, api_id).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new(
+                "CreateStage",
+                "stage",
+                format!("{api_id}/{}", stage.stage_name),
+            ),
+        )
+        .await?;
         Ok(stage)
     }
 
-    pub async fn get_stage(&self, api_id: &str, name: &str) -> ServiceResult<Stage> {
+    pub async fn get_stage(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        name: &str,
+    ) -> ServiceResult<Stage> {
+        allow(caller, Permission::Read)?;
         let mut tx = self.store.read().await?;
         self.require_api(&mut tx, api_id).await?;
         tx.get(ResourceKind::Stage, api_id, name)
@@ -92,9 +116,11 @@ impl AdminService {
 
     pub async fn list_stages(
         &self,
+        caller: &Caller,
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Stage>> {
+        allow(caller, Permission::Read)?;
         let limit = params.limit()?;
         let after = params.after()?;
         let mut tx = self.store.read().await?;
@@ -107,10 +133,12 @@ impl AdminService {
 
     pub async fn update_stage(
         &self,
+        caller: &Caller,
         api_id: &str,
         name: &str,
         input: UpdateStage,
     ) -> ServiceResult<Stage> {
+        allow(caller, Permission::EditApis)?;
         if let Some(vars) = &input.stage_variables {
             let given: std::collections::BTreeMap<String, String> = vars
                 .iter()
@@ -154,16 +182,35 @@ impl AdminService {
         }
         stage.last_updated_date = now();
         tx.update_stage(api_id, &stage).await?;
-        self.commit(tx, version).await?;
+        self.check_upstreams(&mut tx, api_id).await?;
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("UpdateStage", "stage", format!("{api_id}/{name}")),
+        )
+        .await?;
         Ok(stage)
     }
 
-    pub async fn delete_stage(&self, api_id: &str, name: &str) -> ServiceResult<()> {
+    pub async fn delete_stage(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        name: &str,
+    ) -> ServiceResult<()> {
+        allow(caller, Permission::EditApis)?;
         let (mut tx, version) = self.store.write().await?;
         self.require_api(&mut tx, api_id).await?;
         if !tx.delete(ResourceKind::Stage, api_id, name).await? {
             return Err(stage_not_found(name));
         }
-        self.commit(tx, version).await
+        self.commit(
+            tx,
+            version,
+            caller,
+            Change::new("DeleteStage", "stage", format!("{api_id}/{name}")),
+        )
+        .await
     }
 }

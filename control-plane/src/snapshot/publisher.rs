@@ -63,9 +63,11 @@ impl SnapshotPublisher {
 
     /// Compiles and publishes the store's current state if its version is newer than the
     /// last one compiled.
-    pub async fn refresh(&self, last_compiled: &mut u64) -> Result<(), PublishError> {
+    pub async fn refresh(&self, last_compiled: &mut Option<u64>) -> Result<(), PublishError> {
         let version = self.store.snapshot_version().await?;
-        if version <= *last_compiled {
+        // Version 0 (a store nothing was written to) is published too: nodes then serve
+        // the empty configuration and report ready.
+        if last_compiled.is_some_and(|last| version <= last) {
             return Ok(());
         }
         let mut tx = self.store.read().await?;
@@ -73,7 +75,7 @@ impl SnapshotPublisher {
         drop(tx);
         let domain = self.execute_api_domain.clone();
         let compiled = tokio::task::spawn_blocking(move || compile(&source, &domain)).await?;
-        *last_compiled = compiled.version;
+        *last_compiled = Some(compiled.version);
         // Every version is published, so nodes' applied versions can be compared with the
         // store's; when only the version moved, the previous snapshot is shared as is.
         let previous = self.current.borrow().clone();
@@ -97,7 +99,7 @@ impl SnapshotPublisher {
 
     /// Runs until the process ends.
     pub async fn run(self: Arc<Self>) {
-        let mut last_compiled = 0u64;
+        let mut last_compiled = None;
         loop {
             if let Err(e) = self.refresh(&mut last_compiled).await {
                 tracing::warn!(error = %e, "cannot compile the snapshot; retrying");

@@ -2,12 +2,14 @@
 //! schema (see `migrations/`) and one set of queries for both through sqlx's `Any` driver.
 //! Every access happens in a `StoreTx`; write transactions bump the snapshot version first,
 //! which also serialises writers so versions follow commit order.
+mod identity;
 mod nodes;
 mod resources;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
+pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
 pub use resources::{ResourceKind, SnapshotSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +157,19 @@ impl Store {
             },
             version as u64,
         ))
+    }
+
+    /// A write transaction for changes that are not configuration (users, keys,
+    /// sessions): it takes the same write lock as `write` but leaves the version alone.
+    pub async fn write_unversioned(&self) -> Result<StoreTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE cluster_state SET snapshot_version = snapshot_version WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(StoreTx {
+            tx,
+            backend: self.backend,
+        })
     }
 
     /// The current snapshot version, outside any transaction (cheap poll).

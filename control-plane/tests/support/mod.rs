@@ -5,7 +5,10 @@
 
 use std::future::Future;
 
-use portico_control_plane::service::{AdminService, ExecuteApiEndpoint};
+use portico_control_plane::identity::{Caller, MasterKey};
+use portico_control_plane::service::{
+    AdminService, ExecuteApiEndpoint, IdentityContext, UpstreamPolicy, bootstrap_admin,
+};
 use portico_control_plane::snapshot::SnapshotPublisher;
 use portico_control_plane::store::Store;
 use sqlx::Connection;
@@ -101,7 +104,43 @@ pub fn service(store: Store) -> AdminService {
         endpoint.domain.clone(),
         std::time::Duration::from_secs(60),
     );
-    AdminService::new(store, publisher.handle(), endpoint)
+    AdminService::new(
+        store,
+        publisher.handle(),
+        endpoint,
+        IdentityContext::new(MasterKey::generate()),
+        UpstreamPolicy::new(
+            vec![
+                "127.0.0.1:9000".parse().unwrap(),
+                "127.0.0.1:9001".parse().unwrap(),
+            ],
+            vec![],
+        ),
+    )
+}
+
+/// Portico acting for itself: an admin.
+pub fn admin() -> Caller {
+    Caller::bootstrap()
+}
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// Bootstraps `admin` and logs in: a bearer token for the admin API.
+pub async fn admin_token(service: &AdminService) -> String {
+    bootstrap_admin(
+        service.store(),
+        service.identity(),
+        Some(ADMIN_PASSWORD.into()),
+        None,
+    )
+    .await
+    .expect("bootstrap");
+    service
+        .login("admin", ADMIN_PASSWORD, "127.0.0.1")
+        .await
+        .expect("login")
+        .token
 }
 
 /// Runs each listed `async fn(Store)` against a fresh Postgres database and a fresh

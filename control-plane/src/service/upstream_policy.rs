@@ -1,0 +1,214 @@
+//! Which upstreams an integration may point at. Without it, anyone who can edit an API
+//! could make every proxy node call the control plane's own admin or gRPC port, or a
+//! cloud metadata service, on the attacker's behalf (SSRF). Operators lift the rule per
+//! host with `--allow-upstream`. Names are not resolved here, and this machine's own
+//! non-loopback addresses are not enumerated: a host name that resolves to the control
+//! plane, or a LAN address of it, is not caught.
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use portico_model::{Integration, Stage, UriPart, UriTemplate, ValidationError};
+
+const METADATA: [IpAddr; 2] = [
+    IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamPolicy {
+    /// The control plane's own listeners.
+    control_plane: Vec<SocketAddr>,
+    /// `host` or `host:port` entries that are allowed whatever else says.
+    allowed: Vec<String>,
+}
+
+fn is_local(host: &str, ip: Option<IpAddr>) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || ip.is_some_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
+impl UpstreamPolicy {
+    pub fn new(control_plane: Vec<SocketAddr>, allowed: Vec<String>) -> Self {
+        UpstreamPolicy {
+            control_plane,
+            allowed: allowed
+                .into_iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// Checks one fully rendered upstream URI.
+    pub fn check(&self, uri: &str) -> Result<(), ValidationError> {
+        let refuse = |why: String| ValidationError::new("integrationUri", why);
+        let parsed: http::Uri = uri
+            .parse()
+            .map_err(|e| refuse(format!("Invalid integration URI '{uri}': {e}")))?;
+        let Some(host) = parsed.host() else {
+            return Err(refuse(format!(
+                "Invalid integration URI '{uri}': it has no host"
+            )));
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = parsed
+            .port_u16()
+            .unwrap_or(if parsed.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        if self
+            .allowed
+            .iter()
+            .any(|a| *a == host || *a == format!("{host}:{port}"))
+        {
+            return Ok(());
+        }
+        let ip: Option<IpAddr> = host.parse().ok();
+        if ip.is_some_and(|ip| METADATA.contains(&ip)) {
+            return Err(refuse(format!(
+                "Integration URI '{uri}' points at a cloud metadata address; an operator can allow it with --allow-upstream {host}"
+            )));
+        }
+        for cp in &self.control_plane {
+            if cp.port() != port {
+                continue;
+            }
+            let same = ip == Some(cp.ip())
+                || ((cp.ip().is_unspecified() || cp.ip().is_loopback()) && is_local(&host, ip));
+            if same {
+                return Err(refuse(format!(
+                    "Integration URI '{uri}' points at the control plane's own address {cp}; an operator can allow it with --allow-upstream {host}:{port}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every integration as each stage would render it (stage variables can
+    /// carry the host), and as written when the API has no stages yet.
+    pub fn check_api(
+        &self,
+        integrations: &[Integration],
+        stages: &[Stage],
+    ) -> Result<(), ValidationError> {
+        let empty = BTreeMap::new();
+        let variable_sets: Vec<&BTreeMap<String, String>> = if stages.is_empty() {
+            vec![&empty]
+        } else {
+            stages.iter().map(|s| &s.stage_variables).collect()
+        };
+        for integration in integrations {
+            let template = UriTemplate::parse(&integration.integration_uri)?;
+            for vars in &variable_sets {
+                let rendered = template.substitute(
+                    |name| Some(vars.get(name).cloned().unwrap_or_default()),
+                    |_| Some("x".to_string()),
+                );
+                let uri: String = rendered
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        UriPart::Literal(l) => l.as_str(),
+                        _ => "",
+                    })
+                    .collect();
+                // A host that a stage variable gives, with no stage to give it yet, cannot
+                // be judged now; it is when a stage sets the variable.
+                let has_host = uri
+                    .parse::<http::Uri>()
+                    .is_ok_and(|u| u.host().is_some_and(|h| !h.is_empty()));
+                if has_host {
+                    self.check(&uri)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> UpstreamPolicy {
+        UpstreamPolicy::new(
+            vec![
+                "127.0.0.1:9000".parse().unwrap(),
+                "0.0.0.0:9001".parse().unwrap(),
+            ],
+            vec!["169.254.169.254".into()],
+        )
+    }
+
+    #[test]
+    fn refuses_the_control_plane_and_metadata() {
+        let p = UpstreamPolicy::new(
+            vec![
+                "127.0.0.1:9000".parse().unwrap(),
+                "0.0.0.0:9001".parse().unwrap(),
+            ],
+            vec![],
+        );
+        for bad in [
+            "http://127.0.0.1:9000/v2/apis",
+            "http://localhost:9000/",
+            "http://127.0.0.1:9001/",
+            "http://[::1]:9001/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fd00:ec2::254]/",
+        ] {
+            assert!(p.check(bad).is_err(), "{bad}");
+        }
+        // Another host's port 9001 is not known to be ours; this machine's non-loopback
+        // addresses are not enumerated (see the module note).
+        for ok in [
+            "http://127.0.0.1:8080/",
+            "https://example.com/",
+            "http://10.1.2.3:9000/",
+            "http://10.1.2.3:9001/",
+        ] {
+            p.check(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+    }
+
+    #[test]
+    fn stage_variables_carry_the_host() {
+        let integration = |uri: &str| Integration {
+            integration_id: "i".into(),
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: uri.into(),
+            integration_method: "ANY".into(),
+            payload_format_version: "1.0".into(),
+            timeout_in_millis: 30_000,
+            connection_type: "INTERNET".into(),
+            description: None,
+        };
+        let stage = |host: &str| Stage {
+            stage_name: "dev".into(),
+            deployment_id: None,
+            auto_deploy: false,
+            stage_variables: [("h".to_string(), host.to_string())].into(),
+            description: None,
+            created_date: String::new(),
+            last_updated_date: String::new(),
+            tags: BTreeMap::new(),
+        };
+        let p = UpstreamPolicy::new(vec!["127.0.0.1:9000".parse().unwrap()], vec![]);
+        let i = [integration("http://${stageVariables.h}/x/{id}")];
+        p.check_api(&i, &[]).unwrap();
+        p.check_api(&i, &[stage("127.0.0.1:8080")]).unwrap();
+        assert!(p.check_api(&i, &[stage("127.0.0.1:9000")]).is_err());
+        assert!(p.check_api(&i, &[stage("169.254.169.254")]).is_err());
+    }
+
+    #[test]
+    fn operators_can_allow_a_host() {
+        policy().check("http://169.254.169.254/latest/").unwrap();
+        assert!(policy().check("http://localhost:9000/").is_err());
+    }
+}
