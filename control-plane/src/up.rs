@@ -139,6 +139,7 @@ pub async fn run_up(
         cache_dir: data_dir.join("node-cache"),
         proxy_addr: args.proxy_addr,
         metrics_addr: args.metrics_addr,
+        proxy_workers: None,
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 

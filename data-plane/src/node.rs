@@ -98,6 +98,11 @@ pub struct NodeArgs {
         default_value_t = DEFAULT_METRICS_ADDR
     )]
     pub metrics_addr: SocketAddr,
+
+    /// Proxy worker threads, each with its own listener socket (SO_REUSEPORT), event loop
+    /// and upstream connection pool [default: one per CPU].
+    #[arg(long, env = "PORTICO_PROXY_WORKERS", value_name = "N")]
+    pub proxy_workers: Option<usize>,
 }
 
 impl Default for NodeArgs {
@@ -111,6 +116,7 @@ impl Default for NodeArgs {
             cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
             proxy_addr: DEFAULT_PROXY_ADDR,
             metrics_addr: DEFAULT_METRICS_ADDR,
+            proxy_workers: None,
         }
     }
 }
@@ -159,8 +165,8 @@ pub struct Node {
     authorization: Option<MetadataValue<Ascii>>,
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
-    upstream: UpstreamClient,
-    proxy_listener: TcpListener,
+    /// One listener socket and one upstream pool per proxy worker.
+    workers: Vec<(std::net::TcpListener, UpstreamClient)>,
     proxy_addr: SocketAddr,
     metrics_listener: TcpListener,
     metrics_addr: SocketAddr,
@@ -182,13 +188,21 @@ impl Node {
                     .context("the cluster token contains characters that cannot go in a header")?,
             ),
         };
-        let upstream =
-            http_proxy::upstream_client().context("setting up the upstream TLS client")?;
-
-        let proxy_listener = TcpListener::bind(args.proxy_addr)
-            .await
-            .with_context(|| format!("binding the proxy address {}", args.proxy_addr))?;
-        let proxy_addr = proxy_listener.local_addr()?;
+        let worker_count = args
+            .proxy_workers
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let mut workers = Vec::with_capacity(worker_count);
+        let mut proxy_addr = args.proxy_addr;
+        for _ in 0..worker_count {
+            // The first socket settles the port (it may have been 0); the others share it.
+            let listener = reuseport_listener(proxy_addr, worker_count > 1)
+                .with_context(|| format!("binding the proxy address {proxy_addr}"))?;
+            proxy_addr = listener.local_addr()?;
+            let upstream =
+                http_proxy::upstream_client().context("setting up the upstream TLS client")?;
+            workers.push((listener, upstream));
+        }
         let metrics_listener = TcpListener::bind(args.metrics_addr)
             .await
             .with_context(|| format!("binding the metrics address {}", args.metrics_addr))?;
@@ -209,8 +223,7 @@ impl Node {
             authorization,
             cache,
             config,
-            upstream,
-            proxy_listener,
+            workers,
             proxy_addr,
             metrics_listener,
             metrics_addr,
@@ -234,11 +247,20 @@ impl Node {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let state = Arc::new(ProxyState {
-            config: self.config.clone(),
-            upstream: self.upstream,
+        let worker_count = self.workers.len();
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<String>(worker_count);
+        for (i, (listener, upstream)) in self.workers.into_iter().enumerate() {
+            let state = Arc::new(ProxyState {
+                config: self.config.clone(),
+                upstream,
+            });
+            spawn_proxy_worker(i, listener, state, stop_rx.clone(), done_tx.clone())?;
+        }
+        drop(done_tx);
+        let mut proxy = Box::pin(async move {
+            let first = done_rx.recv().await;
+            (first, done_rx)
         });
-        let mut proxy = tokio::spawn(server::serve(self.proxy_listener, state, stop_rx.clone()));
         let mut health = tokio::spawn(health::serve(
             self.metrics_listener,
             self.config.clone(),
@@ -263,22 +285,75 @@ impl Node {
 
         let stopped_early = tokio::select! {
             () = shutdown => None,
-            r = &mut proxy => Some(("proxy", r)),
-            r = &mut health => Some(("health", r)),
+            (first, _) = &mut proxy => Some(format!("the proxy worker {first:?}")),
+            r = &mut health => Some(format!("the health listener ({r:?})")),
         };
         let _ = stop_tx.send(true);
         client.abort();
-        if let Some((name, outcome)) = stopped_early {
-            proxy.abort();
+        if let Some(what) = stopped_early {
             health.abort();
             // The listeners only return once told to stop, so this is a panic.
-            bail!("the {name} listener stopped unexpectedly: {outcome:?}");
+            bail!("{what} stopped unexpectedly");
         }
-        let _ = proxy.await;
+        // Each worker drains its connections (bounded by DRAIN_TIMEOUT) and says so.
+        let (_, mut done_rx) = proxy.await;
+        let mut finished = 1;
+        while finished < worker_count && done_rx.recv().await.is_some() {
+            finished += 1;
+        }
         let _ = health.await;
         info!(node_id = %self.node_id, "proxy node stopped");
         Ok(())
     }
+}
+
+/// A listening socket for one proxy worker. With several workers each has its own
+/// socket on the same address (SO_REUSEPORT), so the kernel spreads connections over
+/// them and no worker ever touches another's accept queue.
+fn reuseport_listener(addr: SocketAddr, share: bool) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if share {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// Runs one proxy worker on its own thread with a single-threaded runtime: a request
+/// never crosses threads, and its upstream connections stay with it. `done` hears when
+/// the worker has stopped.
+fn spawn_proxy_worker(
+    index: usize,
+    listener: std::net::TcpListener,
+    state: Arc<ProxyState>,
+    stop: watch::Receiver<bool>,
+    done: tokio::sync::mpsc::Sender<String>,
+) -> anyhow::Result<()> {
+    let name = format!("proxy-worker-{index}");
+    let thread_name = name.clone();
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("{thread_name}: cannot start its runtime: {e}"))
+                .and_then(|runtime| {
+                    runtime.block_on(async {
+                        let listener = TcpListener::from_std(listener)
+                            .map_err(|e| format!("{thread_name}: {e}"))?;
+                        server::serve(listener, state, stop).await;
+                        Ok(thread_name.clone())
+                    })
+                });
+            let _ = done.blocking_send(outcome.unwrap_or_else(|e| e));
+        })
+        .with_context(|| format!("starting {name}"))?;
+    Ok(())
 }
 
 /// One endpoint per control-plane URL: `http://` as is (h2c), `https://` with TLS that
