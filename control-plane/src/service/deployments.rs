@@ -3,9 +3,7 @@ use portico_model::{
     validate_description,
 };
 
-use super::{
-    AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now, page,
-};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now};
 use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
@@ -123,12 +121,14 @@ impl AdminService {
         api_id: &str,
         id: &str,
     ) -> ServiceResult<Deployment> {
-        allow(caller, Permission::Read)?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        tx.get(ResourceKind::Deployment, api_id, id)
-            .await?
-            .ok_or_else(|| deployment_not_found(id))
+        self.read_child(
+            caller,
+            api_id,
+            ResourceKind::Deployment,
+            id,
+            deployment_not_found,
+        )
+        .await
     }
 
     pub async fn list_deployments(
@@ -137,20 +137,14 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Deployment>> {
-        allow(caller, Permission::Read)?;
-        let limit = params.limit()?;
-        let after = params.after()?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let items = tx
-            .list(
-                ResourceKind::Deployment,
-                api_id,
-                after.as_deref(),
-                limit + 1,
-            )
-            .await?;
-        Ok(page(items, limit, |d: &Deployment| &d.deployment_id))
+        self.list_children(
+            caller,
+            api_id,
+            ResourceKind::Deployment,
+            params,
+            |d: &Deployment| &d.deployment_id,
+        )
+        .await
     }
 
     pub async fn update_deployment(

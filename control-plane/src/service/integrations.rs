@@ -2,7 +2,7 @@ use portico_model::{
     CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id};
 use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
@@ -70,12 +70,14 @@ impl AdminService {
         api_id: &str,
         id: &str,
     ) -> ServiceResult<Integration> {
-        allow(caller, Permission::Read)?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        tx.get(ResourceKind::Integration, api_id, id)
-            .await?
-            .ok_or_else(|| integration_not_found(id))
+        self.read_child(
+            caller,
+            api_id,
+            ResourceKind::Integration,
+            id,
+            integration_not_found,
+        )
+        .await
     }
 
     pub async fn list_integrations(
@@ -84,20 +86,14 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Integration>> {
-        allow(caller, Permission::Read)?;
-        let limit = params.limit()?;
-        let after = params.after()?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let items = tx
-            .list(
-                ResourceKind::Integration,
-                api_id,
-                after.as_deref(),
-                limit + 1,
-            )
-            .await?;
-        Ok(page(items, limit, |i: &Integration| &i.integration_id))
+        self.list_children(
+            caller,
+            api_id,
+            ResourceKind::Integration,
+            params,
+            |i: &Integration| &i.integration_id,
+        )
+        .await
     }
 
     pub async fn update_integration(

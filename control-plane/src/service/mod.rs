@@ -302,6 +302,41 @@ impl AdminService {
         Ok(())
     }
 
+    /// Reads one resource of an API (the API must exist too).
+    async fn read_child<T: serde::de::DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        kind: crate::store::ResourceKind,
+        key: &str,
+        not_found: fn(&str) -> ServiceError,
+    ) -> ServiceResult<T> {
+        allow(caller, Permission::Read)?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        tx.get(kind, api_id, key)
+            .await?
+            .ok_or_else(|| not_found(key))
+    }
+
+    /// One page of an API's resources of one kind (the API must exist).
+    async fn list_children<T: serde::de::DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        kind: crate::store::ResourceKind,
+        params: ListParams,
+        key: impl Fn(&T) -> &str,
+    ) -> ServiceResult<Page<T>> {
+        allow(caller, Permission::Read)?;
+        let limit = params.limit()?;
+        let after = params.after()?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let items = tx.list(kind, api_id, after.as_deref(), limit + 1).await?;
+        Ok(page(items, limit, key))
+    }
+
     /// Refuses integrations that any stage of the API would render into a forbidden
     /// upstream (see `UpstreamPolicy`).
     async fn check_upstreams(&self, tx: &mut StoreTx, api_id: &str) -> ServiceResult<()> {

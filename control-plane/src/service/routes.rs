@@ -3,7 +3,7 @@ use portico_model::{
     parse_route_target, validate_authorization_type,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id};
 use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
@@ -128,12 +128,14 @@ impl AdminService {
         api_id: &str,
         route_id: &str,
     ) -> ServiceResult<Route> {
-        allow(caller, Permission::Read)?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        tx.get(ResourceKind::Route, api_id, route_id)
-            .await?
-            .ok_or_else(|| route_not_found(route_id))
+        self.read_child(
+            caller,
+            api_id,
+            ResourceKind::Route,
+            route_id,
+            route_not_found,
+        )
+        .await
     }
 
     pub async fn list_routes(
@@ -142,15 +144,10 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Route>> {
-        allow(caller, Permission::Read)?;
-        let limit = params.limit()?;
-        let after = params.after()?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let items = tx
-            .list(ResourceKind::Route, api_id, after.as_deref(), limit + 1)
-            .await?;
-        Ok(page(items, limit, |r: &Route| &r.route_id))
+        self.list_children(caller, api_id, ResourceKind::Route, params, |r: &Route| {
+            &r.route_id
+        })
+        .await
     }
 
     pub async fn update_route(

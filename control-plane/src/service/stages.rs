@@ -3,7 +3,7 @@ use portico_model::{
     validate_stage_variables,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, now, page};
+use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, now};
 use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx};
 
@@ -106,12 +106,8 @@ impl AdminService {
         api_id: &str,
         name: &str,
     ) -> ServiceResult<Stage> {
-        allow(caller, Permission::Read)?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        tx.get(ResourceKind::Stage, api_id, name)
-            .await?
-            .ok_or_else(|| stage_not_found(name))
+        self.read_child(caller, api_id, ResourceKind::Stage, name, stage_not_found)
+            .await
     }
 
     pub async fn list_stages(
@@ -120,15 +116,10 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Stage>> {
-        allow(caller, Permission::Read)?;
-        let limit = params.limit()?;
-        let after = params.after()?;
-        let mut tx = self.store.read().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let items = tx
-            .list(ResourceKind::Stage, api_id, after.as_deref(), limit + 1)
-            .await?;
-        Ok(page(items, limit, |s: &Stage| &s.stage_name))
+        self.list_children(caller, api_id, ResourceKind::Stage, params, |s: &Stage| {
+            &s.stage_name
+        })
+        .await
     }
 
     pub async fn update_stage(
