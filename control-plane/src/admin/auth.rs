@@ -69,7 +69,7 @@ async fn authenticated(state: &AdminState, mut request: Request) -> Result<Reque
             caller
         }
         Some(h) => match h.strip_prefix("Bearer ") {
-            Some(token) => by_session(state, token, source).await?,
+            Some(token) => by_session(state, token, source).await?.0,
             None => {
                 return Err(ApiError::IncompleteSignature(
                     "Unsupported Authorization scheme: use AWS4-HMAC-SHA256 or Bearer".into(),
@@ -78,8 +78,8 @@ async fn authenticated(state: &AdminState, mut request: Request) -> Result<Reque
         },
         None => match cookie(&request, SESSION_COOKIE).map(str::to_string) {
             Some(token) => {
-                let caller = by_session(state, &token, source).await?;
-                check_csrf(state, &request, &token)?;
+                let (caller, csrf) = by_session(state, &token, source).await?;
+                check_csrf(&request, &csrf)?;
                 caller
             }
             None => return Err(ApiError::MissingAuthenticationToken),
@@ -151,7 +151,12 @@ async fn by_signature(
     Ok((caller, Request::from_parts(parts, Body::from(bytes))))
 }
 
-async fn by_session(state: &AdminState, token: &str, source: String) -> Result<Caller, ApiError> {
+/// The caller a session token names, and the session's CSRF token.
+async fn by_session(
+    state: &AdminState,
+    token: &str,
+    source: String,
+) -> Result<(Caller, String), ApiError> {
     let expired =
         || ApiError::Unauthorized("The session is invalid or has expired; log in again".into());
     let claims = state
@@ -169,30 +174,24 @@ async fn by_session(state: &AdminState, token: &str, source: String) -> Result<C
     if session.revoked || session.disabled || session.expires_at <= chrono::Utc::now().timestamp() {
         return Err(expired());
     }
-    Ok(Caller {
+    let caller = Caller {
         user_name: session.user_name,
         role: Role::parse(&session.role).unwrap_or(Role::Viewer),
         source,
         via: AuthMethod::Session(claims.sid),
-    })
+    };
+    Ok((caller, claims.csrf))
 }
 
 /// Cookie-authenticated changes must carry the session's CSRF token in a header, which a
 /// page on another origin can neither read nor set.
-fn check_csrf(state: &AdminState, request: &Request, token: &str) -> Result<(), ApiError> {
+fn check_csrf(request: &Request, expected: &str) -> Result<(), ApiError> {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return Ok(());
     }
-    let expected = state
-        .service
-        .identity()
-        .sessions
-        .verify(token)
-        .map(|c| c.csrf)
-        .unwrap_or_default();
     let given = request
         .headers()
         .get(CSRF_HEADER)
