@@ -9,6 +9,7 @@ pub mod admin;
 pub mod cli;
 pub mod grpc;
 pub mod identity;
+mod secret_file;
 pub mod server;
 pub mod service;
 pub mod snapshot;

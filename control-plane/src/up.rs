@@ -3,7 +3,6 @@
 //! control plane over loopback gRPC like any other node.
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::Path;
 
 use anyhow::Context;
 use rand::RngCore;
@@ -15,21 +14,6 @@ use crate::service::ExecuteApiEndpoint;
 
 const TOKEN_FILE: &str = "cluster-token";
 const MASTER_KEY_FILE: &str = "master-key";
-
-/// Writes a new secret file readable by its owner only.
-pub(crate) fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
-}
 
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -43,17 +27,12 @@ fn cluster_token(args: &UpArgs) -> anyhow::Result<String> {
         return Ok(t.clone());
     }
     let path = args.data_dir.join(TOKEN_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
-        Ok(_) => anyhow::bail!("{} is empty; delete it to make a new token", path.display()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let token = random_hex(32);
-            write_secret_file(&path, &token)
-                .with_context(|| format!("creating {}", path.display()))?;
-            Ok(token)
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    let token = crate::secret_file::read_or_create(&path, || random_hex(32))
+        .with_context(|| format!("reading or creating {}", path.display()))?;
+    if token.is_empty() {
+        anyhow::bail!("{} is empty; delete it to make a new token", path.display());
     }
+    Ok(token)
 }
 
 fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {

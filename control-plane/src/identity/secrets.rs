@@ -56,15 +56,9 @@ impl MasterKey {
             path: path.display().to_string(),
             source,
         };
-        match std::fs::read_to_string(path) {
-            Ok(s) => Self::from_hex(&s),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::generate();
-                crate::up::write_secret_file(path, &key.to_hex()).map_err(file_err)?;
-                Ok(key)
-            }
-            Err(e) => Err(file_err(e)),
-        }
+        let hex = crate::secret_file::read_or_create(path, || Self::generate().to_hex())
+            .map_err(file_err)?;
+        Self::from_hex(&hex)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
