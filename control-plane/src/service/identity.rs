@@ -71,13 +71,12 @@ impl AdminService {
                 user.user_name
             )));
         }
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("CreateUser", "user", user.user_name.clone()),
+            Change::new("CreateUser", "user", user.user_name.clone()),
         )
         .await?;
-        tx.commit().await?;
         Ok(user.to_user())
     }
 
@@ -148,13 +147,12 @@ impl AdminService {
         if user.disabled || new_password {
             tx.revoke_sessions_of(name).await?;
         }
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("UpdateUser", "user", name.to_string()),
+            Change::new("UpdateUser", "user", name.to_string()),
         )
         .await?;
-        tx.commit().await?;
         Ok(user.to_user())
     }
 
@@ -171,13 +169,12 @@ impl AdminService {
             ));
         }
         tx.delete_user(name).await?;
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("DeleteUser", "user", name.to_string()),
+            Change::new("DeleteUser", "user", name.to_string()),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -194,13 +191,12 @@ impl AdminService {
         let key = self
             .add_access_key(&mut tx, user_name, new_access_key_id(), new_secret())
             .await?;
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("CreateAccessKey", "accessKey", key.access_key_id.clone()),
+            Change::new("CreateAccessKey", "accessKey", key.access_key_id.clone()),
         )
         .await?;
-        tx.commit().await?;
         Ok(key)
     }
 
@@ -259,17 +255,16 @@ impl AdminService {
         let key = self
             .add_access_key(&mut tx, user_name, new_access_key_id(), new_secret())
             .await?;
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new(
+            Change::new(
                 "RotateAccessKey",
                 "accessKey",
                 format!("{id} -> {}", key.access_key_id),
             ),
         )
         .await?;
-        tx.commit().await?;
         Ok(key)
     }
 
@@ -286,13 +281,12 @@ impl AdminService {
                 "Invalid access key identifier specified {id}"
             )));
         }
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("DeleteAccessKey", "accessKey", id.to_string()),
+            Change::new("DeleteAccessKey", "accessKey", id.to_string()),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -343,13 +337,12 @@ impl AdminService {
         let mut tx = self.store.write_unversioned().await?;
         tx.insert_session(&claims.sid, &user.user_name, &now(), claims.exp)
             .await?;
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             &caller,
-            &Change::new("Login", "session", user.user_name.clone()),
+            Change::new("Login", "session", user.user_name.clone()),
         )
         .await?;
-        tx.commit().await?;
         Ok(LoginResponse {
             token: self.identity.sessions.issue(&claims),
             expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -367,13 +360,12 @@ impl AdminService {
         };
         let mut tx = self.store.write_unversioned().await?;
         tx.revoke_session(session_id).await?;
-        record(
-            &mut tx,
+        self.commit_unversioned(
+            tx,
             caller,
-            &Change::new("Logout", "session", caller.user_name.clone()),
+            Change::new("Logout", "session", caller.user_name.clone()),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

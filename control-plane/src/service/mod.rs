@@ -302,6 +302,19 @@ impl AdminService {
         Ok(())
     }
 
+    /// Records a change that is not configuration (users, keys, sessions) in the audit
+    /// log and commits it; the snapshot version stays as it is.
+    async fn commit_unversioned(
+        &self,
+        mut tx: StoreTx,
+        caller: &Caller,
+        change: Change,
+    ) -> ServiceResult<()> {
+        record(&mut tx, caller, &change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Reads one resource of an API (the API must exist too).
     async fn read_child<T: serde::de::DeserializeOwned>(
         &self,
