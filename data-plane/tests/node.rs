@@ -203,6 +203,18 @@ impl ControlPlane {
         });
     }
 
+    /// Pushes `snapshot` and checks the node ACKs exactly that version and nonce.
+    async fn push_acked(&mut self, version: u64, nonce: &str, snapshot: Snapshot) {
+        self.push(version, nonce, snapshot);
+        assert_eq!(
+            self.reply().await,
+            Kind::Ack(Ack {
+                version,
+                nonce: nonce.into()
+            })
+        );
+    }
+
     fn push_raw(&self, push: ConfigPush) {
         self.latest.send_replace(Some(push));
     }
@@ -424,14 +436,8 @@ async fn proxies_over_http1_and_h2c_after_acking_the_push() {
         let (status, _) = node.ready().await;
         assert_eq!(status, 503, "not ready before a snapshot");
 
-        cp.push(1, "n1", snapshot(upstream, closed_port().await));
-        assert_eq!(
-            cp.reply().await,
-            Kind::Ack(Ack {
-                version: 1,
-                nonce: "n1".into()
-            })
-        );
+        cp.push_acked(1, "n1", snapshot(upstream, closed_port().await))
+            .await;
         let (status, body) = node.ready().await;
         assert_eq!(status, 200);
         assert!(
@@ -515,14 +521,7 @@ async fn nacks_what_it_cannot_serve_and_keeps_the_old_config() {
         let mut node = start_node(&cp.url, cache.path()).await;
         let down = closed_port().await;
 
-        cp.push(1, "n1", snapshot(upstream, down));
-        assert_eq!(
-            cp.reply().await,
-            Kind::Ack(Ack {
-                version: 1,
-                nonce: "n1".into()
-            })
-        );
+        cp.push_acked(1, "n1", snapshot(upstream, down)).await;
 
         let mut bad = snapshot(upstream, down);
         bad.deployments[0].routes[0].route_key = "FETCH /notes".into();
@@ -577,14 +576,7 @@ async fn nacks_what_it_cannot_serve_and_keeps_the_old_config() {
         assert_eq!(r.status(), 200);
 
         // Same content, new version: adopted and ACKed.
-        cp.push(4, "n4", snapshot(upstream, down));
-        assert_eq!(
-            cp.reply().await,
-            Kind::Ack(Ack {
-                version: 4,
-                nonce: "n4".into()
-            })
-        );
+        cp.push_acked(4, "n4", snapshot(upstream, down)).await;
         let (_, body) = node.ready().await;
         assert!(body.starts_with(r#"{"version":4,"#), "{body}");
 
@@ -673,14 +665,8 @@ async fn serves_from_the_cache_when_no_control_plane_answers() {
         let mut cp = start_control_plane().await;
         let cache = tempfile::tempdir().expect("tempdir");
         let mut node = start_node(&cp.url, cache.path()).await;
-        cp.push(5, "n5", snapshot(upstream, closed_port().await));
-        assert_eq!(
-            cp.reply().await,
-            Kind::Ack(Ack {
-                version: 5,
-                nonce: "n5".into()
-            })
-        );
+        cp.push_acked(5, "n5", snapshot(upstream, closed_port().await))
+            .await;
         node.shutdown().await;
         cp.stop();
         assert!(cache.path().join("snapshot.pb").is_file());
@@ -743,14 +729,8 @@ async fn upstream_failures_and_oversize_bodies_get_aws_answers() {
         let mut cp = start_control_plane().await;
         let cache = tempfile::tempdir().expect("tempdir");
         let mut node = start_node(&cp.url, cache.path()).await;
-        cp.push(1, "n1", snapshot(upstream, closed_port().await));
-        assert_eq!(
-            cp.reply().await,
-            Kind::Ack(Ack {
-                version: 1,
-                nonce: "n1".into()
-            })
-        );
+        cp.push_acked(1, "n1", snapshot(upstream, closed_port().await))
+            .await;
         let c = client_for(&node, &[API_HOST], false);
 
         // The upstream takes 5 s; the integration allows 300 ms.
