@@ -4,9 +4,12 @@
 //! nodes. The `portico` binary runs it (`serve`), or runs it together with one proxy node
 //! on SQLite (`up`).
 #![forbid(unsafe_code)]
+// The console's view types (leptos) are deeply nested generics.
+#![recursion_limit = "512"]
 
 pub mod admin;
 pub mod cli;
+pub mod console;
 pub mod grpc;
 pub mod identity;
 mod secret_file;

@@ -38,6 +38,8 @@ pub struct ControlPlaneConfig {
     pub master_key: MasterKey,
     /// Upstreams integrations may use despite the SSRF rules (`host` or `host:port`).
     pub allow_upstream: Vec<String>,
+    /// The console's built assets; see `console::site_root`.
+    pub console_dir: Option<std::path::PathBuf>,
     /// First-start admin password and access key; generated when absent.
     pub bootstrap_password: Option<String>,
     pub bootstrap_access_key: Option<(String, String)>,
@@ -217,9 +219,12 @@ pub async fn run_control_plane(
             tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
             stopped(stop_rx.clone()),
         );
+    let admin_api = app(AdminState { service });
+    let site_root = crate::console::site_root(config.console_dir.as_deref());
     let admin = axum::serve(
         admin_listener,
-        app(AdminState { service }).into_make_service_with_connect_info::<SocketAddr>(),
+        crate::console::with_console(admin_api, &site_root)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));
 

@@ -233,3 +233,47 @@ pub struct Node {
     pub control_plane: String,
     pub last_seen: String,
 }
+
+/// `GET /portico/nodes`: every node, and the version they should all be serving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeList {
+    pub items: Vec<Node>,
+    /// The configuration's current snapshot version; a node below it is behind.
+    pub current_version: u64,
+}
+
+/// `POST /portico/apis/{apiId}/test-invoke`: one request sent through a proxy node, as
+/// AWS's TestInvokeMethod does for REST APIs (same field names).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestInvokeRequest {
+    pub stage_name: String,
+    pub http_method: String,
+    /// The path after the stage, with its query string: `/notes?limit=2`.
+    pub path_with_query_string: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The node to send it through; any up-to-date connected node when absent.
+    #[serde(default)]
+    pub node_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestInvokeResponse {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub multi_value_headers: BTreeMap<String, Vec<String>>,
+    /// The response body as text (lossy for binary), cut at 1 MiB.
+    pub body: String,
+    pub body_truncated: bool,
+    /// Milliseconds from sending the request to the end of the body, as AWS reports it.
+    pub latency: u64,
+    pub latency_micros: u64,
+    pub node_id: String,
+    /// The URL the request went to; its Host header named the API.
+    pub url: String,
+}

@@ -43,6 +43,8 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    #[error("{0}")]
+    ServiceUnavailable(String),
     #[error("the configuration store is unavailable: {0}")]
     Unavailable(StoreError),
     #[error("internal error: {0}")]
@@ -93,6 +95,7 @@ impl From<ServiceError> for ApiError {
                 message,
                 retry_after_secs: retry_after.as_secs().max(1),
             },
+            ServiceError::Unavailable(m) => ApiError::ServiceUnavailable(m),
             ServiceError::Store(e @ StoreError::Corrupt { .. }) => {
                 ApiError::Internal(e.to_string())
             }
@@ -124,6 +127,10 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException")
             }
+            ApiError::ServiceUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailableException",
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailableException",

@@ -13,6 +13,7 @@ mod nodes;
 mod routes;
 mod session;
 mod stages;
+mod test_invoke;
 mod users;
 
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn app(state: AdminState) -> Router {
         .merge(stages::router())
         .merge(deployments::router())
         .merge(nodes::router())
+        .merge(test_invoke::router())
         .merge(users::router())
         .merge(audit::router())
         .merge(session::router())

@@ -1,6 +1,6 @@
 use axum::routing::get;
 use axum::{Extension, Json, Router, extract::State};
-use portico_model::{Node, Page};
+use portico_model::NodeList;
 
 use super::{AdminState, ApiError};
 use crate::identity::Caller;
@@ -12,6 +12,6 @@ pub fn router() -> Router<AdminState> {
 async fn list(
     State(s): State<AdminState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Page<Node>>, ApiError> {
+) -> Result<Json<NodeList>, ApiError> {
     Ok(Json(s.service.list_nodes(&caller).await?))
 }

@@ -7,6 +7,7 @@ mod identity;
 mod integrations;
 mod routes;
 mod stages;
+mod test_invoke;
 mod upstream_policy;
 
 pub use identity::{BootstrapCredentials, bootstrap_admin};
@@ -42,6 +43,9 @@ pub enum ServiceError {
         message: String,
         retry_after: std::time::Duration,
     },
+    /// Something the call needs is not there to ask (no proxy node connected, say).
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -178,6 +182,8 @@ pub struct AdminService {
     endpoint: ExecuteApiEndpoint,
     identity: IdentityContext,
     upstreams: UpstreamPolicy,
+    /// Sends the Test panel's requests to proxy nodes.
+    invoker: reqwest::Client,
 }
 
 /// `maxResults` / `nextToken` of a list call.
@@ -271,6 +277,11 @@ impl AdminService {
             endpoint,
             identity,
             upstreams,
+            invoker: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -361,7 +372,7 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn list_nodes(&self, caller: &Caller) -> ServiceResult<Page<portico_model::Node>> {
+    pub async fn list_nodes(&self, caller: &Caller) -> ServiceResult<portico_model::NodeList> {
         allow(caller, Permission::Read)?;
         let mut items = self.store.list_nodes().await?;
         // A replica that died could not record its nodes' disconnection; a node whose
@@ -372,9 +383,9 @@ impl AdminService {
                 .is_ok_and(|seen| seen >= stale_before);
             node.connected &= fresh;
         }
-        Ok(Page {
+        Ok(portico_model::NodeList {
             items,
-            next_token: None,
+            current_version: self.store.snapshot_version().await?,
         })
     }
 }

@@ -1,0 +1,332 @@
+//! The console in a real browser: Debian's headless Chromium, driven over WebDriver
+//! (chromedriver), against `portico up` and a real upstream. It logs in, builds the notes
+//! API by clicking, sees a bad route key's error beside the field in the API's own
+//! words, watches the Nodes page show the new version ACKed, and sends a request from
+//! the Test panel. Every page it visits is saved under `target/screenshots/`.
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use portico_tests::process::Proc;
+use portico_tests::{
+    admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
+};
+use serde_json::{Value, json};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// chromedriver, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
+
+async fn browser(profile: &std::path::Path) -> (Driver, Client) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (apt-get install -y chromium chromium-driver)"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let client = wait_for("chromedriver to start a browser", LIMIT, || {
+        let caps = caps.clone();
+        async move {
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+                .ok()
+        }
+    })
+    .await;
+    (driver, client)
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).expect("save screenshot");
+}
+
+async fn find(c: &Client, css: &str) -> Element {
+    c.wait()
+        .at_most(LIMIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+/// Waits until the element `css` has text for which `ok` holds, and returns it.
+async fn text_where(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    wait_for(&format!("text of {css}"), LIMIT, || async {
+        let el = c.find(Locator::Css(css)).await.ok()?;
+        let text = el.text().await.ok()?;
+        ok(&text).then_some(text)
+    })
+    .await
+}
+
+async fn hydrated(c: &Client) {
+    find(c, "body[data-hydrated='true']").await;
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = find(c, css).await;
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    find(c, css).await.click().await.expect("click");
+}
+
+async fn click_link(c: &Client, text: &str) {
+    c.wait()
+        .at_most(LIMIT)
+        .for_element(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("no link {text}: {e}"))
+        .click()
+        .await
+        .expect("click link");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_builds_tests_and_watches_the_notes_api() {
+    let upstream = upstream::start().await;
+    let data = tempfile::tempdir().expect("data dir");
+    let (admin, grpc, proxy, metrics) = (free_port(), free_port(), free_port(), free_port());
+    let _up = Proc::spawn(
+        "portico up",
+        "portico",
+        &[
+            "up".into(),
+            "--data-dir".into(),
+            data.path().display().to_string(),
+            "--admin-addr".into(),
+            format!("127.0.0.1:{admin}"),
+            "--grpc-addr".into(),
+            format!("127.0.0.1:{grpc}"),
+            "--proxy-addr".into(),
+            format!("127.0.0.1:{proxy}"),
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{metrics}"),
+        ],
+        &credentials::control_plane_env(),
+    );
+    wait_for_admin(admin, LIMIT).await;
+    let base = format!("http://127.0.0.1:{admin}");
+
+    let profile = tempfile::tempdir().expect("browser profile");
+    let (_driver, c) = browser(profile.path()).await;
+
+    // Without a session every page sends the browser to the login page.
+    c.goto(&format!("{base}/apis")).await.expect("open /apis");
+    find(&c, "#login-user").await;
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/login")
+    );
+    hydrated(&c).await;
+    shot(&c, "01-login").await;
+
+    fill(&c, "#login-user", "admin").await;
+    fill(&c, "#login-password", "not the password").await;
+    click(&c, "button[type=submit]").await;
+    text_where(&c, ".error-banner", |t| t.contains("UnauthorizedException")).await;
+    fill(&c, "#login-password", credentials::ADMIN_PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    text_where(&c, "main h1", |t| t == "APIs").await;
+
+    // An API, created by clicking.
+    fill(&c, "#api-name", "notes").await;
+    click(&c, "form button[type=submit]").await;
+    let api_id = wait_for("the new API's page", LIMIT, || async {
+        let url = c.current_url().await.ok()?;
+        let id = url.path().strip_prefix("/apis/")?.to_owned();
+        (!id.is_empty() && !id.contains('/')).then_some(id)
+    })
+    .await;
+    text_where(&c, "main h1", |t| t == "notes").await;
+    shot(&c, "02-api-overview").await;
+
+    // An HTTP integration to the real upstream.
+    click_link(&c, "Integrations").await;
+    let uri = format!("http://{upstream}/notes");
+    fill(&c, "#new-integration-uri", &uri).await;
+    find(&c, "#new-integration-method")
+        .await
+        .select_by_value("GET")
+        .await
+        .expect("method");
+    click(&c, ".integration-form button[type=submit]").await;
+    text_where(&c, "td.uri", |t| t == uri).await;
+    shot(&c, "03-integrations").await;
+
+    // A bad route key: the API's message appears beside the route key field.
+    click_link(&c, "Routes").await;
+    fill(&c, "#new-route-key", "GET notes").await;
+    click(&c, ".route-form button[type=submit]").await;
+    let shown = text_where(
+        &c,
+        ".field[data-field='routeKey'] #new-route-key-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    let token = admin_token(admin).await;
+    let rest = http_client()
+        .post(format!("{base}/v2/apis/{api_id}/routes"))
+        .bearer_auth(&token)
+        .json(&json!({ "routeKey": "GET notes" }))
+        .send()
+        .await
+        .expect("POST route");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    assert_eq!(rest["field"], "routeKey");
+    let invalid = find(&c, "#new-route-key").await;
+    assert_eq!(
+        invalid.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    shot(&c, "04-routes-error").await;
+
+    fill(&c, "#new-route-key", "GET /notes").await;
+    click(&c, ".route-form button[type=submit]").await;
+    text_where(&c, "td.route-key", |t| t == "GET /notes").await;
+    shot(&c, "05-routes").await;
+
+    // Stage dev with auto-deploy (the form's default).
+    click_link(&c, "Stages").await;
+    fill(&c, "#new-stage-name", "dev").await;
+    assert!(
+        find(&c, "#new-auto-deploy")
+            .await
+            .is_selected()
+            .await
+            .expect("checked")
+    );
+    click(&c, ".stage-form button[type=submit]").await;
+    text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
+        !t.is_empty() && t != "not deployed"
+    })
+    .await;
+    let invoke = find(&c, "section[data-stage='dev'] .copy-text").await;
+    assert_eq!(
+        invoke.prop("value").await.expect("value").as_deref(),
+        Some(format!("http://{api_id}.execute-api.localhost:{proxy}/dev").as_str())
+    );
+    shot(&c, "06-stages").await;
+
+    click_link(&c, "Deployments").await;
+    text_where(&c, "main table tbody", |t| t.contains("dev")).await;
+    shot(&c, "07-deployments").await;
+
+    // The Nodes page refreshes by itself until the node has ACKed the current version.
+    click_link(&c, "Nodes").await;
+    let current: u64 = text_where(&c, "#current-version", |t| t.parse::<u64>().is_ok())
+        .await
+        .parse()
+        .expect("version");
+    assert!(current > 0);
+    wait_for(
+        "the node to show the current version ACKed",
+        LIMIT,
+        || async {
+            let row = c.find(Locator::Css("tr[data-node]")).await.ok()?;
+            let text = row.text().await.ok()?;
+            let version = c
+                .find(Locator::Css("tr[data-node] td.version"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            (text.contains("ACK")
+                && !text.contains("NACK")
+                && text.contains("up to date")
+                && version
+                    == c.find(Locator::Css("#current-version"))
+                        .await
+                        .ok()?
+                        .text()
+                        .await
+                        .ok()?)
+            .then_some(())
+        },
+    )
+    .await;
+    shot(&c, "08-nodes").await;
+
+    // The Test panel sends a request through the node to the upstream.
+    c.goto(&format!("{base}/apis/{api_id}/test"))
+        .await
+        .expect("open test");
+    hydrated(&c).await;
+    find(&c, "#test-stage")
+        .await
+        .select_by_value("dev")
+        .await
+        .expect("stage");
+    find(&c, "#test-route")
+        .await
+        .select_by_value("GET /notes")
+        .await
+        .expect("route");
+    let path = find(&c, "#test-path").await;
+    wait_for("the route to fill in the path", LIMIT, || async {
+        (path.prop("value").await.ok()?.as_deref() == Some("/notes")).then_some(())
+    })
+    .await;
+    fill(&c, "#test-headers", "x-console-test: from the test panel").await;
+    click(&c, ".test-form button[type=submit]").await;
+    text_where(&c, "#test-status", |t| t == "200").await;
+    let body = text_where(&c, "#test-body-out", |t| !t.is_empty()).await;
+    let echoed: Value = serde_json::from_str(&body).expect("upstream JSON");
+    assert_eq!(echoed["path"], "/notes");
+    assert_eq!(echoed["method"], "GET");
+    assert_eq!(echoed["headers"]["x-console-test"], "from the test panel");
+    text_where(&c, "#test-latency", |t| t.ends_with(" ms")).await;
+    text_where(&c, ".test-result table", |t| t.contains("x-upstream")).await;
+    shot(&c, "09-test").await;
+
+    // A phone-width view of the same page.
+    c.set_window_size(390, 844).await.expect("resize");
+    shot(&c, "10-test-phone").await;
+
+    c.close().await.expect("close browser");
+}

@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect};
+use portico_model::Identity;
+
+use super::error_banner::ErrorBanner;
+use super::top_bar::TopBar;
+use crate::client::AdminClient;
+
+/// Every page behind the login: checks the session, then shows the top bar and the page.
+#[component]
+pub fn ConsoleLayout() -> impl IntoView {
+    let client = AdminClient::new();
+    let me = Resource::new(
+        || (),
+        move |_| {
+            let client = client.clone();
+            async move { client.get::<Identity>("/portico/me").await }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(identity) => {
+                        view! {
+                            <TopBar identity/>
+                            <main class="content">
+                                <Outlet/>
+                            </main>
+                        }
+                            .into_any()
+                    }
+                    Err(e) if e.is_unauthenticated() => {
+                        view! { <Redirect path="/login"/> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorBanner failure=Some(e)/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

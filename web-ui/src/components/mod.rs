@@ -1,0 +1,10 @@
+//! Building blocks shared by the pages: one component per file.
+pub mod checkbox_field;
+pub mod console_layout;
+pub mod copy_button;
+pub mod error_banner;
+pub mod form_errors;
+pub mod select_field;
+pub mod text_area_field;
+pub mod text_field;
+pub mod top_bar;

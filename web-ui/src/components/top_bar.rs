@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use portico_model::Identity;
+
+use crate::client::AdminClient;
+
+/// The console's header: where you can go, who you are, and the way out.
+#[component]
+pub fn TopBar(identity: Identity) -> impl IntoView {
+    let client = AdminClient::new();
+    let navigate = use_navigate();
+    let log_out = move |_| {
+        let (client, navigate) = (client.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            // Even if the session is already gone, the way forward is the login page.
+            let _ = client
+                .post::<()>("/portico/logout", serde_json::json!({}))
+                .await;
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <header class="top-bar">
+            <a class="brand" href="/apis">
+                <img src="/pkg/favicon.svg" alt="" width="22" height="22"/>
+                "Portico"
+            </a>
+            <nav aria-label="Main">
+                <A href="/apis">"APIs"</A>
+                <A href="/nodes">"Nodes"</A>
+            </nav>
+            <div class="who">
+                <span class="user" title="Signed in">
+                    {identity.user_name} " · " <span class="role">{identity.role}</span>
+                </span>
+                <button type="button" class="secondary" on:click=log_out>"Log out"</button>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,155 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use portico_model::{Api, Page, Stage};
+use serde_json::json;
+
+use super::{CurrentApi, current_api_id, invoke_url};
+use crate::client::{AdminClient, segment};
+use crate::components::copy_button::CopyButton;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::form_errors::FormErrors;
+use crate::components::text_field::TextField;
+
+/// An API's details, its invoke URL per stage, editing and deletion.
+#[component]
+pub fn ApiOverview() -> impl IntoView {
+    let CurrentApi { api, reload } = expect_context::<CurrentApi>();
+    let client = AdminClient::new();
+    let api_id = current_api_id();
+    let stages_path = format!("/v2/apis/{}/stages", segment(&api_id));
+    let stages = Resource::new(|| (), {
+        let client = client.clone();
+        move |_| {
+            let (client, path) = (client.clone(), stages_path.clone());
+            async move { client.get::<Page<Stage>>(&path).await }
+        }
+    });
+
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let errors = FormErrors::new(&["name", "description"]);
+    let saved = RwSignal::new(false);
+    let api_path = format!("/v2/apis/{}", segment(&api_id));
+    let on_save = {
+        let (client, api_path) = (client.clone(), api_path.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            errors.clear();
+            saved.set(false);
+            let body =
+                json!({ "name": name.get_untracked(), "description": description.get_untracked() });
+            let (client, path) = (client.clone(), api_path.clone());
+            leptos::task::spawn_local(async move {
+                match client.patch::<Api>(&path, body).await {
+                    Ok(_) => {
+                        saved.set(true);
+                        reload.bump();
+                    }
+                    Err(e) => errors.set(e),
+                }
+            });
+        }
+    };
+
+    let confirming = RwSignal::new(false);
+    let delete_errors = FormErrors::new(&[]);
+    let navigate = use_navigate();
+    let on_delete = move |_| {
+        if !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        let (client, path, navigate) = (client.clone(), api_path.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            match client.delete(&path).await {
+                Ok(()) => navigate("/apis", Default::default()),
+                Err(e) => delete_errors.set(e),
+            }
+        });
+    };
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (api, stages) = (api.await, stages.await);
+                let api = match api {
+                    Ok(api) => api,
+                    Err(_) => return ().into_any(),
+                };
+                name.set(api.name.clone());
+                description.set(api.description.clone().unwrap_or_default());
+                let urls = match stages {
+                    Ok(page) if page.items.is_empty() => {
+                        view! {
+                            <p class="empty">
+                                "No stages yet: create one under Stages to get an invoke URL."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(page) => {
+                        view! {
+                            <ul class="invoke-urls">
+                                {page
+                                    .items
+                                    .into_iter()
+                                    .map(|stage| {
+                                        let url = invoke_url(&api, &stage.stage_name);
+                                        view! {
+                                            <li>
+                                                <span class="stage-name">{stage.stage_name.clone()}</span>
+                                                <CopyButton text=url label="invoke URL"/>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorBanner failure=Some(e)/> }.into_any(),
+                };
+                view! {
+                    <section class="card">
+                        <h2>"Details"</h2>
+                        <dl class="details">
+                            <dt>"API ID"</dt>
+                            <dd class="mono">{api.api_id.clone()}</dd>
+                            <dt>"Protocol"</dt>
+                            <dd>{api.protocol_type.clone()}</dd>
+                            <dt>"Endpoint"</dt>
+                            <dd class="mono">{api.api_endpoint.clone()}</dd>
+                            <dt>"Created"</dt>
+                            <dd>{api.created_date.clone()}</dd>
+                        </dl>
+                    </section>
+                    <section class="card">
+                        <h2>"Invoke URLs"</h2>
+                        {urls}
+                    </section>
+                }
+                    .into_any()
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"Edit"</h2>
+            <form on:submit=on_save>
+                <ErrorBanner failure=errors.general()/>
+                <div class="form-grid">
+                    <TextField id="api-edit-name" label="Name" field="name" value=name errors required=true/>
+                    <TextField id="api-edit-description" label="Description" field="description" value=description errors/>
+                </div>
+                <button type="submit" class="primary">"Save"</button>
+                <span class="saved" role="status">{move || saved.get().then_some("Saved")}</span>
+            </form>
+        </section>
+        <section class="card danger-zone">
+            <h2>"Delete this API"</h2>
+            <p class="muted">"Its routes, integrations, stages and deployments go with it; nodes stop serving it."</p>
+            <ErrorBanner failure=delete_errors.general()/>
+            <button type="button" class="danger" on:click=on_delete>
+                {move || if confirming.get() { "Click again to delete" } else { "Delete API" }}
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,159 @@
+use leptos::prelude::*;
+use portico_model::{DEFAULT_TIMEOUT_MILLIS, INTEGRATION_HTTP_PROXY, Integration};
+use serde_json::json;
+
+use super::current_api_id;
+use crate::client::{AdminClient, segment};
+use crate::components::error_banner::ErrorBanner;
+use crate::components::form_errors::FormErrors;
+use crate::components::select_field::SelectField;
+use crate::components::text_field::TextField;
+
+const METHODS: [&str; 8] = [
+    "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+];
+
+/// Creates an HTTP proxy integration, or edits `existing`: URI, method and timeout.
+#[component]
+pub fn IntegrationForm(
+    #[prop(into)] id_prefix: String,
+    existing: Option<Integration>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
+    let client = AdminClient::new();
+    let api_id = current_api_id();
+    let uri = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|i| i.integration_uri.clone())
+            .unwrap_or_default(),
+    );
+    let method = RwSignal::new(
+        existing
+            .as_ref()
+            .map_or("ANY".to_owned(), |i| i.integration_method.clone()),
+    );
+    let timeout = RwSignal::new(
+        existing
+            .as_ref()
+            .map_or(DEFAULT_TIMEOUT_MILLIS, |i| i.timeout_in_millis)
+            .to_string(),
+    );
+    let description = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|i| i.description.clone())
+            .unwrap_or_default(),
+    );
+    let errors = FormErrors::new(&[
+        "integrationUri",
+        "integrationMethod",
+        "timeoutInMillis",
+        "description",
+    ]);
+    let busy = RwSignal::new(false);
+    let integration_id = existing.as_ref().map(|i| i.integration_id.clone());
+    let editing = integration_id.is_some();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let timeout_in_millis = match timeout.get_untracked().trim().parse::<u32>() {
+            Ok(t) => t,
+            Err(_) => {
+                errors.set(crate::client::ApiFailure {
+                    status: 400,
+                    error_type: "BadRequestException".into(),
+                    message: "timeoutInMillis must be a whole number of milliseconds".into(),
+                    field: Some("timeoutInMillis".into()),
+                });
+                return;
+            }
+        };
+        busy.set(true);
+        let mut body = json!({
+            "integrationType": INTEGRATION_HTTP_PROXY,
+            "integrationUri": uri.get_untracked().trim(),
+            "integrationMethod": method.get_untracked(),
+            "timeoutInMillis": timeout_in_millis,
+        });
+        let d = description.get_untracked();
+        if !d.is_empty() || editing {
+            body["description"] = json!(d);
+        }
+        let base = format!("/v2/apis/{}/integrations", segment(&api_id));
+        let client = client.clone();
+        let integration_id = integration_id.clone();
+        leptos::task::spawn_local(async move {
+            let result = match integration_id {
+                Some(id) => {
+                    client
+                        .patch::<Integration>(&format!("{base}/{}", segment(&id)), body)
+                        .await
+                }
+                None => {
+                    body["payloadFormatVersion"] = json!("1.0");
+                    client.post::<Integration>(&base, body).await
+                }
+            };
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    if !editing {
+                        uri.set(String::new());
+                        description.set(String::new());
+                    }
+                    on_saved.run(());
+                }
+                Err(e) => errors.set(e),
+            }
+        });
+    };
+    let options = METHODS
+        .iter()
+        .map(|m| (m.to_string(), m.to_string()))
+        .collect();
+    view! {
+        <form class="integration-form" on:submit=on_submit>
+            <ErrorBanner failure=errors.general()/>
+            <div class="form-grid">
+                <TextField
+                    id=format!("{id_prefix}-uri")
+                    label="Integration URI"
+                    field="integrationUri"
+                    value=uri
+                    errors
+                    placeholder="http://127.0.0.1:3000/notes/{id}"
+                    hint="http(s) URL; {param} and ${stageVariables.name} are filled in per request"
+                    required=true
+                />
+                <SelectField
+                    id=format!("{id_prefix}-method")
+                    label="Method"
+                    field="integrationMethod"
+                    value=method
+                    errors
+                    options
+                />
+                <TextField
+                    id=format!("{id_prefix}-timeout")
+                    label="Timeout (ms)"
+                    field="timeoutInMillis"
+                    value=timeout
+                    errors
+                    input_type="number"
+                    hint="50 to 30000"
+                />
+                <TextField
+                    id=format!("{id_prefix}-description")
+                    label="Description"
+                    field="description"
+                    value=description
+                    errors
+                />
+            </div>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {if editing { "Save integration" } else { "Create integration" }}
+            </button>
+        </form>
+    }
+}

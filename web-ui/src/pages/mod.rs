@@ -1,0 +1,63 @@
+//! The console's pages, one component per file; `*_form` files hold the form a page
+//! uses for both creating and editing its resource.
+pub mod api_create_form;
+pub mod api_layout;
+pub mod api_overview;
+pub mod apis;
+pub mod deployments;
+pub mod integration_form;
+pub mod integrations;
+pub mod login;
+pub mod nodes;
+pub mod not_found;
+pub mod route_form;
+pub mod routes;
+pub mod stage_deployment;
+pub mod stage_form;
+pub mod stages;
+pub mod test_invoke;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use portico_model::{Api, DEFAULT_STAGE};
+
+/// The `:api_id` of the page being shown.
+pub(crate) fn current_api_id() -> String {
+    use_params_map()
+        .get_untracked()
+        .get("api_id")
+        .unwrap_or_default()
+}
+
+/// Where clients call `stage` of `api`: AWS's invoke URL.
+pub(crate) fn invoke_url(api: &Api, stage: &str) -> String {
+    let base = api.api_endpoint.clone().unwrap_or_default();
+    if stage == DEFAULT_STAGE {
+        format!("{base}/")
+    } else {
+        format!("{base}/{stage}")
+    }
+}
+
+/// A counter that pages bump after a change so their lists load again.
+#[derive(Clone, Copy)]
+pub(crate) struct Reload(RwSignal<u32>);
+
+impl Reload {
+    pub fn new() -> Self {
+        Reload(RwSignal::new(0))
+    }
+    pub fn bump(&self) {
+        self.0.update(|n| *n += 1);
+    }
+    pub fn track(&self) -> u32 {
+        self.0.get()
+    }
+}
+
+/// The API whose pages are open, loaded once by `ApiLayout` for all of them.
+#[derive(Clone, Copy)]
+pub(crate) struct CurrentApi {
+    pub api: Resource<Result<Api, crate::client::ApiFailure>>,
+    pub reload: Reload,
+}

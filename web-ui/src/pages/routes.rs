@@ -1,0 +1,132 @@
+use leptos::prelude::*;
+use portico_model::{Integration, Page, Route};
+
+use super::route_form::RouteForm;
+use super::{Reload, current_api_id};
+use crate::client::{AdminClient, ApiFailure, segment};
+use crate::components::error_banner::ErrorBanner;
+
+/// An API's routes: list, create, edit and delete.
+#[component]
+pub fn RoutesPage() -> impl IntoView {
+    let client = AdminClient::new();
+    let api_id = current_api_id();
+    let reload = Reload::new();
+    let base = format!("/v2/apis/{}", segment(&api_id));
+    let data = Resource::new(move || reload.track(), {
+        let (client, base) = (client.clone(), base.clone());
+        move |_| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let routes = client
+                    .get::<Page<Route>>(&format!("{base}/routes?maxResults=500"))
+                    .await?;
+                let integrations = client
+                    .get::<Page<Integration>>(&format!("{base}/integrations?maxResults=500"))
+                    .await?;
+                Ok::<_, ApiFailure>((routes.items, integrations.items))
+            }
+        }
+    });
+    let on_saved = Callback::new(move |()| reload.bump());
+    let delete_error = RwSignal::new(None::<ApiFailure>);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new({
+                let (client, base) = (client.clone(), base.clone());
+                async move {
+                    let (routes, integrations) = match data.await {
+                        Ok(d) => d,
+                        Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
+                    };
+                    let describe = {
+                        let integrations = integrations.clone();
+                        move |target: &Option<String>| -> String {
+                            let Some(target) = target else { return "—".into() };
+                            let id = target.trim_start_matches("integrations/");
+                            integrations
+                                .iter()
+                                .find(|i| i.integration_id == id)
+                                .map(|i| format!("{} {}", i.integration_method, i.integration_uri))
+                                .unwrap_or_else(|| target.clone())
+                        }
+                    };
+                    let empty = routes.is_empty();
+                    let rows = routes
+                        .into_iter()
+                        .map(|route| {
+                            let editing = RwSignal::new(false);
+                            let target = describe(&route.target);
+                            let (client, path) = (
+                                client.clone(),
+                                format!("{base}/routes/{}", segment(&route.route_id)),
+                            );
+                            let on_delete = move |_| {
+                                let (client, path) = (client.clone(), path.clone());
+                                leptos::task::spawn_local(async move {
+                                    match client.delete(&path).await {
+                                        Ok(()) => reload.bump(),
+                                        Err(e) => delete_error.set(Some(e)),
+                                    }
+                                });
+                            };
+                            let form_route = route.clone();
+                            let form_integrations = integrations.clone();
+                            let id_prefix = format!("route-{}", route.route_id);
+                            view! {
+                                <tr>
+                                    <td class="mono route-key">{route.route_key.clone()}</td>
+                                    <td class="mono">{target}</td>
+                                    <td class="mono">{route.route_id.clone()}</td>
+                                    <td class="actions">
+                                        <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
+                                            "Edit"
+                                        </button>
+                                        <button type="button" class="danger" on:click=on_delete>"Delete"</button>
+                                    </td>
+                                </tr>
+                                <Show when=move || editing.get()>
+                                    <tr class="edit-row">
+                                        <td colspan="4">
+                                            <RouteForm
+                                                id_prefix=id_prefix.clone()
+                                                existing=Some(form_route.clone())
+                                                integrations=form_integrations.clone()
+                                                on_saved
+                                            />
+                                        </td>
+                                    </tr>
+                                </Show>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <section class="card">
+                            <h2>"Routes"</h2>
+                            <ErrorBanner failure=delete_error/>
+                            {empty.then(|| view! { <p class="empty">"No routes yet. Create one below."</p> })}
+                            <div class="table-wrap" class:hidden=empty>
+                                <table>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Route key"</th>
+                                            <th scope="col">"Integration"</th>
+                                            <th scope="col">"Route ID"</th>
+                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        </section>
+                        <section class="card">
+                            <h2>"Create a route"</h2>
+                            <RouteForm id_prefix="new" existing=None integrations on_saved/>
+                        </section>
+                    }
+                        .into_any()
+                }
+            })}
+        </Transition>
+    }
+}

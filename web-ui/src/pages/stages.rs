@@ -1,0 +1,117 @@
+use leptos::prelude::*;
+use portico_model::{Deployment, Page, Stage};
+
+use super::stage_deployment::StageDeployment;
+use super::stage_form::StageForm;
+use super::{CurrentApi, Reload, current_api_id, invoke_url};
+use crate::client::{AdminClient, ApiFailure, segment};
+use crate::components::copy_button::CopyButton;
+use crate::components::error_banner::ErrorBanner;
+
+/// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back.
+#[component]
+pub fn StagesPage() -> impl IntoView {
+    let CurrentApi { api, .. } = expect_context::<CurrentApi>();
+    let client = AdminClient::new();
+    let reload = Reload::new();
+    let base = format!("/v2/apis/{}", segment(&current_api_id()));
+    let data = Resource::new(move || reload.track(), {
+        let (client, base) = (client.clone(), base.clone());
+        move |_| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let stages = client.get::<Page<Stage>>(&format!("{base}/stages")).await?;
+                let deployments = client
+                    .get::<Page<Deployment>>(&format!("{base}/deployments?maxResults=500"))
+                    .await?;
+                Ok::<_, ApiFailure>((stages.items, deployments.items))
+            }
+        }
+    });
+    let on_saved = Callback::new(move |()| reload.bump());
+    let delete_error = RwSignal::new(None::<ApiFailure>);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new({
+                let (client, base) = (client.clone(), base.clone());
+                async move {
+                    let (api, data) = (api.await, data.await);
+                    let ((stages, deployments), api) = match (data, api) {
+                        (Ok(d), Ok(api)) => (d, api),
+                        (Err(e), _) | (_, Err(e)) => {
+                            return view! { <ErrorBanner failure=Some(e)/> }.into_any();
+                        }
+                    };
+                    let cards = stages
+                        .into_iter()
+                        .map(|stage| {
+                            let editing = RwSignal::new(false);
+                            let url = invoke_url(&api, &stage.stage_name);
+                            let path = format!("{base}/stages/{}", segment(&stage.stage_name));
+                            let client = client.clone();
+                            let on_delete = move |_| {
+                                let (client, path) = (client.clone(), path.clone());
+                                leptos::task::spawn_local(async move {
+                                    match client.delete(&path).await {
+                                        Ok(()) => reload.bump(),
+                                        Err(e) => delete_error.set(Some(e)),
+                                    }
+                                });
+                            };
+                            let vars = if stage.stage_variables.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                stage
+                                    .stage_variables
+                                    .iter()
+                                    .map(|(k, v)| format!("{k}={v}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            };
+                            let form_stage = stage.clone();
+                            let id_prefix = format!("edit-{}", stage.stage_name.replace('$', ""));
+                            let heading_id = format!("stage-{}-heading", stage.stage_name.replace('$', ""));
+                            let labelled_by = heading_id.clone();
+                            view! {
+                                <section class="card stage" aria-labelledby=labelled_by data-stage=stage.stage_name.clone()>
+                                    <h2 id=heading_id>{stage.stage_name.clone()}</h2>
+                                    <dl class="details">
+                                        <dt>"Invoke URL"</dt>
+                                        <dd><CopyButton text=url label="invoke URL"/></dd>
+                                        <dt>"Deployment"</dt>
+                                        <dd class="mono deployment-id">{stage.deployment_id.clone().unwrap_or_else(|| "not deployed".into())}</dd>
+                                        <dt>"Auto-deploy"</dt>
+                                        <dd>{if stage.auto_deploy { "on" } else { "off" }}</dd>
+                                        <dt>"Variables"</dt>
+                                        <dd class="mono">{vars}</dd>
+                                        <dt>"Last updated"</dt>
+                                        <dd>{stage.last_updated_date.clone()}</dd>
+                                    </dl>
+                                    <StageDeployment stage=stage.clone() deployments=deployments.clone() on_saved/>
+                                    <div class="actions">
+                                        <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
+                                            "Edit stage"
+                                        </button>
+                                        <button type="button" class="danger" on:click=on_delete>"Delete stage"</button>
+                                    </div>
+                                    <Show when=move || editing.get()>
+                                        <StageForm id_prefix=id_prefix.clone() existing=Some(form_stage.clone()) on_saved/>
+                                    </Show>
+                                </section>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <ErrorBanner failure=delete_error/>
+                        {cards}
+                    }
+                        .into_any()
+                }
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"Create a stage"</h2>
+            <StageForm id_prefix="new" existing=None on_saved/>
+        </section>
+    }
+}
