@@ -647,7 +647,79 @@ async fn identity_rules_hold(store: Store) {
     assert!(older.items.iter().all(|e| e.seq < audit.items[2].seq));
 }
 
+/// The Test panel's refusals: bad input names its field, unknown ids are NotFound, and
+/// with no proxy node connected there is nothing to send through (503).
+async fn test_invoke_refuses_clearly(store: Store) {
+    let svc = support::service(store);
+    let admin = support::admin();
+    let api = svc.create_api(&admin, api_input("t")).await.unwrap().api_id;
+    svc.create_stage(
+        &admin,
+        &api,
+        CreateStage {
+            stage_name: "dev".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let request = |method: &str, path: &str, stage: &str| TestInvokeRequest {
+        stage_name: stage.into(),
+        http_method: method.into(),
+        path_with_query_string: path.into(),
+        ..Default::default()
+    };
+    let field = |e: ServiceError| match e {
+        ServiceError::Invalid(v) => v.field,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    assert_eq!(
+        field(
+            svc.test_invoke(&admin, &api, request("FETCH", "/", "dev"))
+                .await
+                .unwrap_err()
+        ),
+        "httpMethod"
+    );
+    assert_eq!(
+        field(
+            svc.test_invoke(&admin, &api, request("GET", "notes", "dev"))
+                .await
+                .unwrap_err()
+        ),
+        "pathWithQueryString"
+    );
+    let mut bad_header = request("GET", "/", "dev");
+    bad_header.headers.insert("bad header".into(), "x".into());
+    assert_eq!(
+        field(svc.test_invoke(&admin, &api, bad_header).await.unwrap_err()),
+        "headers"
+    );
+    assert!(matches!(
+        svc.test_invoke(&admin, "nope", request("GET", "/", "dev"))
+            .await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        svc.test_invoke(&admin, &api, request("GET", "/", "prod"))
+            .await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        svc.test_invoke(&admin, &api, request("GET", "/", "dev"))
+            .await,
+        Err(ServiceError::Unavailable(_))
+    ));
+    let nodes = svc.list_nodes(&admin).await.unwrap();
+    assert!(nodes.items.is_empty());
+    assert!(
+        nodes.current_version > 0,
+        "creating the API and stage bumped the version"
+    );
+}
+
 store_cases!(
+    test_invoke_refuses_clearly,
     identity_rules_hold,
     notes_api_deploys_like_aws,
     bad_input_gets_clear_errors,

@@ -110,6 +110,17 @@ async fn click(c: &Client, css: &str) {
     find(c, css).await.click().await.expect("click");
 }
 
+async fn click_xpath(c: &Client, xpath: &str) {
+    c.wait()
+        .at_most(LIMIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no element {xpath}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
 async fn click_link(c: &Client, text: &str) {
     c.wait()
         .at_most(LIMIT)
@@ -327,6 +338,84 @@ async fn console_builds_tests_and_watches_the_notes_api() {
     // A phone-width view of the same page.
     c.set_window_size(390, 844).await.expect("resize");
     shot(&c, "10-test-phone").await;
+    c.set_window_size(1280, 1000).await.expect("resize");
+
+    // Edit the stage (auto-deploy off), deploy by hand, then roll back to the first one.
+    click_link(&c, "Stages").await;
+    let dev = "//section[@data-stage='dev']";
+    let first = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
+        !t.is_empty()
+    })
+    .await;
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Edit stage']"),
+    )
+    .await;
+    click(&c, "#edit-dev-auto-deploy").await;
+    fill(&c, "#edit-dev-stage-description", "hand-deployed").await;
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Save stage']"),
+    )
+    .await;
+    text_where(&c, "section[data-stage='dev'] .auto-deploy", |t| t == "off").await;
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Deploy now']"),
+    )
+    .await;
+    let second = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
+        !t.is_empty() && t != first
+    })
+    .await;
+    find(&c, "#stage-dev-deployment")
+        .await
+        .select_by_value(&first)
+        .await
+        .expect("pick");
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Use this deployment']"),
+    )
+    .await;
+    text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
+        t == first
+    })
+    .await;
+    shot(&c, "11-stage-rolled-back").await;
+    let stage: Value = http_client()
+        .get(format!("{base}/v2/apis/{api_id}/stages/dev"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET stage")
+        .json()
+        .await
+        .expect("stage JSON");
+    assert_eq!(stage["deploymentId"], first.as_str());
+    assert_eq!(stage["autoDeploy"], false);
+    assert_eq!(stage["description"], "hand-deployed");
+    assert_ne!(first, second);
+
+    // Delete the route: the list says so, and the REST API agrees.
+    click_link(&c, "Routes").await;
+    click_xpath(
+        &c,
+        "//tr[td[normalize-space()='GET /notes']]//button[normalize-space()='Delete']",
+    )
+    .await;
+    text_where(&c, "p.empty", |t| t.contains("No routes yet")).await;
+    let routes: Value = http_client()
+        .get(format!("{base}/v2/apis/{api_id}/routes"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET routes")
+        .json()
+        .await
+        .expect("routes JSON");
+    assert_eq!(routes["items"], json!([]));
 
     c.close().await.expect("close browser");
 }

@@ -81,7 +81,7 @@ pub fn StagesPage() -> impl IntoView {
                                         <dt>"Deployment"</dt>
                                         <dd class="mono deployment-id">{stage.deployment_id.clone().unwrap_or_else(|| "not deployed".into())}</dd>
                                         <dt>"Auto-deploy"</dt>
-                                        <dd>{if stage.auto_deploy { "on" } else { "off" }}</dd>
+                                        <dd class="auto-deploy">{if stage.auto_deploy { "on" } else { "off" }}</dd>
                                         <dt>"Variables"</dt>
                                         <dd class="mono">{vars}</dd>
                                         <dt>"Last updated"</dt>
