@@ -47,8 +47,11 @@ pub fn validate_stage_name(name: &str) -> Result<(), ValidationError> {
     if name == DEFAULT_STAGE {
         return Ok(());
     }
+    // `.` and `..` would be folded away as path segments of the invoke URL.
     let ok = !name.is_empty()
         && name.len() <= 128
+        && name != "."
+        && name != ".."
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
@@ -56,7 +59,7 @@ pub fn validate_stage_name(name: &str) -> Result<(), ValidationError> {
         return Err(ValidationError::new(
             "stageName",
             format!(
-                "Invalid stage name '{name}': use '$default' or 1 to 128 letters, digits, '-', '_', '.' and '~'"
+                "Invalid stage name '{name}': use '$default' or 1 to 128 letters, digits, '-', '_', '.' and '~' (not '.' or '..' alone)"
             ),
         ));
     }

@@ -3,6 +3,7 @@
 //! API by clicking, sees a bad route key's error beside the field in the API's own
 //! words, watches the Nodes page show the new version ACKed, and sends a request from
 //! the Test panel. Every page it visits is saved under `target/screenshots/`.
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -17,11 +18,15 @@ use serde_json::{Value, json};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// chromedriver, killed when dropped.
+/// chromedriver in a process group of its own, so that dropping it (also when the test
+/// fails) ends the browser it started too.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -41,6 +46,7 @@ async fn browser(profile: &std::path::Path) -> (Driver, Client) {
     let driver = Driver(
         Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -352,8 +358,17 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         &format!("{dev}//button[normalize-space()='Edit stage']"),
     )
     .await;
-    click(&c, "#edit-dev-auto-deploy").await;
-    fill(&c, "#edit-dev-stage-description", "hand-deployed").await;
+    click(
+        &c,
+        "section[data-stage='dev'] .stage-form input[name='autoDeploy']",
+    )
+    .await;
+    fill(
+        &c,
+        "section[data-stage='dev'] .stage-form input[name='description']",
+        "hand-deployed",
+    )
+    .await;
     click_xpath(
         &c,
         &format!("{dev}//button[normalize-space()='Save stage']"),
@@ -369,7 +384,7 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         !t.is_empty() && t != first
     })
     .await;
-    find(&c, "#stage-dev-deployment")
+    find(&c, "section[data-stage='dev'] select[name='deploymentId']")
         .await
         .select_by_value(&first)
         .await

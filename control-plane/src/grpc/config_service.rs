@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use portico_proto::config_service_server::ConfigService;
-use portico_proto::{ConfigPush, NodeMessage, node_message};
+use portico_proto::{ConfigPush, NodeHello, NodeMessage, node_message};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -91,6 +91,10 @@ impl ConfigService for ConfigStreamService {
             ));
         }
         tracing::info!(node = %hello.node_id, ?peer, serving = hello.serving_version, "node connected");
+        let hello = NodeHello {
+            address: routable_address(&hello.address, peer),
+            ..hello
+        };
         let (outbound, rx) = mpsc::channel(4);
         let session = NodeSession::new(
             hello,
@@ -100,5 +104,33 @@ impl ConfigService for ConfigStreamService {
         );
         tokio::spawn(session.run(inbound, outbound));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// A node listening on every interface reports `0.0.0.0:port` (or `[::]:port`); the
+/// address it connected from is where the operator and the Test panel can reach it.
+fn routable_address(reported: &str, peer: Option<std::net::SocketAddr>) -> String {
+    match (reported.parse::<std::net::SocketAddr>(), peer) {
+        (Ok(mut addr), Some(peer)) if addr.ip().is_unspecified() => {
+            addr.set_ip(peer.ip().to_canonical());
+            addr.to_string()
+        }
+        _ => reported.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod routable_address_tests {
+    use super::routable_address;
+
+    #[test]
+    fn unspecified_addresses_take_the_peer_ip() {
+        let peer = Some("10.1.2.3:53211".parse().unwrap());
+        assert_eq!(routable_address("0.0.0.0:8000", peer), "10.1.2.3:8000");
+        assert_eq!(routable_address("[::]:8000", peer), "10.1.2.3:8000");
+        assert_eq!(routable_address("10.9.9.9:8000", peer), "10.9.9.9:8000");
+        assert_eq!(routable_address("0.0.0.0:8000", None), "0.0.0.0:8000");
+        let mapped = Some("[::ffff:10.1.2.3]:1".parse().unwrap());
+        assert_eq!(routable_address("[::]:8000", mapped), "10.1.2.3:8000");
     }
 }

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 
-/// A read-only copy of `text` with a button that puts it on the clipboard. Where the
-/// clipboard is not available (a page not served from a secure origin), the text is
-/// selected instead so Ctrl+C copies it.
+/// A read-only copy of `text` with a button that puts it on the clipboard. The
+/// asynchronous clipboard exists only on secure origins (https, localhost); elsewhere the
+/// text is selected and copied with the older `execCommand`, and if that fails too it
+/// stays selected for Ctrl+C.
 #[component]
 pub fn CopyButton(#[prop(into)] text: String, label: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);

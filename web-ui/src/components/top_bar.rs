@@ -3,21 +3,26 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use portico_model::Identity;
 
-use crate::client::AdminClient;
+use crate::client::{AdminClient, ApiFailure};
+use crate::components::error_banner::ErrorBanner;
 
 /// The console's header: where you can go, who you are, and the way out.
 #[component]
 pub fn TopBar(identity: Identity) -> impl IntoView {
     let client = AdminClient::new();
     let navigate = use_navigate();
+    let failed = RwSignal::new(None::<ApiFailure>);
     let log_out = move |_| {
         let (client, navigate) = (client.clone(), navigate.clone());
         leptos::task::spawn_local(async move {
-            // Even if the session is already gone, the way forward is the login page.
-            let _ = client
+            match client
                 .post::<()>("/portico/logout", serde_json::json!({}))
-                .await;
-            navigate("/login", Default::default());
+                .await
+            {
+                // A session that is already gone is as good as logged out.
+                Err(e) if !e.is_unauthenticated() => failed.set(Some(e)),
+                _ => navigate("/login", Default::default()),
+            }
         });
     };
     view! {
@@ -37,5 +42,6 @@ pub fn TopBar(identity: Identity) -> impl IntoView {
                 <button type="button" class="secondary" on:click=log_out>"Log out"</button>
             </div>
         </header>
+        <ErrorBanner failure=failed/>
     }
 }

@@ -1,19 +1,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use portico_model::{Api, Page, Stage};
-use serde_json::json;
+use portico_model::{Page, Stage};
 
+use super::api_edit_form::ApiEditForm;
 use super::{CurrentApi, current_api_id, invoke_url};
 use crate::client::{AdminClient, segment};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
-use crate::components::text_field::TextField;
 
 /// An API's details, its invoke URL per stage, editing and deletion.
 #[component]
 pub fn ApiOverview() -> impl IntoView {
-    let CurrentApi { api, reload } = expect_context::<CurrentApi>();
+    let CurrentApi { api, .. } = expect_context::<CurrentApi>();
     let client = AdminClient::new();
     let api_id = current_api_id();
     let stages_path = format!("/v2/apis/{}/stages", segment(&api_id));
@@ -25,31 +24,7 @@ pub fn ApiOverview() -> impl IntoView {
         }
     });
 
-    let name = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
-    let errors = FormErrors::new(&["name", "description"]);
-    let saved = RwSignal::new(false);
     let api_path = format!("/v2/apis/{}", segment(&api_id));
-    let on_save = {
-        let (client, api_path) = (client.clone(), api_path.clone());
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            errors.clear();
-            saved.set(false);
-            let body =
-                json!({ "name": name.get_untracked(), "description": description.get_untracked() });
-            let (client, path) = (client.clone(), api_path.clone());
-            leptos::task::spawn_local(async move {
-                match client.patch::<Api>(&path, body).await {
-                    Ok(_) => {
-                        saved.set(true);
-                        reload.bump();
-                    }
-                    Err(e) => errors.set(e),
-                }
-            });
-        }
-    };
 
     let confirming = RwSignal::new(false);
     let delete_errors = FormErrors::new(&[]);
@@ -76,8 +51,6 @@ pub fn ApiOverview() -> impl IntoView {
                     Ok(api) => api,
                     Err(_) => return ().into_any(),
                 };
-                name.set(api.name.clone());
-                description.set(api.description.clone().unwrap_or_default());
                 let urls = match stages {
                     Ok(page) if page.items.is_empty() => {
                         view! {
@@ -127,22 +100,14 @@ pub fn ApiOverview() -> impl IntoView {
                         <h2>"Invoke URLs"</h2>
                         {urls}
                     </section>
+                    <section class="card">
+                        <h2>"Edit"</h2>
+                        <ApiEditForm api=api.clone()/>
+                    </section>
                 }
                     .into_any()
             })}
         </Transition>
-        <section class="card">
-            <h2>"Edit"</h2>
-            <form on:submit=on_save>
-                <ErrorBanner failure=errors.general()/>
-                <div class="form-grid">
-                    <TextField id="api-edit-name" label="Name" field="name" value=name errors required=true/>
-                    <TextField id="api-edit-description" label="Description" field="description" value=description errors/>
-                </div>
-                <button type="submit" class="primary">"Save"</button>
-                <span class="saved" role="status">{move || saved.get().then_some("Saved")}</span>
-            </form>
-        </section>
         <section class="card danger-zone">
             <h2>"Delete this API"</h2>
             <p class="muted">"Its routes, integrations, stages and deployments go with it; nodes stop serving it."</p>

@@ -1,6 +1,7 @@
 //! The console's pages, one component per file; `*_form` files hold the form a page
 //! uses for both creating and editing its resource.
 pub mod api_create_form;
+pub mod api_edit_form;
 pub mod api_layout;
 pub mod api_overview;
 pub mod apis;

@@ -45,8 +45,9 @@ pub fn RouteForm(
         errors.clear();
         busy.set(true);
         let mut body = json!({ "routeKey": route_key.get_untracked().trim() });
+        // On edit an empty target is sent: that is how the API removes it.
         let t = target.get_untracked();
-        if !t.is_empty() {
+        if !t.is_empty() || editing {
             body["target"] = json!(t);
         }
         let routes = format!("/v2/apis/{}/routes", segment(&api_id));

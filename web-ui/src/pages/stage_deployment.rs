@@ -12,6 +12,9 @@ use crate::components::select_field::SelectField;
 /// rollback).
 #[component]
 pub fn StageDeployment(
+    /// Unique on the page, for element ids.
+    #[prop(into)]
+    dom_id: String,
     stage: Stage,
     deployments: Vec<Deployment>,
     on_saved: Callback<()>,
@@ -19,8 +22,15 @@ pub fn StageDeployment(
     let client = AdminClient::new();
     let api_id = current_api_id();
     let errors = FormErrors::new(&["deploymentId"]);
-    let chosen = RwSignal::new(stage.deployment_id.clone().unwrap_or_default());
-    let id_prefix = format!("stage-{}", stage.stage_name.replace('$', ""));
+    // Never empty while there are deployments: what the drop-down shows is what is sent.
+    let chosen = RwSignal::new(
+        stage
+            .deployment_id
+            .clone()
+            .or_else(|| deployments.first().map(|d| d.deployment_id.clone()))
+            .unwrap_or_default(),
+    );
+    let id_prefix = format!("{dom_id}-deployment");
     let name = stage.stage_name.clone();
     let deploy = {
         let (client, api_id, name) = (client.clone(), api_id.clone(), name.clone());
@@ -78,7 +88,7 @@ pub fn StageDeployment(
                     view! {
                         <form class="inline-form" on:submit=roll_back>
                             <SelectField
-                                id=format!("{id_prefix}-deployment")
+                                id=id_prefix
                                 label="Serve deployment"
                                 field="deploymentId"
                                 value=chosen

@@ -44,7 +44,10 @@ pub fn StagesPage() -> impl IntoView {
                     };
                     let cards = stages
                         .into_iter()
-                        .map(|stage| {
+                        .enumerate()
+                        .map(|(n, stage)| {
+                            // Stage names may hold `$`; ids by position are always unique.
+                            let dom_id = format!("stage-{n}");
                             let editing = RwSignal::new(false);
                             let url = invoke_url(&api, &stage.stage_name);
                             let path = format!("{base}/stages/{}", segment(&stage.stage_name));
@@ -69,8 +72,8 @@ pub fn StagesPage() -> impl IntoView {
                                     .join(", ")
                             };
                             let form_stage = stage.clone();
-                            let id_prefix = format!("edit-{}", stage.stage_name.replace('$', ""));
-                            let heading_id = format!("stage-{}-heading", stage.stage_name.replace('$', ""));
+                            let id_prefix = format!("{dom_id}-edit");
+                            let heading_id = format!("{dom_id}-heading");
                             let labelled_by = heading_id.clone();
                             view! {
                                 <section class="card stage" aria-labelledby=labelled_by data-stage=stage.stage_name.clone()>
@@ -87,7 +90,7 @@ pub fn StagesPage() -> impl IntoView {
                                         <dt>"Last updated"</dt>
                                         <dd>{stage.last_updated_date.clone()}</dd>
                                     </dl>
-                                    <StageDeployment stage=stage.clone() deployments=deployments.clone() on_saved/>
+                                    <StageDeployment dom_id=dom_id.clone() stage=stage.clone() deployments=deployments.clone() on_saved/>
                                     <div class="actions">
                                         <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
                                             "Edit stage"
