@@ -27,6 +27,16 @@ impl ApiFailure {
         }
     }
 
+    /// A field error found before sending, shaped as the API would answer it.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiFailure {
+            status: 400,
+            error_type: "BadRequestException".into(),
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
     pub fn is_unauthenticated(&self) -> bool {
         self.status == 401
             || self.error_type == "MissingAuthenticationTokenException"

@@ -2,6 +2,7 @@
 pub mod checkbox_field;
 pub mod console_layout;
 pub mod copy_button;
+pub mod delete_button;
 pub mod error_banner;
 pub mod form_errors;
 pub mod select_field;

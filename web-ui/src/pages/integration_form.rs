@@ -2,16 +2,12 @@ use leptos::prelude::*;
 use portico_model::{DEFAULT_TIMEOUT_MILLIS, INTEGRATION_HTTP_PROXY, Integration};
 use serde_json::json;
 
-use super::current_api_id;
+use super::{current_api_id, method_options};
 use crate::client::{AdminClient, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 use crate::components::select_field::SelectField;
 use crate::components::text_field::TextField;
-
-const METHODS: [&str; 8] = [
-    "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-];
 
 /// Creates an HTTP proxy integration, or edits `existing`: URI, method and timeout.
 #[component]
@@ -60,12 +56,10 @@ pub fn IntegrationForm(
         let timeout_in_millis = match timeout.get_untracked().trim().parse::<u32>() {
             Ok(t) => t,
             Err(_) => {
-                errors.set(crate::client::ApiFailure {
-                    status: 400,
-                    error_type: "BadRequestException".into(),
-                    message: "timeoutInMillis must be a whole number of milliseconds".into(),
-                    field: Some("timeoutInMillis".into()),
-                });
+                errors.set(crate::client::ApiFailure::invalid(
+                    "timeoutInMillis",
+                    "timeoutInMillis must be a whole number of milliseconds",
+                ));
                 return;
             }
         };
@@ -108,10 +102,7 @@ pub fn IntegrationForm(
             }
         });
     };
-    let options = METHODS
-        .iter()
-        .map(|m| (m.to_string(), m.to_string()))
-        .collect();
+    let options = method_options(true);
     view! {
         <form class="integration-form" on:submit=on_submit>
             <ErrorBanner failure=errors.general()/>

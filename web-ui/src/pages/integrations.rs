@@ -4,6 +4,7 @@ use portico_model::{Integration, Page};
 use super::integration_form::IntegrationForm;
 use super::{Reload, current_api_id};
 use crate::client::{AdminClient, ApiFailure, segment};
+use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
 
 /// An API's HTTP integrations: list, create, edit and delete.
@@ -13,7 +14,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let reload = Reload::new();
     let base = format!("/v2/apis/{}/integrations", segment(&current_api_id()));
     let integrations = Resource::new(move || reload.track(), {
-        let (client, base) = (client.clone(), base.clone());
+        let base = base.clone();
         move |_| {
             let (client, base) = (client.clone(), base.clone());
             async move {
@@ -31,7 +32,7 @@ pub fn IntegrationsPage() -> impl IntoView {
             <ErrorBanner failure=delete_error/>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new({
-                    let (client, base) = (client.clone(), base.clone());
+                    let base = base.clone();
                     async move {
                         let items = match integrations.await {
                             Ok(page) => page.items,
@@ -48,16 +49,6 @@ pub fn IntegrationsPage() -> impl IntoView {
                             .map(|i| {
                                 let editing = RwSignal::new(false);
                                 let path = format!("{base}/{}", segment(&i.integration_id));
-                                let client = client.clone();
-                                let on_delete = move |_| {
-                                    let (client, path) = (client.clone(), path.clone());
-                                    leptos::task::spawn_local(async move {
-                                        match client.delete(&path).await {
-                                            Ok(()) => reload.bump(),
-                                            Err(e) => delete_error.set(Some(e)),
-                                        }
-                                    });
-                                };
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
                                 view! {
@@ -71,7 +62,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                             <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
                                                 "Edit"
                                             </button>
-                                            <button type="button" class="danger" on:click=on_delete>"Delete"</button>
+                                            <DeleteButton path label="Delete" on_deleted=on_saved failure=delete_error/>
                                         </td>
                                     </tr>
                                     <Show when=move || editing.get()>

@@ -18,6 +18,8 @@ pub mod stage_form;
 pub mod stages;
 pub mod test_invoke;
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use portico_model::{Api, DEFAULT_STAGE};
@@ -61,4 +63,42 @@ impl Reload {
 pub(crate) struct CurrentApi {
     pub api: Resource<Result<Api, crate::client::ApiFailure>>,
     pub reload: Reload,
+}
+
+/// Reads `name<separator>value` lines (stage variables, headers); blank lines are
+/// skipped, and a line without the separator is an error about `field`.
+pub(crate) fn parse_pairs(
+    text: &str,
+    separator: char,
+    field: &str,
+) -> Result<BTreeMap<String, String>, crate::client::ApiFailure> {
+    let mut pairs = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(separator) else {
+            let shape = if separator == ':' {
+                "name: value"
+            } else {
+                "name=value"
+            };
+            return Err(crate::client::ApiFailure::invalid(
+                field,
+                format!("Line {} is not {shape}", n + 1),
+            ));
+        };
+        pairs.insert(name.trim().to_owned(), value.trim().to_owned());
+    }
+    Ok(pairs)
+}
+
+/// `(value, label)` options for a method drop-down, `ANY` first when routes may use it.
+pub(crate) fn method_options(with_any: bool) -> Vec<(String, String)> {
+    let any = with_any.then_some("ANY");
+    any.into_iter()
+        .chain(portico_model::HttpMethod::ALL.iter().map(|m| m.as_str()))
+        .map(|m| (m.to_owned(), m.to_owned()))
+        .collect()
 }

@@ -4,6 +4,7 @@ use portico_model::{Integration, Page, Route};
 use super::route_form::RouteForm;
 use super::{Reload, current_api_id};
 use crate::client::{AdminClient, ApiFailure, segment};
+use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
 
 /// An API's routes: list, create, edit and delete.
@@ -14,7 +15,7 @@ pub fn RoutesPage() -> impl IntoView {
     let reload = Reload::new();
     let base = format!("/v2/apis/{}", segment(&api_id));
     let data = Resource::new(move || reload.track(), {
-        let (client, base) = (client.clone(), base.clone());
+        let base = base.clone();
         move |_| {
             let (client, base) = (client.clone(), base.clone());
             async move {
@@ -33,7 +34,7 @@ pub fn RoutesPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new({
-                let (client, base) = (client.clone(), base.clone());
+                let base = base.clone();
                 async move {
                     let (routes, integrations) = match data.await {
                         Ok(d) => d,
@@ -57,19 +58,7 @@ pub fn RoutesPage() -> impl IntoView {
                         .map(|route| {
                             let editing = RwSignal::new(false);
                             let target = describe(&route.target);
-                            let (client, path) = (
-                                client.clone(),
-                                format!("{base}/routes/{}", segment(&route.route_id)),
-                            );
-                            let on_delete = move |_| {
-                                let (client, path) = (client.clone(), path.clone());
-                                leptos::task::spawn_local(async move {
-                                    match client.delete(&path).await {
-                                        Ok(()) => reload.bump(),
-                                        Err(e) => delete_error.set(Some(e)),
-                                    }
-                                });
-                            };
+                            let path = format!("{base}/routes/{}", segment(&route.route_id));
                             let form_route = route.clone();
                             let form_integrations = integrations.clone();
                             let id_prefix = format!("route-{}", route.route_id);
@@ -82,7 +71,7 @@ pub fn RoutesPage() -> impl IntoView {
                                         <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
                                             "Edit"
                                         </button>
-                                        <button type="button" class="danger" on:click=on_delete>"Delete"</button>
+                                        <DeleteButton path label="Delete" on_deleted=on_saved failure=delete_error/>
                                     </td>
                                 </tr>
                                 <Show when=move || editing.get()>

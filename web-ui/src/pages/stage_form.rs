@@ -1,11 +1,9 @@
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use portico_model::Stage;
 use serde_json::json;
 
-use super::current_api_id;
-use crate::client::{AdminClient, ApiFailure, segment};
+use super::{current_api_id, parse_pairs};
+use crate::client::{AdminClient, segment};
 use crate::components::checkbox_field::CheckboxField;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
@@ -51,7 +49,7 @@ pub fn StageForm(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
-        let mut vars = match parse_variables(&variables.get_untracked()) {
+        let mut vars = match parse_pairs(&variables.get_untracked(), '=', "stageVariables") {
             Ok(v) => v,
             Err(e) => return errors.set(e),
         };
@@ -146,24 +144,4 @@ pub fn StageForm(
             </button>
         </form>
     }
-}
-
-fn parse_variables(text: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
-    let mut vars = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(ApiFailure {
-                status: 400,
-                error_type: "BadRequestException".into(),
-                message: format!("Line {} is not name=value", n + 1),
-                field: Some("stageVariables".into()),
-            });
-        };
-        vars.insert(name.trim().to_owned(), value.trim().to_owned());
-    }
-    Ok(vars)
 }

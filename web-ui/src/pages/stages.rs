@@ -6,6 +6,7 @@ use super::stage_form::StageForm;
 use super::{CurrentApi, Reload, current_api_id, invoke_url};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::copy_button::CopyButton;
+use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
 
 /// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back.
@@ -16,7 +17,7 @@ pub fn StagesPage() -> impl IntoView {
     let reload = Reload::new();
     let base = format!("/v2/apis/{}", segment(&current_api_id()));
     let data = Resource::new(move || reload.track(), {
-        let (client, base) = (client.clone(), base.clone());
+        let base = base.clone();
         move |_| {
             let (client, base) = (client.clone(), base.clone());
             async move {
@@ -33,7 +34,7 @@ pub fn StagesPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new({
-                let (client, base) = (client.clone(), base.clone());
+                let base = base.clone();
                 async move {
                     let (api, data) = (api.await, data.await);
                     let ((stages, deployments), api) = match (data, api) {
@@ -51,16 +52,6 @@ pub fn StagesPage() -> impl IntoView {
                             let editing = RwSignal::new(false);
                             let url = invoke_url(&api, &stage.stage_name);
                             let path = format!("{base}/stages/{}", segment(&stage.stage_name));
-                            let client = client.clone();
-                            let on_delete = move |_| {
-                                let (client, path) = (client.clone(), path.clone());
-                                leptos::task::spawn_local(async move {
-                                    match client.delete(&path).await {
-                                        Ok(()) => reload.bump(),
-                                        Err(e) => delete_error.set(Some(e)),
-                                    }
-                                });
-                            };
                             let vars = if stage.stage_variables.is_empty() {
                                 "none".to_owned()
                             } else {
@@ -95,7 +86,7 @@ pub fn StagesPage() -> impl IntoView {
                                         <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
                                             "Edit stage"
                                         </button>
-                                        <button type="button" class="danger" on:click=on_delete>"Delete stage"</button>
+                                        <DeleteButton path label="Delete stage" on_deleted=on_saved failure=delete_error/>
                                     </div>
                                     <Show when=move || editing.get()>
                                         <StageForm id_prefix=id_prefix.clone() existing=Some(form_stage.clone()) on_saved/>

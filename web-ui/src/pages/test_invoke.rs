@@ -1,18 +1,14 @@
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use portico_model::{Page, Route, RouteKey, RouteMethod, Stage, TestInvokeResponse};
 use serde_json::json;
 
-use super::current_api_id;
+use super::{current_api_id, method_options, parse_pairs};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 use crate::components::select_field::SelectField;
 use crate::components::text_area_field::TextAreaField;
 use crate::components::text_field::TextField;
-
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Sends one request to a stage through a proxy node and shows what came back.
 #[component]
@@ -68,7 +64,7 @@ pub fn TestInvokePage() -> impl IntoView {
         ev.prevent_default();
         errors.clear();
         result.set(None);
-        let headers = match parse_headers(&headers.get_untracked()) {
+        let headers = match parse_pairs(&headers.get_untracked(), ':', "headers") {
             Ok(h) => h,
             Err(e) => return errors.set(e),
         };
@@ -123,10 +119,7 @@ pub fn TestInvokePage() -> impl IntoView {
                     route_options.extend(
                         routes.iter().map(|r| (r.route_key.clone(), r.route_key.clone())),
                     );
-                    let method_options = METHODS
-                        .iter()
-                        .map(|m| (m.to_string(), m.to_string()))
-                        .collect();
+                    let method_options = method_options(false);
                     view! {
                         <section class="card">
                             <h2>"Test"</h2>
@@ -209,24 +202,4 @@ pub fn TestInvokePage() -> impl IntoView {
                 })
         }}
     }
-}
-
-fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, ApiFailure> {
-    let mut headers = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(ApiFailure {
-                status: 400,
-                error_type: "BadRequestException".into(),
-                message: format!("Line {} is not name: value", n + 1),
-                field: Some("headers".into()),
-            });
-        };
-        headers.insert(name.trim().to_owned(), value.trim().to_owned());
-    }
-    Ok(headers)
 }
