@@ -210,10 +210,19 @@ mod tests {
 
     #[test]
     fn stage_names() {
-        for ok in ["dev", "prod-2", "$default", "v1.0", "a_b"] {
+        for ok in ["dev", "prod-2", "$default", "v1.0", "a_b", "...", ".x"] {
             validate_stage_name(ok).unwrap();
         }
-        for bad in ["", "a/b", "has space", "$other", &"x".repeat(129)] {
+        // "." and ".." would be folded away as invoke-URL path segments.
+        for bad in [
+            "",
+            "a/b",
+            "has space",
+            "$other",
+            ".",
+            "..",
+            &"x".repeat(129),
+        ] {
             assert_eq!(validate_stage_name(bad).unwrap_err().field, "stageName");
         }
     }
