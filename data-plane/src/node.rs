@@ -13,6 +13,7 @@ use http::Uri;
 use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Endpoint;
 use tracing::{error, info, warn};
@@ -20,9 +21,9 @@ use tracing::{error, info, warn};
 use crate::compiled::CompiledConfig;
 use crate::error_chain::ErrorChain;
 use crate::health;
-use crate::proxy::http_proxy::{self, UpstreamClient};
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
+use crate::proxy::upstream_pool::{IDLE_TIMEOUT, UpstreamPool};
 use crate::push;
 use crate::snapshot_cache::SnapshotCache;
 use crate::snapshot_client::{self, SnapshotClient};
@@ -166,7 +167,7 @@ pub struct Node {
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
     /// One listener socket and one upstream pool per proxy worker.
-    workers: Vec<(std::net::TcpListener, UpstreamClient)>,
+    workers: Vec<(std::net::TcpListener, UpstreamPool)>,
     proxy_addr: SocketAddr,
     metrics_listener: TcpListener,
     metrics_addr: SocketAddr,
@@ -199,8 +200,7 @@ impl Node {
             let listener = reuseport_listener(proxy_addr, worker_count > 1)
                 .with_context(|| format!("binding the proxy address {proxy_addr}"))?;
             proxy_addr = listener.local_addr()?;
-            let upstream =
-                http_proxy::upstream_client().context("setting up the upstream TLS client")?;
+            let upstream = UpstreamPool::new().context("setting up the upstream TLS client")?;
             workers.push((listener, upstream));
         }
         let metrics_listener = TcpListener::bind(args.metrics_addr)
@@ -346,7 +346,17 @@ fn spawn_proxy_worker(
                     runtime.block_on(async {
                         let listener = TcpListener::from_std(listener)
                             .map_err(|e| format!("{thread_name}: {e}"))?;
+                        let pool = state.upstream.clone();
+                        let pruning = tokio::spawn(async move {
+                            let mut tick = tokio::time::interval(IDLE_TIMEOUT / 4);
+                            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                            loop {
+                                tick.tick().await;
+                                pool.prune_idle();
+                            }
+                        });
                         server::serve(listener, state, stop).await;
+                        pruning.abort();
                         Ok(thread_name.clone())
                     })
                 });

@@ -11,16 +11,18 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
+use super::upstream_pool::UpstreamResponseBody;
+
 /// How long, and how much, a dropped request body is still read and thrown away.
 const LINGER_TIME: Duration = Duration::from_secs(5);
 const LINGER_BYTES: usize = 64 * 1024 * 1024;
 
 /// The one response body type the proxy answers with: the upstream's body streamed
-/// through untouched, or a small body the node wrote itself. An enum rather than a boxed
+/// through untouched (its connection going back to the pool at the end), or a small body the node wrote itself. An enum rather than a boxed
 /// trait object, so a proxied response costs no extra allocation.
 #[derive(Debug)]
 pub enum ProxyBody {
-    Upstream(Incoming),
+    Upstream(UpstreamResponseBody),
     Local(Full<Bytes>),
 }
 
@@ -82,6 +84,15 @@ impl DownstreamBody {
         DownstreamBody {
             inner: Some(body),
             linger: version < Version::HTTP_2,
+        }
+    }
+
+    /// A body that has already ended.
+    #[cfg(test)]
+    pub fn empty() -> Self {
+        DownstreamBody {
+            inner: None,
+            linger: false,
         }
     }
 }

@@ -34,7 +34,7 @@ pub enum ProxyError {
     #[error("no response head from upstream within {0:?}")]
     UpstreamTimeout(Duration),
     #[error("upstream request failed: {0}")]
-    Upstream(#[source] hyper_util::client::legacy::Error),
+    Upstream(#[source] super::upstream_pool::UpstreamError),
     #[error("cannot build the upstream URI: {0}")]
     UpstreamUri(#[source] http::uri::InvalidUri),
 }

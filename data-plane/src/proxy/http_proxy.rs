@@ -5,25 +5,19 @@
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::time::Duration;
 
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, Uri, Version};
 use http_body_util::{LengthLimitError, Limited};
-use hyper::body::Incoming;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::body::DownstreamBody;
 use super::error::{MAX_BODY_BYTES, ProxyError};
+use super::upstream_pool::{UpstreamPool, UpstreamResponseBody};
 use crate::integration::{HttpProxyIntegration, host_header_for};
 
 /// Request bodies go upstream as they arrive, cut off past the AWS limit.
 pub type UpstreamBody = Limited<DownstreamBody>;
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -39,37 +33,17 @@ const HOP_BY_HOP: [HeaderName; 5] = [
     http::header::TRANSFER_ENCODING,
 ];
 
-/// One pooled client for every upstream: HTTP/1.1, plain or TLS (rustls with the ring
-/// provider named explicitly, so a binary that also links aws-lc-rs cannot make the
-/// choice ambiguous), Mozilla's roots.
-pub fn upstream_client() -> Result<UpstreamClient, rustls::Error> {
-    let mut http = HttpConnector::new();
-    // The TLS wrapper takes https:// URIs; plain http is still allowed.
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    let connector = HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector))
-}
-
 /// Sends the request upstream and waits for the response head (bounded by the
 /// integration's timeout); the response body is left to stream.
 pub async fn forward(
-    client: &UpstreamClient,
+    pool: &UpstreamPool,
     integration: &HttpProxyIntegration,
     upstream_uri: Uri,
     mut parts: Parts,
     body: DownstreamBody,
     client_ip: IpAddr,
     forwarded_host: Option<HeaderValue>,
-) -> Result<Response<Incoming>, ProxyError> {
+) -> Result<Response<UpstreamResponseBody>, ProxyError> {
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(ProxyError::PayloadTooLarge);
     }
@@ -101,7 +75,7 @@ pub async fn forward(
     parts.version = Version::HTTP_11;
     let request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
 
-    match tokio::time::timeout(integration.timeout, client.request(request)).await {
+    match tokio::time::timeout(integration.timeout, pool.send(request)).await {
         Err(_elapsed) => Err(ProxyError::UpstreamTimeout(integration.timeout)),
         Ok(Err(e)) if caused_by_body_limit(&e) => Err(ProxyError::PayloadTooLarge),
         Ok(Err(e)) => Err(ProxyError::Upstream(e)),

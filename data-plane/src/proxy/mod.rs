@@ -6,3 +6,4 @@ pub mod error;
 pub mod http_proxy;
 pub mod pipeline;
 pub(crate) mod server;
+pub mod upstream_pool;

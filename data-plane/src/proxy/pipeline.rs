@@ -29,7 +29,8 @@ use tracing::{debug, warn};
 
 use super::body::{DownstreamBody, ProxyBody};
 use super::error::{ErrorOrigin, ProxyError};
-use super::http_proxy::{self, UpstreamClient};
+use super::http_proxy;
+use super::upstream_pool::{UpstreamPool, UpstreamResponseBody};
 use crate::compiled::{CompiledApi, CompiledConfig, CompiledStage};
 use crate::error_chain::ErrorChain;
 use crate::integration::CompiledIntegration;
@@ -38,7 +39,7 @@ use crate::route_table::{RouteEntry, RouteMatch};
 /// What every request shares: the live config and the upstream connection pool.
 pub struct ProxyState {
     pub config: Arc<ArcSwap<CompiledConfig>>,
-    pub upstream: UpstreamClient,
+    pub upstream: UpstreamPool,
 }
 
 /// What the phases learn about one request, borrowed from the config it loaded.
@@ -81,7 +82,7 @@ async fn run_phases<'cfg>(
     config: &'cfg CompiledConfig,
     ctx: &mut RequestContext<'cfg>,
     req: Request<Incoming>,
-) -> Result<Response<Incoming>, ProxyError> {
+) -> Result<Response<UpstreamResponseBody>, ProxyError> {
     let (mut parts, body) = req.into_parts();
     let body = DownstreamBody::new(body, parts.version);
     // The match borrows the path and the host while the rest of the request moves on
@@ -135,7 +136,7 @@ async fn integrate(
     forwarded_host: Option<HeaderValue>,
     parts: http::request::Parts,
     body: DownstreamBody,
-) -> Result<Response<Incoming>, ProxyError> {
+) -> Result<Response<UpstreamResponseBody>, ProxyError> {
     let stage = ctx.stage.ok_or(ProxyError::NotFound)?;
     match stage
         .integration_for(route.route)
@@ -164,7 +165,7 @@ async fn integrate(
 /// responses, with the detail logged here rather than sent.
 fn respond(
     ctx: &RequestContext<'_>,
-    outcome: Result<Response<Incoming>, ProxyError>,
+    outcome: Result<Response<UpstreamResponseBody>, ProxyError>,
 ) -> Response<ProxyBody> {
     match outcome {
         Ok(response) => response.map(ProxyBody::Upstream),
