@@ -6,7 +6,7 @@
 //! consistency (every reference resolves, no duplicates, every URI valid) so that a bad
 //! snapshot is rejected whole, with a reason, instead of half-serving.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 

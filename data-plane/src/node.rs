@@ -23,7 +23,7 @@ use crate::error_chain::ErrorChain;
 use crate::health;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
-use crate::proxy::upstream_pool::{IDLE_TIMEOUT, UpstreamPool};
+use crate::proxy::upstream_pool::{SWEEP_INTERVAL, UpstreamPool};
 use crate::push;
 use crate::snapshot_cache::SnapshotCache;
 use crate::snapshot_client::{self, SnapshotClient};
@@ -348,7 +348,7 @@ fn spawn_proxy_worker(
                             .map_err(|e| format!("{thread_name}: {e}"))?;
                         let pool = state.upstream.clone();
                         let pruning = tokio::spawn(async move {
-                            let mut tick = tokio::time::interval(IDLE_TIMEOUT / 4);
+                            let mut tick = tokio::time::interval(SWEEP_INTERVAL);
                             tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
                             loop {
                                 tick.tick().await;

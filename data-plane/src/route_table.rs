@@ -13,7 +13,7 @@
 //! visited at most once per lookup) and never allocates while matching: parameters are
 //! read back from the route's own segments once a route has been chosen.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use http::Method;
 use portico_model::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};

@@ -3,8 +3,6 @@
 //! upstream, `X-Forwarded-*` added, the client's query string appended.
 
 use std::error::Error as StdError;
-use std::fmt::Write as _;
-use std::net::IpAddr;
 
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
 use http::request::Parts;
@@ -41,7 +39,7 @@ pub async fn forward(
     upstream_uri: Uri,
     mut parts: Parts,
     body: DownstreamBody,
-    client_ip: IpAddr,
+    client_ip: &HeaderValue,
     forwarded_host: Option<HeaderValue>,
 ) -> Result<Response<UpstreamResponseBody>, ProxyError> {
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
@@ -110,7 +108,17 @@ fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
 /// Removes hop-by-hop headers. Only allocates when a `Connection` header names other
 /// headers in more than one line, or when `Proxy-*` headers are present.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    match headers.get_all(CONNECTION).iter().count() {
+    // One pass comparing the names present is much cheaper than hashing every name
+    // that might be: most messages carry none, or only `Connection: keep-alive`.
+    let (mut connection, mut others) = (0, false);
+    for name in headers.keys() {
+        if name == CONNECTION {
+            connection = headers.get_all(CONNECTION).iter().count();
+        } else if is_hop_by_hop(name) {
+            others = true;
+        }
+    }
+    match connection {
         0 => {}
         1 => {
             if let Some(listed) = headers.remove(CONNECTION) {
@@ -119,10 +127,14 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         }
         _ => {
             let listed: Vec<HeaderValue> = headers.get_all(CONNECTION).iter().cloned().collect();
+            headers.remove(CONNECTION);
             for v in &listed {
                 remove_listed(headers, v);
             }
         }
+    }
+    if !others {
+        return;
     }
     for name in &HOP_BY_HOP {
         headers.remove(name);
@@ -140,6 +152,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name)
+        || name == http::header::UPGRADE
+        || name.as_str().starts_with("proxy-")
+}
+
 fn remove_listed(headers: &mut HeaderMap, listed: &HeaderValue) {
     let Ok(listed) = listed.to_str() else { return };
     for name in listed.split(',') {
@@ -150,18 +168,27 @@ fn remove_listed(headers: &mut HeaderMap, listed: &HeaderValue) {
     }
 }
 
+/// A non-empty `X-Forwarded-For` line the request arrived with.
+fn earlier(v: &HeaderValue) -> Option<&str> {
+    v.to_str().ok().map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// Appends the client's address to any `X-Forwarded-For` the request already carries.
-fn append_forwarded_for(headers: &mut HeaderMap, client_ip: IpAddr) {
-    let mut value = String::new();
-    for prev in headers.get_all(&X_FORWARDED_FOR) {
-        if let Ok(prev) = prev.to_str()
-            && !prev.trim().is_empty()
-        {
-            value.push_str(prev.trim());
-            value.push_str(", ");
-        }
+fn append_forwarded_for(headers: &mut HeaderMap, client_ip: &HeaderValue) {
+    if headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .all(|v| earlier(v).is_none())
+    {
+        headers.insert(X_FORWARDED_FOR.clone(), client_ip.clone());
+        return;
     }
-    let _ = write!(value, "{}", client_ip.to_canonical());
+    let mut value = String::new();
+    for prev in headers.get_all(&X_FORWARDED_FOR).iter().filter_map(earlier) {
+        value.push_str(prev);
+        value.push_str(", ");
+    }
+    value.push_str(client_ip.to_str().unwrap_or_default());
     if let Ok(v) = HeaderValue::try_from(value) {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
@@ -170,6 +197,7 @@ fn append_forwarded_for(headers: &mut HeaderMap, client_ip: IpAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::pipeline::ClientConnection;
 
     #[test]
     fn strips_hop_by_hop_headers() {
@@ -200,10 +228,12 @@ mod tests {
     #[test]
     fn appends_to_forwarded_for() {
         let mut h = HeaderMap::new();
-        append_forwarded_for(&mut h, "10.0.0.1".parse().expect("ip"));
+        let client =
+            |addr: &str| ClientConnection::new(addr.parse().expect("address")).forwarded_for;
+        append_forwarded_for(&mut h, &client("10.0.0.1:1"));
         assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1");
         h.append(X_FORWARDED_FOR.clone(), HeaderValue::from_static("1.2.3.4"));
-        append_forwarded_for(&mut h, "::ffff:10.0.0.2".parse().expect("ip"));
+        append_forwarded_for(&mut h, &client("[::ffff:10.0.0.2]:2"));
         assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1, 1.2.3.4, 10.0.0.2");
     }
 

@@ -42,10 +42,30 @@ pub struct ProxyState {
     pub upstream: UpstreamPool,
 }
 
+/// The client's connection, as worked out once when it connects rather than per request.
+#[derive(Debug)]
+pub struct ClientConnection {
+    pub addr: SocketAddr,
+    /// The client's address as `X-Forwarded-For` carries it.
+    pub forwarded_for: HeaderValue,
+}
+
+impl ClientConnection {
+    pub fn new(addr: SocketAddr) -> Self {
+        let ip = addr.ip().to_canonical().to_string();
+        ClientConnection {
+            addr,
+            // An address always makes a valid header value.
+            forwarded_for: HeaderValue::try_from(ip)
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+        }
+    }
+}
+
 /// What the phases learn about one request, borrowed from the config it loaded.
 #[derive(Debug)]
 pub struct RequestContext<'cfg> {
-    pub client_addr: SocketAddr,
+    pub client: &'cfg ClientConnection,
     pub received_at: Instant,
     pub config_version: u64,
     pub api: Option<&'cfg CompiledApi>,
@@ -54,9 +74,9 @@ pub struct RequestContext<'cfg> {
 }
 
 impl<'cfg> RequestContext<'cfg> {
-    fn new(client_addr: SocketAddr, config: &'cfg CompiledConfig) -> Self {
+    fn new(client: &'cfg ClientConnection, config: &'cfg CompiledConfig) -> Self {
         RequestContext {
-            client_addr,
+            client,
             received_at: Instant::now(),
             config_version: config.version,
             api: None,
@@ -69,10 +89,10 @@ impl<'cfg> RequestContext<'cfg> {
 pub async fn handle(
     state: &ProxyState,
     req: Request<Incoming>,
-    client_addr: SocketAddr,
+    client: &ClientConnection,
 ) -> Response<ProxyBody> {
     let config = state.config.load_full();
-    let mut ctx = RequestContext::new(client_addr, &config);
+    let mut ctx = RequestContext::new(client, &config);
     let outcome = run_phases(state, &config, &mut ctx, req).await;
     respond(&ctx, outcome)
 }
@@ -153,7 +173,7 @@ async fn integrate(
                 upstream_uri,
                 parts,
                 body,
-                ctx.client_addr.ip(),
+                &ctx.client.forwarded_for,
                 forwarded_host,
             )
             .await

@@ -8,7 +8,7 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::pipeline::{self, ProxyState};
+use super::pipeline::{self, ClientConnection, ProxyState};
 use crate::listener;
 
 pub(crate) async fn serve(
@@ -18,9 +18,11 @@ pub(crate) async fn serve(
 ) {
     listener::serve(listener, "proxy", stop, move |client_addr| {
         let state = state.clone();
+        let client = Arc::new(ClientConnection::new(client_addr));
         service_fn(move |req| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(pipeline::handle(&state, req, client_addr).await) }
+            let client = client.clone();
+            async move { Ok::<_, Infallible>(pipeline::handle(&state, req, &client).await) }
         })
     })
     .await;
