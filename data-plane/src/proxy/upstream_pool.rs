@@ -195,8 +195,8 @@ impl UpstreamPool {
         });
     }
 
-    /// How many idle connections the pool holds (for tests).
-    pub fn idle_count(&self) -> usize {
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
         self.shared.lock_idle().values().map(Vec::len).sum()
     }
 
@@ -288,11 +288,15 @@ impl UpstreamResponseBody {
         this
     }
 
-    fn return_if_ended(&mut self) {
-        if self.body.is_end_stream()
-            && let Some(t) = self.ticket.take()
-        {
+    fn return_connection(&mut self) {
+        if let Some(t) = self.ticket.take() {
             t.pool.give_back(t.key, t.sender);
+        }
+    }
+
+    fn return_if_ended(&mut self) {
+        if self.body.is_end_stream() {
+            self.return_connection();
         }
     }
 }
@@ -318,11 +322,7 @@ impl Body for UpstreamResponseBody {
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(_))) => this.return_if_ended(),
-            Poll::Ready(None) => {
-                if let Some(t) = this.ticket.take() {
-                    t.pool.give_back(t.key, t.sender);
-                }
-            }
+            Poll::Ready(None) => this.return_connection(),
             // A broken body leaves the connection in an unknown state: never reuse it.
             Poll::Ready(Some(Err(_))) => this.ticket = None,
             Poll::Pending => {}
@@ -393,12 +393,15 @@ mod tests {
         (addr, accepted)
     }
 
+    fn no_body() -> UpstreamBody {
+        Limited::new(crate::proxy::body::DownstreamBody::empty(), 1024)
+    }
+
     fn request(addr: SocketAddr, path: &str) -> Request<UpstreamBody> {
-        let body = crate::proxy::body::DownstreamBody::empty();
         Request::builder()
             .uri(format!("http://{addr}{path}"))
             .header(http::header::HOST, addr.to_string())
-            .body(Limited::new(body, 1024))
+            .body(no_body())
             .expect("request")
     }
 
@@ -551,10 +554,7 @@ mod tests {
         let request = Request::builder()
             .uri(format!("https://localhost:{port}/"))
             .header(http::header::HOST, "localhost")
-            .body(Limited::new(
-                crate::proxy::body::DownstreamBody::empty(),
-                1024,
-            ))
+            .body(no_body())
             .expect("request");
         let err = pool
             .send(request)
@@ -580,10 +580,7 @@ mod tests {
         ));
         let relative = Request::builder()
             .uri("/only/a/path")
-            .body(Limited::new(
-                crate::proxy::body::DownstreamBody::empty(),
-                1024,
-            ))
+            .body(no_body())
             .expect("request");
         assert!(matches!(
             pool.send(relative).await,
