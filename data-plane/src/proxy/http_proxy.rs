@@ -226,6 +226,25 @@ mod tests {
     }
 
     #[test]
+    fn strips_connection_and_what_it_lists_when_nothing_else_is_hop_by_hop() {
+        for lines in [&["keep-alive, X-Secret"][..], &["x-secret", "close"][..]] {
+            let mut h = HeaderMap::new();
+            for v in lines {
+                h.append(CONNECTION, HeaderValue::from_static(v));
+            }
+            h.append("x-secret", HeaderValue::from_static("1"));
+            h.append("x-kept", HeaderValue::from_static("yes"));
+            strip_hop_by_hop(&mut h);
+            let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+            assert_eq!(left, ["x-kept"], "Connection: {lines:?}");
+        }
+        let mut untouched = HeaderMap::new();
+        untouched.append("x-kept", HeaderValue::from_static("yes"));
+        strip_hop_by_hop(&mut untouched);
+        assert_eq!(untouched.len(), 1);
+    }
+
+    #[test]
     fn appends_to_forwarded_for() {
         let mut h = HeaderMap::new();
         let client =
