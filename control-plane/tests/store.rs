@@ -56,6 +56,7 @@ fn stage(name: &str, deployment: Option<&str>) -> Stage {
         created_date: "2026-11-25T00:00:00Z".into(),
         last_updated_date: "2026-11-25T00:00:00Z".into(),
         tags: BTreeMap::new(),
+        last_deployment_status_message: None,
     }
 }
 
@@ -63,6 +64,7 @@ fn deployment(id: &str) -> Deployment {
     Deployment {
         deployment_id: id.into(),
         deployment_status: "DEPLOYED".into(),
+        deployment_status_message: None,
         created_date: "2026-11-25T00:00:00Z".into(),
         description: None,
         auto_deployed: false,
@@ -262,7 +264,61 @@ async fn corrupt_rows_are_reported_not_hidden(store: Store) {
     ));
 }
 
+/// The snapshot read leaves out what no longer parses and says so, so that one damaged
+/// row cannot stop every API from being published.
+async fn the_snapshot_read_reports_damaged_rows_and_keeps_the_rest(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    let frozen = DeployedApi {
+        routes: vec![],
+        integrations: vec![integration("i1")],
+    };
+    for id in ["a", "b", "c"] {
+        tx.insert_api(&api(id)).await.unwrap();
+        tx.insert_deployment(id, &deployment("d1"), &frozen)
+            .await
+            .unwrap();
+        tx.insert_stage(id, &stage("dev", Some("d1")))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    for damage in [
+        "UPDATE apis SET body = '{' WHERE api_id = 'a'",
+        "UPDATE deployments SET frozen = '[1' WHERE api_id = 'b'",
+        "UPDATE stages SET body = 'null' WHERE api_id = 'c'",
+    ] {
+        sqlx::query(damage).execute(store.pool()).await.unwrap();
+    }
+    let mut tx = store.read().await.unwrap();
+    let source = tx.snapshot_source().await.unwrap();
+    let damaged: Vec<(ResourceKind, &str, &str)> = source
+        .damaged
+        .iter()
+        .map(|d| (d.kind, d.api_id.as_str(), d.key.as_str()))
+        .collect();
+    assert_eq!(
+        damaged,
+        [
+            (ResourceKind::Api, "a", "a"),
+            (ResourceKind::Stage, "c", "dev"),
+            (ResourceKind::Deployment, "b", "d1"),
+        ]
+    );
+    assert!(source.damaged.iter().all(|d| d.error.contains("corrupt")));
+    let apis: Vec<&str> = source.apis.iter().map(|a| a.api_id.as_str()).collect();
+    assert_eq!(apis, ["b", "c"]);
+    let stages: Vec<&str> = source.stages.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(stages, ["a", "b"]);
+    let deployments: Vec<&str> = source
+        .deployments
+        .iter()
+        .map(|(a, _, _)| a.as_str())
+        .collect();
+    assert_eq!(deployments, ["a", "c"]);
+}
+
 store_cases!(
+    the_snapshot_read_reports_damaged_rows_and_keeps_the_rest,
     versions_follow_commits,
     apis_round_trip_and_page,
     deleting_an_api_deletes_its_resources,

@@ -71,13 +71,19 @@ pub enum CompileError {
         stage: String,
         deployment_id: String,
     },
-    #[error("stage {stage} of api {api_id}: integration {integration_id}: {reason}")]
-    StageIntegration {
-        api_id: String,
-        stage: String,
-        integration_id: String,
-        reason: InvalidUpstreamUri,
-    },
+}
+
+/// Something a stage serves but that cannot work: the stage is served, and requests that
+/// reach the broken part get AWS's 500. Nodes log these; the control plane reports them
+/// on the stage and its deployment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stage {stage} of api {api_id}: integration {integration_id}: {reason}")]
+pub struct StageProblem {
+    pub api_id: String,
+    pub stage: String,
+    pub deployment_id: String,
+    pub integration_id: String,
+    pub reason: InvalidUpstreamUri,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +114,7 @@ struct Routing {
     execute_api_suffix: String,
     /// By ASCII-lowercased API id.
     apis: HashMap<String, CompiledApi>,
+    problems: Vec<StageProblem>,
 }
 
 #[derive(Debug)]
@@ -172,6 +179,11 @@ impl CompiledConfig {
             content_hash: self.content_hash.clone(),
             routing: self.routing.clone(),
         }
+    }
+
+    /// What compiled but will answer 500, in snapshot order.
+    pub fn problems(&self) -> &[StageProblem] {
+        &self.routing.problems
     }
 
     pub fn stats(&self) -> ConfigStats {
@@ -290,6 +302,7 @@ impl TryFrom<&Snapshot> for Routing {
             };
         }
 
+        let mut problems = Vec::new();
         for s in &snapshot.stages {
             let (api_id, stage) = (s.api_id.as_str(), s.stage_name.as_str());
             let Some(api) = apis.get_mut(&api_id.to_ascii_lowercase()) else {
@@ -313,16 +326,19 @@ impl TryFrom<&Snapshot> for Routing {
                     .integrations
                     .iter()
                     .map(|spec| {
-                        spec.for_stage(&s.stage_variables).map_err(|reason| {
-                            CompileError::StageIntegration {
+                        let compiled = spec.for_stage(&s.stage_variables);
+                        if let CompiledIntegration::Unusable(reason) = &compiled {
+                            problems.push(StageProblem {
                                 api_id: api_id.into(),
                                 stage: stage.into(),
+                                deployment_id: s.deployment_id.clone(),
                                 integration_id: spec.integration_id.clone(),
-                                reason,
-                            }
-                        })
+                                reason: InvalidUpstreamUri::clone(reason),
+                            });
+                        }
+                        compiled
                     })
-                    .collect::<Result<Box<[_]>, _>>()?;
+                    .collect();
                 (d.routes.clone(), integrations)
             };
             let compiled = CompiledStage {
@@ -345,6 +361,7 @@ impl TryFrom<&Snapshot> for Routing {
         Ok(Routing {
             execute_api_suffix,
             apis,
+            problems,
         })
     }
 }
@@ -543,6 +560,7 @@ pub(crate) mod tests {
                 .build(|n| m.param(n), uri.query())
                 .expect("uri")
                 .to_string(),
+            CompiledIntegration::Unusable(reason) => format!("500: {reason}"),
         });
         Some((stage.name.clone(), m.route.route_id.clone(), upstream))
     }
@@ -679,7 +697,7 @@ pub(crate) mod tests {
     #[test]
     fn reports_what_is_wrong() {
         type Breaker = fn(&mut Snapshot);
-        let cases: [(Breaker, &str); 13] = [
+        let cases: [(Breaker, &str); 12] = [
             (
                 |s| s.deployments[0].routes[0].route_key = "FETCH /x".into(),
                 "deployment d1 of api notes1: route r1: Invalid route key 'FETCH /x': unknown method 'FETCH'",
@@ -713,12 +731,6 @@ pub(crate) mod tests {
                 "deployment d1 of api notes1: integration list appears twice",
             ),
             (
-                |s| {
-                    s.stages[0].stage_variables.remove("backend");
-                },
-                "stage dev of api notes1: integration list: invalid URI after stage variables 'http:///notes': it has no host",
-            ),
-            (
                 |s| s.stages[1].deployment_id = "d9".into(),
                 "stage prod of api notes1 names missing deployment d9",
             ),
@@ -749,6 +761,37 @@ pub(crate) mod tests {
             let err = compile(&s).expect_err(expected).to_string();
             assert!(err.starts_with(expected), "got: {err}\nwant: {expected}");
         }
+    }
+
+    /// A stage whose variables break one integration is still served: that integration's
+    /// routes answer 500 and everything else works, as AWS deploys such a stage
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.stage-variables-reference.html).
+    #[test]
+    fn a_stage_variable_that_breaks_an_integration_breaks_only_its_routes() {
+        let mut s = realistic_snapshot();
+        s.stages[0].stage_variables.remove("backend");
+        let c = compile(&s).expect("still compiles");
+        let host = "notes1.execute-api.localhost";
+        let (_, route, upstream) =
+            resolve(&c, host, Method::GET, "/dev/notes").expect("route still matches");
+        assert_eq!(route, "r1");
+        assert_eq!(
+            upstream.as_deref(),
+            Some("500: invalid URI after stage variables 'http:///notes': it has no host")
+        );
+        // The other stage of the same API, on the same deployment's integrations, serves.
+        let (_, _, upstream) = resolve(&c, host, Method::GET, "/prod/notes").expect("prod");
+        assert_eq!(upstream.as_deref(), Some("http://prod.internal/v2/notes"));
+        let problems: Vec<String> = c.problems().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            [
+                "stage dev of api notes1: integration list: invalid URI after stage variables 'http:///notes': it has no host",
+                "stage dev of api notes1: integration one: invalid URI after stage variables 'http:///notes/{id}?v=1': it has no host",
+                "stage dev of api notes1: integration rest: invalid URI after stage variables 'https:///more/{proxy}': it has no host",
+            ]
+        );
+        assert!(c.problems().iter().all(|p| p.deployment_id == "d1"));
     }
 
     #[test]

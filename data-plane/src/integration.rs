@@ -3,6 +3,7 @@
 //! out when a snapshot compiles, so a request only fills in its path parameters and query.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderValue, Method, Uri};
@@ -87,17 +88,16 @@ fn http_method(m: HttpMethod) -> Method {
 impl IntegrationSpec {
     /// Renders the integration for one stage. A stage variable the stage does not define
     /// renders as the empty string, as in AWS.
-    pub fn for_stage(
-        &self,
-        stage_variables: &BTreeMap<String, String>,
-    ) -> Result<CompiledIntegration, InvalidUpstreamUri> {
-        let uri = UpstreamUri::render(&self.template, stage_variables)?;
-        Ok(CompiledIntegration::HttpProxy(HttpProxyIntegration {
-            integration_id: self.integration_id.clone(),
-            uri,
-            method: self.method.clone(),
-            timeout: self.timeout,
-        }))
+    pub fn for_stage(&self, stage_variables: &BTreeMap<String, String>) -> CompiledIntegration {
+        match UpstreamUri::render(&self.template, stage_variables) {
+            Ok(uri) => CompiledIntegration::HttpProxy(HttpProxyIntegration {
+                integration_id: self.integration_id.clone(),
+                uri,
+                method: self.method.clone(),
+                timeout: self.timeout,
+            }),
+            Err(reason) => CompiledIntegration::Unusable(Arc::new(reason)),
+        }
     }
 }
 
@@ -105,6 +105,10 @@ impl IntegrationSpec {
 #[derive(Debug, Clone)]
 pub enum CompiledIntegration {
     HttpProxy(HttpProxyIntegration),
+    /// The stage's variables leave the integration without a usable URI. AWS deploys such
+    /// a stage and answers 500 on the routes that target it; so does a node, and every
+    /// other route of the stage, and every other stage, serves as usual.
+    Unusable(Arc<InvalidUpstreamUri>),
 }
 
 #[derive(Debug, Clone)]

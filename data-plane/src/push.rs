@@ -1,17 +1,10 @@
 //! What a node checks before it serves a `ConfigPush`, wherever the push came from (the
 //! config stream or the on-disk cache): the content hash, then the compile.
 
-use portico_proto::{ConfigPush, Snapshot};
-use prost::Message;
-use sha2::{Digest, Sha256};
+use portico_proto::ConfigPush;
+pub use portico_proto::content_hash;
 
 use crate::compiled::{CompileError, CompiledConfig};
-
-/// Hex SHA-256 of the prost-encoded snapshot: the control plane computes the same over
-/// the same bytes, so equal hashes mean equal configuration.
-pub fn content_hash(snapshot: &Snapshot) -> String {
-    hex::encode(Sha256::digest(snapshot.encode_to_vec()))
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
@@ -54,6 +47,8 @@ pub fn verify_and_compile(push: &ConfigPush) -> Result<CompiledConfig, PushError
 
 #[cfg(test)]
 mod tests {
+    use portico_proto::Snapshot;
+
     use super::*;
     use crate::compiled::tests::realistic_snapshot;
 

@@ -198,6 +198,14 @@ impl SnapshotClient {
         };
 
         let next = compiled.unwrap_or_else(|| serving.with_version(version));
+        if !same_content {
+            for problem in next.problems() {
+                warn!(
+                    version,
+                    "serving with a broken integration (its routes answer 500): {problem}"
+                );
+            }
+        }
         let stats = next.stats();
         self.config.store(Arc::new(next));
         info!(

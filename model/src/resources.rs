@@ -148,6 +148,11 @@ pub struct Stage {
     pub last_updated_date: String,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Why what the stage points at is not served as deployed (held back, or routes that
+    /// answer 500), from the last publish; AWS's field of the same name. Never stored:
+    /// the admin API fills it in on the way out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_deployment_status_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -175,7 +180,11 @@ pub struct UpdateStage {
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     pub deployment_id: String,
+    /// DEPLOYED, or FAILED while publishing holds it back (filled in on the way out,
+    /// like `deployment_status_message`).
     pub deployment_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_status_message: Option<String>,
     pub created_date: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

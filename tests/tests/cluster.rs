@@ -171,6 +171,18 @@ async fn nodes(replica: &Replica) -> Vec<Value> {
     body["items"].as_array().cloned().unwrap_or_default()
 }
 
+async fn admin_get(replica: &Replica, path: &str) -> Value {
+    http_client()
+        .get(format!("http://127.0.0.1:{}{path}", replica.admin))
+        .bearer_auth(&replica.token)
+        .send()
+        .await
+        .expect("admin GET")
+        .json()
+        .await
+        .expect("admin JSON")
+}
+
 async fn stored_version(db: &TestDatabase) -> u64 {
     let mut conn = db.connect().await;
     let v: i64 = sqlx::query_scalar("SELECT snapshot_version FROM cluster_state WHERE id = 1")
@@ -312,14 +324,21 @@ async fn two_replicas_three_nodes_serve_the_notes_api() {
         .await;
     }
 
-    // A snapshot the nodes cannot compile (a stored deployment damaged behind the control
-    // plane's back) is NACKed with the reason, and the old one keeps serving.
-    {
+    // A deployment damaged behind the control plane's back, which nodes could not compile,
+    // is held back by the control plane: the stage keeps serving what it served, the
+    // reason is on the stage and the deployment, and no node NACKs.
+    let dev_deployment: String = {
         let mut conn = db.connect().await;
+        let id: String =
+            sqlx::query_scalar("SELECT deployment_id FROM stages WHERE stage_name = 'dev'")
+                .fetch_one(&mut conn)
+                .await
+                .expect("dev deployment");
         let damaged = sqlx::query(
             "UPDATE deployments SET frozen = replace(frozen, '/fallback', '/fall back')
-             WHERE deployment_id = (SELECT deployment_id FROM stages WHERE stage_name = 'dev')",
+             WHERE deployment_id = $1",
         )
+        .bind(&id)
         .execute(&mut conn)
         .await
         .expect("damage a deployment");
@@ -332,24 +351,40 @@ async fn two_replicas_three_nodes_serve_the_notes_api() {
             .execute(&mut conn)
             .await
             .expect("notify");
-    }
-    let bad_version = stored_version(&db).await;
-    let reported = wait_for("every node to NACK the damaged snapshot", LIMIT, || async {
-        let list = nodes(&a).await;
-        let done = list.len() == 3
-            && list
-                .iter()
-                .all(|n| n["lastStatus"] == "NACK" && n["rejectedVersion"] == bad_version);
-        done.then_some(list)
-    })
-    .await;
-    for n in &reported {
-        assert_eq!(n["appliedVersion"], good_version, "{n}");
-        let error = n["lastError"].as_str().unwrap_or_default();
+        id
+    };
+    let held_version = stored_version(&db).await;
+    for r in [&a, &b] {
+        let reported = wait_for(
+            "every node to ACK the held-back snapshot",
+            LIMIT,
+            || async {
+                let list = nodes(r).await;
+                let done = list.len() == 3
+                    && list
+                        .iter()
+                        .all(|n| n["lastStatus"] == "ACK" && n["appliedVersion"] == held_version);
+                done.then_some(list)
+            },
+        )
+        .await;
+        assert!(reported.iter().all(|n| n["rejectedVersion"].is_null()));
+        let stage = admin_get(r, &format!("/v2/apis/{api_id}/stages/dev")).await;
+        let message = stage["lastDeploymentStatusMessage"]
+            .as_str()
+            .unwrap_or_default();
         assert!(
-            error.contains("not allowed") || error.contains("URI"),
-            "NACK reason: {error}"
+            message.starts_with(&format!("Deployment {dev_deployment} cannot be served:"))
+                && message.contains("Invalid integration URI")
+                && message.ends_with("as last published."),
+            "{stage}"
         );
+        let deployment = admin_get(
+            r,
+            &format!("/v2/apis/{api_id}/deployments/{dev_deployment}"),
+        )
+        .await;
+        assert_eq!(deployment["deploymentStatus"], "FAILED", "{deployment}");
     }
     for node in &nodes_up {
         let (status, echo) = call(node, "GET", &host, "/dev/notes", None)

@@ -11,10 +11,28 @@ fn deployment_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid Deployment identifier specified {id}"))
 }
 
+const DEPLOYMENT_DEPLOYED: &str = "DEPLOYED";
+const DEPLOYMENT_FAILED: &str = "FAILED";
+
 const AUTO_DEPLOY_DESCRIPTION: &str =
     "Automatic deployment triggered by changes to the Api configuration";
 
 impl AdminService {
+    /// The deployment as the admin API shows it: FAILED while publishing holds it back.
+    fn reported_deployment(&self, api_id: &str, mut deployment: Deployment) -> Deployment {
+        if let Some(r) = self
+            .publisher
+            .report()
+            .deployment(api_id, &deployment.deployment_id)
+        {
+            if r.failed {
+                deployment.deployment_status = DEPLOYMENT_FAILED.to_string();
+            }
+            deployment.deployment_status_message = Some(r.message.clone());
+        }
+        deployment
+    }
+
     /// Freezes the API's routes and integrations as they are in `tx` into a new deployment.
     pub(super) async fn deploy(
         &self,
@@ -27,7 +45,8 @@ impl AdminService {
         let integrations: Vec<Integration> = tx.all(ResourceKind::Integration, api_id).await?;
         let deployment = Deployment {
             deployment_id: new_id(6),
-            deployment_status: "DEPLOYED".to_string(),
+            deployment_status: DEPLOYMENT_DEPLOYED.to_string(),
+            deployment_status_message: None,
             created_date: now(),
             description: description
                 .or_else(|| auto_deployed.then(|| AUTO_DEPLOY_DESCRIPTION.to_string())),
@@ -112,7 +131,8 @@ impl AdminService {
             ),
         )
         .await?;
-        Ok(deployment)
+        self.publisher.published(version).await;
+        Ok(self.reported_deployment(api_id, deployment))
     }
 
     pub async fn get_deployment(
@@ -121,14 +141,16 @@ impl AdminService {
         api_id: &str,
         id: &str,
     ) -> ServiceResult<Deployment> {
-        self.read_child(
-            caller,
-            api_id,
-            ResourceKind::Deployment,
-            id,
-            deployment_not_found,
-        )
-        .await
+        let deployment = self
+            .read_child(
+                caller,
+                api_id,
+                ResourceKind::Deployment,
+                id,
+                deployment_not_found,
+            )
+            .await?;
+        Ok(self.reported_deployment(api_id, deployment))
     }
 
     pub async fn list_deployments(
@@ -137,14 +159,21 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Deployment>> {
-        self.list_children(
-            caller,
-            api_id,
-            ResourceKind::Deployment,
-            params,
-            |d: &Deployment| &d.deployment_id,
-        )
-        .await
+        let mut page = self
+            .list_children(
+                caller,
+                api_id,
+                ResourceKind::Deployment,
+                params,
+                |d: &Deployment| &d.deployment_id,
+            )
+            .await?;
+        page.items = page
+            .items
+            .into_iter()
+            .map(|d| self.reported_deployment(api_id, d))
+            .collect();
+        Ok(page)
     }
 
     pub async fn update_deployment(
@@ -175,7 +204,7 @@ impl AdminService {
             Change::new("UpdateDeployment", "deployment", format!("{api_id}/{id}")),
         )
         .await?;
-        Ok(deployment)
+        Ok(self.reported_deployment(api_id, deployment))
     }
 
     pub async fn delete_deployment(

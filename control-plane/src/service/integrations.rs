@@ -166,6 +166,9 @@ impl AdminService {
         if !tx.delete(ResourceKind::Integration, api_id, id).await? {
             return Err(integration_not_found(id));
         }
+        // Deployments freeze every integration, targeted or not: redeploy so that the
+        // auto-deploy stages stop carrying it.
+        self.auto_deploy(&mut tx, api_id).await?;
         self.commit(
             tx,
             version,

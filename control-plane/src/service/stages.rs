@@ -12,6 +12,16 @@ fn stage_not_found(name: &str) -> ServiceError {
 }
 
 impl AdminService {
+    /// The stage as the admin API shows it: with what the last publish found.
+    pub(super) fn reported_stage(&self, api_id: &str, mut stage: Stage) -> Stage {
+        stage.last_deployment_status_message = self
+            .publisher
+            .report()
+            .stage(api_id, &stage.stage_name)
+            .map(str::to_string);
+        stage
+    }
+
     async fn require_deployment(
         &self,
         tx: &mut StoreTx,
@@ -63,6 +73,7 @@ impl AdminService {
             created_date: at.clone(),
             last_updated_date: at,
             tags: input.tags.unwrap_or_default(),
+            last_deployment_status_message: None,
         };
         tx.insert_stage(api_id, &stage).await?;
         if stage.auto_deploy {
@@ -97,7 +108,8 @@ impl AdminService {
             ),
         )
         .await?;
-        Ok(stage)
+        self.publisher.published(version).await;
+        Ok(self.reported_stage(api_id, stage))
     }
 
     pub async fn get_stage(
@@ -106,8 +118,10 @@ impl AdminService {
         api_id: &str,
         name: &str,
     ) -> ServiceResult<Stage> {
-        self.read_child(caller, api_id, ResourceKind::Stage, name, stage_not_found)
-            .await
+        let stage = self
+            .read_child(caller, api_id, ResourceKind::Stage, name, stage_not_found)
+            .await?;
+        Ok(self.reported_stage(api_id, stage))
     }
 
     pub async fn list_stages(
@@ -116,10 +130,17 @@ impl AdminService {
         api_id: &str,
         params: ListParams,
     ) -> ServiceResult<Page<Stage>> {
-        self.list_children(caller, api_id, ResourceKind::Stage, params, |s: &Stage| {
-            &s.stage_name
-        })
-        .await
+        let mut page = self
+            .list_children(caller, api_id, ResourceKind::Stage, params, |s: &Stage| {
+                &s.stage_name
+            })
+            .await?;
+        page.items = page
+            .items
+            .into_iter()
+            .map(|s| self.reported_stage(api_id, s))
+            .collect();
+        Ok(page)
     }
 
     pub async fn update_stage(
@@ -181,7 +202,8 @@ impl AdminService {
             Change::new("UpdateStage", "stage", format!("{api_id}/{name}")),
         )
         .await?;
-        Ok(stage)
+        self.publisher.published(version).await;
+        Ok(self.reported_stage(api_id, stage))
     }
 
     pub async fn delete_stage(

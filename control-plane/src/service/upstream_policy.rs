@@ -197,6 +197,7 @@ mod tests {
             created_date: String::new(),
             last_updated_date: String::new(),
             tags: BTreeMap::new(),
+            last_deployment_status_message: None,
         };
         let p = UpstreamPolicy::new(vec!["127.0.0.1:9000".parse().unwrap()], vec![]);
         let i = [integration("http://${stageVariables.h}/x/{id}")];

@@ -1,12 +1,14 @@
-//! The snapshot compiler: a pure function from stored rows to the wire snapshot. Same
-//! rows in, same bytes and hash out, whichever replica compiles them.
+//! The snapshot compiler: a pure function from stored rows (and the snapshot published
+//! before them) to the wire snapshot, checked by the node's own compiler on the way
+//! (`admission`). Same rows and history in, same bytes and hash out, whichever replica
+//! compiles them.
 use std::sync::Arc;
 
+use portico_data_plane::CompileError;
 use portico_model::{DeployedApi, INTEGRATION_HTTP_PROXY, Integration, Route, Stage};
 use portico_proto as wire;
-use prost::Message;
-use sha2::{Digest, Sha256};
 
+use super::admission::{self, PublishReport};
 use crate::store::SnapshotSource;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +17,8 @@ pub struct CompiledSnapshot {
     /// Hex SHA-256 of the encoded snapshot.
     pub content_hash: String,
     pub snapshot: Arc<wire::Snapshot>,
+    /// What was held back or will answer 500, for the admin API.
+    pub report: Arc<PublishReport>,
 }
 
 fn wire_route(route: &Route) -> wire::Route {
@@ -74,8 +78,13 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
 
 /// Compiles what the store holds into the snapshot nodes serve. Stages with no
 /// deployment serve nothing and are left out, as are deployments no stage points at.
-pub fn compile(source: &SnapshotSource, execute_api_domain: &str) -> CompiledSnapshot {
-    let mut apis: Vec<wire::Api> = source
+/// What nodes could not serve is held back at what `previous` gave it (see `admission`).
+pub fn compile(
+    source: &SnapshotSource,
+    execute_api_domain: &str,
+    previous: Option<&wire::Snapshot>,
+) -> Result<CompiledSnapshot, CompileError> {
+    let apis: Vec<wire::Api> = source
         .apis
         .iter()
         .map(|a| wire::Api {
@@ -84,16 +93,13 @@ pub fn compile(source: &SnapshotSource, execute_api_domain: &str) -> CompiledSna
             disable_execute_api_endpoint: a.disable_execute_api_endpoint,
         })
         .collect();
-    apis.sort_by(|a, b| a.api_id.cmp(&b.api_id));
-
-    let mut stages: Vec<wire::Stage> = source
+    let stages: Vec<wire::Stage> = source
         .stages
         .iter()
         .filter_map(|(api_id, s)| wire_stage(api_id, s))
         .collect();
-    stages.sort_by(|a, b| (&a.api_id, &a.stage_name).cmp(&(&b.api_id, &b.stage_name)));
 
-    let mut deployments: Vec<wire::Deployment> = source
+    let deployments: Vec<wire::Deployment> = source
         .deployments
         .iter()
         .filter(|(api_id, id, _)| {
@@ -103,21 +109,23 @@ pub fn compile(source: &SnapshotSource, execute_api_domain: &str) -> CompiledSna
         })
         .map(|(api_id, id, frozen)| wire_deployment(api_id, id, frozen))
         .collect();
-    deployments.sort_by(|a, b| (&a.api_id, &a.deployment_id).cmp(&(&b.api_id, &b.deployment_id)));
-    deployments.dedup_by(|a, b| a.api_id == b.api_id && a.deployment_id == b.deployment_id);
-
-    let snapshot = wire::Snapshot {
+    let mut snapshot = wire::Snapshot {
         execute_api_domain: execute_api_domain.to_string(),
         apis,
         deployments,
         stages,
     };
-    let content_hash = hex::encode(Sha256::digest(snapshot.encode_to_vec()));
-    CompiledSnapshot {
+    admission::sort(&mut snapshot);
+    snapshot
+        .deployments
+        .dedup_by(|a, b| a.api_id == b.api_id && a.deployment_id == b.deployment_id);
+    let (snapshot, report) = admission::admit(snapshot, &source.damaged, previous)?;
+    Ok(CompiledSnapshot {
         version: source.version,
-        content_hash,
+        content_hash: wire::content_hash(&snapshot),
         snapshot: Arc::new(snapshot),
-    }
+        report: Arc::new(report),
+    })
 }
 
 #[cfg(test)]
@@ -125,6 +133,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use portico_model::{Api, DeployedApi};
+    use prost::Message;
 
     use super::*;
 
@@ -157,6 +166,7 @@ mod tests {
             created_date: "2026-11-25T00:00:00Z".into(),
             last_updated_date: "2026-11-25T00:00:00Z".into(),
             tags: BTreeMap::new(),
+            last_deployment_status_message: None,
         }
     }
 
@@ -207,12 +217,13 @@ mod tests {
                 ("a".into(), "d1".into(), frozen.clone()),
                 ("a".into(), "d0".into(), frozen),
             ],
+            damaged: vec![],
         }
     }
 
     #[test]
     fn same_rows_give_same_bytes_and_hash() {
-        let one = compile(&source(), "execute-api.localhost");
+        let one = compile(&source(), "execute-api.localhost", None).expect("compiles");
         let mut shuffled = source();
         shuffled.apis.reverse();
         shuffled.stages.reverse();
@@ -220,7 +231,7 @@ mod tests {
         for d in &mut shuffled.deployments {
             d.2.routes.reverse();
         }
-        let two = compile(&shuffled, "execute-api.localhost");
+        let two = compile(&shuffled, "execute-api.localhost", None).expect("compiles");
         assert_eq!(one.content_hash, two.content_hash);
         assert_eq!(one.snapshot.encode_to_vec(), two.snapshot.encode_to_vec());
         assert_eq!(one.version, 7);
@@ -228,7 +239,7 @@ mod tests {
 
     #[test]
     fn content_changes_change_the_hash() {
-        let one = compile(&source(), "execute-api.localhost");
+        let one = compile(&source(), "execute-api.localhost", None).expect("compiles");
         let mut changed = source();
         changed.stages[0]
             .1
@@ -236,17 +247,21 @@ mod tests {
             .insert("x".into(), "9".into());
         assert_ne!(
             one.content_hash,
-            compile(&changed, "execute-api.localhost").content_hash
+            compile(&changed, "execute-api.localhost", None)
+                .expect("compiles")
+                .content_hash
         );
         assert_ne!(
             one.content_hash,
-            compile(&source(), "other.domain").content_hash
+            compile(&source(), "other.domain", None)
+                .expect("compiles")
+                .content_hash
         );
     }
 
     #[test]
     fn converts_to_wire_types() {
-        let c = compile(&source(), "execute-api.localhost");
+        let c = compile(&source(), "execute-api.localhost", None).expect("compiles");
         let s = &c.snapshot;
         assert_eq!(
             s.apis.iter().map(|a| a.api_id.as_str()).collect::<Vec<_>>(),

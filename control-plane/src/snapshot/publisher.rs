@@ -5,10 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use portico_data_plane::CompileError;
 use tokio::sync::{Notify, watch};
 
-use super::{CompiledSnapshot, compile};
+use super::{CompiledSnapshot, PublishReport, compile};
 use crate::store::{Store, StoreError};
+
+/// How long a write that reports what it deployed waits for this replica to publish it.
+const PUBLISH_WAIT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -16,18 +20,44 @@ pub enum PublishError {
     Store(#[from] StoreError),
     #[error("snapshot compile task failed: {0}")]
     Compile(#[from] tokio::task::JoinError),
+    /// Even with every failing deployment held back the snapshot does not compile: a
+    /// disagreement between the two compilers. The previous snapshot keeps serving.
+    #[error("snapshot version {version} is not published: {reason}")]
+    Refused { version: u64, reason: CompileError },
 }
 
-/// What writers hold to say "the store changed".
+type Current = watch::Receiver<Option<Arc<CompiledSnapshot>>>;
+
+/// What writers hold to say "the store changed", and readers to see what was published.
 #[derive(Clone)]
 pub struct PublisherHandle {
     refresh: Arc<Notify>,
+    current: Current,
 }
 
 impl PublisherHandle {
     pub fn changed(&self) {
         // A stored permit means a change made while the publisher is busy is not lost.
         self.refresh.notify_one();
+    }
+
+    /// What the last publish held back or found broken.
+    pub fn report(&self) -> Arc<PublishReport> {
+        self.current
+            .borrow()
+            .as_ref()
+            .map(|c| c.report.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits (a few seconds at most) until this replica has published `version` or a
+    /// newer one, so that a write can answer with what publishing found.
+    pub async fn published(&self, version: u64) {
+        let mut current = self.current.clone();
+        let reached = current.wait_for(|c| c.as_ref().is_some_and(|c| c.version >= version));
+        if tokio::time::timeout(PUBLISH_WAIT, reached).await.is_err() {
+            tracing::warn!(version, "the snapshot publisher has not caught up yet");
+        }
     }
 }
 
@@ -54,6 +84,7 @@ impl SnapshotPublisher {
     pub fn handle(&self) -> PublisherHandle {
         PublisherHandle {
             refresh: self.refresh.clone(),
+            current: self.current.subscribe(),
         }
     }
 
@@ -74,11 +105,31 @@ impl SnapshotPublisher {
         let source = tx.snapshot_source().await?;
         drop(tx);
         let domain = self.execute_api_domain.clone();
-        let compiled = tokio::task::spawn_blocking(move || compile(&source, &domain)).await?;
-        *last_compiled = Some(compiled.version);
+        let version = source.version;
+        let previous = self.current.borrow().clone();
+        let before = previous.clone();
+        let compiled = tokio::task::spawn_blocking(move || {
+            compile(
+                &source,
+                &domain,
+                before.as_ref().map(|p| p.snapshot.as_ref()),
+            )
+        })
+        .await?;
+        // A refused version is not tried again; the next change is.
+        *last_compiled = Some(version);
+        let compiled = compiled.map_err(|reason| PublishError::Refused { version, reason })?;
+        // Said once when it changes, not at every version.
+        if previous
+            .as_ref()
+            .is_none_or(|p| p.report != compiled.report)
+        {
+            for (api, stage, message) in compiled.report.stages() {
+                tracing::warn!(version, api, stage, "{message}");
+            }
+        }
         // Every version is published, so nodes' applied versions can be compared with the
         // store's; when only the version moved, the previous snapshot is shared as is.
-        let previous = self.current.borrow().clone();
         let compiled = match previous {
             Some(p) if p.content_hash == compiled.content_hash => CompiledSnapshot {
                 snapshot: p.snapshot.clone(),
@@ -101,10 +152,14 @@ impl SnapshotPublisher {
     pub async fn run(self: Arc<Self>) {
         let mut last_compiled = None;
         loop {
-            if let Err(e) = self.refresh(&mut last_compiled).await {
-                tracing::warn!(error = %e, "cannot compile the snapshot; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
+            match self.refresh(&mut last_compiled).await {
+                Ok(()) => {}
+                Err(e @ PublishError::Refused { .. }) => tracing::error!("{e}"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot compile the snapshot; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
             }
             tokio::select! {
                 _ = self.refresh.notified() => {}

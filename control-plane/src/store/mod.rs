@@ -10,7 +10,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
-pub use resources::{ResourceKind, SnapshotSource};
+pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

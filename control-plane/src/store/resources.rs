@@ -7,9 +7,11 @@ use sqlx::Row;
 
 use super::{StoreError, StoreTx};
 
-/// The resources that live under an API.
+/// The resources that live under an API (and `Api` for the API row itself, which only
+/// the snapshot reader names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceKind {
+    Api,
     Route,
     Integration,
     Stage,
@@ -19,6 +21,7 @@ pub enum ResourceKind {
 impl ResourceKind {
     fn table(self) -> &'static str {
         match self {
+            ResourceKind::Api => "apis",
             ResourceKind::Route => "routes",
             ResourceKind::Integration => "integrations",
             ResourceKind::Stage => "stages",
@@ -28,6 +31,7 @@ impl ResourceKind {
 
     fn key_column(self) -> &'static str {
         match self {
+            ResourceKind::Api => "api_id",
             ResourceKind::Route => "route_id",
             ResourceKind::Integration => "integration_id",
             ResourceKind::Stage => "stage_name",
@@ -37,6 +41,7 @@ impl ResourceKind {
 
     pub fn name(self) -> &'static str {
         match self {
+            ResourceKind::Api => "API",
             ResourceKind::Route => "route",
             ResourceKind::Integration => "integration",
             ResourceKind::Stage => "stage",
@@ -62,6 +67,30 @@ pub struct SnapshotSource {
     pub stages: Vec<(String, Stage)>,
     /// (api id, deployment id, what it froze) for every deployment a stage points at.
     pub deployments: Vec<(String, String, DeployedApi)>,
+    /// Rows that no longer parse (written behind the control plane's back). They are
+    /// left out, so that one damaged row costs only what it belongs to.
+    pub damaged: Vec<DamagedRow>,
+}
+
+/// A stored row whose JSON does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedRow {
+    pub kind: ResourceKind,
+    pub api_id: String,
+    /// The row's key within its API (the API id again for an API row).
+    pub key: String,
+    pub error: String,
+}
+
+impl DamagedRow {
+    fn new(kind: ResourceKind, api_id: String, key: String, error: StoreError) -> Self {
+        DamagedRow {
+            kind,
+            api_id,
+            key,
+            error: error.to_string(),
+        }
+    }
 }
 
 impl StoreTx {
@@ -305,19 +334,26 @@ impl StoreTx {
             .collect()
     }
 
-    /// Everything the snapshot compiler needs, as of this transaction's view.
+    /// Everything the snapshot compiler needs, as of this transaction's view. A row that
+    /// does not parse is reported in `damaged` instead of failing the whole read.
     pub async fn snapshot_source(&mut self) -> Result<SnapshotSource, StoreError> {
         let version = self.snapshot_version().await?;
-        let apis = self.list_apis(None, u32::MAX >> 1).await?;
-        let rows = sqlx::query("SELECT api_id, body FROM stages ORDER BY api_id, stage_name")
+        let mut damaged = Vec::new();
+        let rows = sqlx::query("SELECT api_id, api_id, body FROM apis ORDER BY api_id")
             .fetch_all(&mut *self.tx)
             .await?;
-        let mut stages = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let api_id: String = r.try_get(0)?;
-            let stage: Stage = from_json("stage", r.try_get::<String, _>(1)?.as_str())?;
-            stages.push((api_id, stage));
-        }
+        let apis = parse_rows(&rows, ResourceKind::Api, &mut damaged)?
+            .into_iter()
+            .map(|(_, _, api)| api)
+            .collect();
+        let rows =
+            sqlx::query("SELECT api_id, stage_name, body FROM stages ORDER BY api_id, stage_name")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        let stages = parse_rows(&rows, ResourceKind::Stage, &mut damaged)?
+            .into_iter()
+            .map(|(api_id, _, stage)| (api_id, stage))
+            .collect();
         let rows = sqlx::query(
             "SELECT d.api_id, d.deployment_id, d.frozen FROM deployments d
              WHERE EXISTS (SELECT 1 FROM stages s WHERE s.api_id = d.api_id AND s.deployment_id = d.deployment_id)
@@ -325,18 +361,32 @@ impl StoreTx {
         )
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut deployments = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let api_id: String = r.try_get(0)?;
-            let deployment_id: String = r.try_get(1)?;
-            let frozen: DeployedApi = from_json("deployment", r.try_get::<String, _>(2)?.as_str())?;
-            deployments.push((api_id, deployment_id, frozen));
-        }
+        let deployments = parse_rows(&rows, ResourceKind::Deployment, &mut damaged)?;
         Ok(SnapshotSource {
             version,
             apis,
             stages,
             deployments,
+            damaged,
         })
     }
+}
+
+/// Parses `(api_id, key, json)` rows; the ones that do not parse go to `damaged`.
+fn parse_rows<T: DeserializeOwned>(
+    rows: &[sqlx::any::AnyRow],
+    kind: ResourceKind,
+    damaged: &mut Vec<DamagedRow>,
+) -> Result<Vec<(String, String, T)>, StoreError> {
+    let mut parsed = Vec::with_capacity(rows.len());
+    for r in rows {
+        let api_id: String = r.try_get(0)?;
+        let key: String = r.try_get(1)?;
+        let body: String = r.try_get(2)?;
+        match from_json(kind.name(), &body) {
+            Ok(value) => parsed.push((api_id, key, value)),
+            Err(e) => damaged.push(DamagedRow::new(kind, api_id, key, e)),
+        }
+    }
+    Ok(parsed)
 }

@@ -2,12 +2,14 @@
 //! are AWS's (`{"message":"…"}`) and never say anything internal; the detail goes to the
 //! log instead.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 
 use super::body::ProxyBody;
+use crate::integration::InvalidUpstreamUri;
 
 /// Largest request body the node forwards, as in AWS HTTP APIs (10 MB).
 pub const MAX_BODY_BYTES: usize = 10_485_760;
@@ -37,6 +39,9 @@ pub enum ProxyError {
     Upstream(#[source] super::upstream_pool::UpstreamError),
     #[error("cannot build the upstream URI: {0}")]
     UpstreamUri(#[source] http::uri::InvalidUri),
+    /// The stage's variables leave the route's integration without a usable URI.
+    #[error("the integration cannot be used on this stage: {0}")]
+    UnusableIntegration(Arc<InvalidUpstreamUri>),
 }
 
 impl ProxyError {
@@ -46,7 +51,9 @@ impl ProxyError {
             ProxyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProxyError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            ProxyError::UpstreamUri(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -56,7 +63,9 @@ impl ProxyError {
                 ErrorOrigin::Downstream
             }
             ProxyError::UpstreamTimeout(_) | ProxyError::Upstream(_) => ErrorOrigin::Upstream,
-            ProxyError::UpstreamUri(_) => ErrorOrigin::Internal,
+            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
+                ErrorOrigin::Internal
+            }
         }
     }
 
@@ -66,7 +75,9 @@ impl ProxyError {
             ProxyError::PayloadTooLarge => br#"{"message":"Request Entity Too Large"}"#,
             ProxyError::UpstreamTimeout(_) => br#"{"message":"Endpoint request timed out"}"#,
             ProxyError::Upstream(_) => br#"{"message":"Bad Gateway"}"#,
-            ProxyError::UpstreamUri(_) => br#"{"message":"Internal Server Error"}"#,
+            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
+                br#"{"message":"Internal Server Error"}"#
+            }
         }
     }
 

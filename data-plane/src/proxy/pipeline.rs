@@ -178,6 +178,9 @@ async fn integrate(
             )
             .await
         }
+        CompiledIntegration::Unusable(reason) => {
+            Err(ProxyError::UnusableIntegration(reason.clone()))
+        }
     }
 }
 
