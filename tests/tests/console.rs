@@ -432,5 +432,58 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         .expect("routes JSON");
     assert_eq!(routes["items"], json!([]));
 
+    // A stage whose variables break an integration: the Stages page and the API's page
+    // say what the nodes serve instead of what was deployed.
+    let post = |path: &str, body: Value| {
+        http_client()
+            .post(format!("{base}/v2/apis/{api_id}/{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let broken: Value = post(
+        "integrations",
+        json!({
+            "integrationType": "HTTP_PROXY",
+            "integrationUri": "http://${stageVariables.missing}/x",
+            "integrationMethod": "ANY",
+            "payloadFormatVersion": "1.0",
+        }),
+    )
+    .await
+    .expect("POST integration")
+    .json()
+    .await
+    .expect("integration JSON");
+    let target = format!(
+        "integrations/{}",
+        broken["integrationId"].as_str().expect("id")
+    );
+    let created = post(
+        "routes",
+        json!({ "routeKey": "GET /broken", "target": target }),
+    )
+    .await
+    .expect("POST route");
+    assert_eq!(created.status(), 201);
+    let created = post(
+        "stages",
+        json!({ "stageName": "broken", "autoDeploy": true }),
+    )
+    .await
+    .expect("POST stage");
+    assert_eq!(created.status(), 201);
+    click_link(&c, "Stages").await;
+    text_where(&c, "section[data-stage='broken'] .deployment-notice", |t| {
+        t.contains("invalid URI after stage variables") && t.contains("answer 500")
+    })
+    .await;
+    shot(&c, "12-stage-not-served-as-deployed").await;
+    click_link(&c, "Overview").await;
+    text_where(&c, ".invoke-urls .deployment-notice", |t| {
+        t.contains("answer 500")
+    })
+    .await;
+
     c.close().await.expect("close browser");
 }

@@ -3,6 +3,7 @@ pub mod checkbox_field;
 pub mod console_layout;
 pub mod copy_button;
 pub mod delete_button;
+pub mod deployment_notice;
 pub mod error_banner;
 pub mod form_errors;
 pub mod select_field;

@@ -6,6 +6,7 @@ use super::api_edit_form::ApiEditForm;
 use super::{CurrentApi, current_api_id, invoke_url};
 use crate::client::{AdminClient, segment};
 use crate::components::copy_button::CopyButton;
+use crate::components::deployment_notice::DeploymentNotice;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 
@@ -72,6 +73,7 @@ pub fn ApiOverview() -> impl IntoView {
                                             <li>
                                                 <span class="stage-name">{stage.stage_name.clone()}</span>
                                                 <CopyButton text=url label="invoke URL"/>
+                                                <DeploymentNotice message=stage.last_deployment_status_message.clone()/>
                                             </li>
                                         }
                                     })

@@ -7,6 +7,7 @@ use super::{CurrentApi, Reload, current_api_id, invoke_url};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::copy_button::CopyButton;
 use crate::components::delete_button::DeleteButton;
+use crate::components::deployment_notice::DeploymentNotice;
 use crate::components::error_banner::ErrorBanner;
 
 /// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back.
@@ -69,6 +70,7 @@ pub fn StagesPage() -> impl IntoView {
                             view! {
                                 <section class="card stage" aria-labelledby=labelled_by data-stage=stage.stage_name.clone()>
                                     <h2 id=heading_id>{stage.stage_name.clone()}</h2>
+                                    <DeploymentNotice message=stage.last_deployment_status_message.clone()/>
                                     <dl class="details">
                                         <dt>"Invoke URL"</dt>
                                         <dd><CopyButton text=url label="invoke URL"/></dd>
