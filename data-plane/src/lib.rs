@@ -1,34 +1,32 @@
 //! Portico's proxy node: the `portico-proxy` binary, and the node `portico up` runs
-//! in-process. It owns the snapshot client (the config stream to the control plane, with
-//! ACK/NACK and an on-disk last-good cache), the compiled config (host, stage and route
-//! tables, integrations rendered per stage) swapped in as one unit, the request
-//! pipeline and its integrations, and the health/readiness listener. It serves traffic;
-//! it never stores configuration of its own, and it does not link sqlx or leptos.
-//! [`tls`] reads the PEM files for TLS on the config stream, at both ends: the control
-//! plane serves with a [`tls::ServerIdentity`]; a node trusts `--ca` or the public roots.
+//! in-process. It serves traffic; it never stores configuration of its own, and it does
+//! not link sqlx or leptos. Its folders follow `docs/architecture.md`:
+//!
+//! - `node`: the process (flags, worker threads, listeners, the ops endpoint);
+//! - [`config_stream`]: the config stream to the control plane (ACK/NACK, push checks,
+//!   the on-disk last-good cache, the stream's TLS at both ends);
+//! - [`config`]: a snapshot compiled into what requests read, swapped in as one unit;
+//! - [`proxy`]: the request pipeline and the one place errors become responses;
+//! - [`integrations`]: what a route calls (HTTP_PROXY);
+//! - [`upstream`]: connections to upstreams.
 //!
 //! Entry points: [`run_node`] with [`NodeArgs`], or [`Node::bind`] then [`Node::run`]
-//! to learn the bound addresses first. [`CompiledConfig::compile`] and
-//! [`content_hash`] are public so a control plane can check a snapshot the way a node
-//! will before it publishes it.
+//! to learn the bound addresses first. [`CompiledConfig::compile`] is public so that the
+//! control plane checks every snapshot with this very compiler before it publishes it.
 #![forbid(unsafe_code)]
 
-pub mod compiled;
+pub mod config;
+pub mod config_stream;
 mod error_chain;
-mod health;
-pub mod integration;
-mod listener;
+pub mod integrations;
 mod node;
 pub mod proxy;
-pub mod push;
-pub mod route_table;
-mod snapshot_cache;
-mod snapshot_client;
-pub mod tls;
+pub mod upstream;
 
-pub use compiled::{CompileError, CompiledConfig};
+pub use config::{CompileError, CompiledConfig, StageProblem};
+pub use config_stream::push::content_hash;
+pub use config_stream::{push, tls};
 pub use node::{
     DEFAULT_CACHE_DIR, DEFAULT_CONTROL_PLANE, DEFAULT_METRICS_ADDR, DEFAULT_PROXY_ADDR, Node,
     NodeArgs, run_node,
 };
-pub use push::content_hash;

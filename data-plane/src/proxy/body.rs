@@ -1,5 +1,6 @@
-//! The proxy's body types: [`ProxyBody`] for every response it sends, and
-//! [`DownstreamBody`] for the client's request body on its way upstream.
+//! The proxy's body types: [`ProxyBody`] for every response it sends, [`DownstreamBody`]
+//! for the client's request body, and [`UpstreamBody`], that body capped on its way
+//! upstream.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,10 +9,20 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Version;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
-use super::upstream_pool::UpstreamResponseBody;
+use crate::upstream::pool;
+
+/// The request body as the upstream pool sends it: the client's, capped at the largest
+/// body AWS forwards.
+pub type UpstreamBody = Limited<DownstreamBody>;
+
+/// An upstream's response body, which gives its pooled connection back at its end.
+pub type UpstreamResponseBody = pool::UpstreamResponseBody<UpstreamBody>;
+
+/// The pool of upstream connections that sends [`UpstreamBody`].
+pub type UpstreamPool = pool::UpstreamPool<UpstreamBody>;
 
 /// How long, and how much, a dropped request body is still read and thrown away.
 const LINGER_TIME: Duration = Duration::from_secs(5);

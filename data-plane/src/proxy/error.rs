@@ -9,7 +9,7 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 
 use super::body::ProxyBody;
-use crate::integration::InvalidUpstreamUri;
+use crate::config::integration::InvalidUpstreamUri;
 
 /// Largest request body the node forwards, as in AWS HTTP APIs (10 MB).
 pub const MAX_BODY_BYTES: usize = 10_485_760;
@@ -36,7 +36,7 @@ pub enum ProxyError {
     #[error("no response head from upstream within {0:?}")]
     UpstreamTimeout(Duration),
     #[error("upstream request failed: {0}")]
-    Upstream(#[source] super::upstream_pool::UpstreamError),
+    Upstream(#[source] crate::upstream::pool::UpstreamError),
     #[error("cannot build the upstream URI: {0}")]
     UpstreamUri(#[source] http::uri::InvalidUri),
     /// The stage's variables leave the route's integration without a usable URI.

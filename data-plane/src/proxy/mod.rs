@@ -1,9 +1,7 @@
-//! The proxy itself: the listener, the request pipeline and its phases, the HTTP_PROXY
-//! integration and the error responses.
+//! The proxy itself: the listener, the request pipeline and its phases, and the one place
+//! errors become responses. Integrations and upstream connections live beside it.
 
 pub mod body;
 pub mod error;
-pub mod http_proxy;
 pub mod pipeline;
 pub(crate) mod server;
-pub mod upstream_pool;

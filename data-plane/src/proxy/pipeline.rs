@@ -29,12 +29,12 @@ use tracing::{debug, warn};
 
 use super::body::{DownstreamBody, ProxyBody};
 use super::error::{ErrorOrigin, ProxyError};
-use super::http_proxy;
-use super::upstream_pool::{UpstreamPool, UpstreamResponseBody};
-use crate::compiled::{CompiledApi, CompiledConfig, CompiledStage};
+use crate::config::integration::CompiledIntegration;
+use crate::config::route_table::{RouteEntry, RouteMatch};
+use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
 use crate::error_chain::ErrorChain;
-use crate::integration::CompiledIntegration;
-use crate::route_table::{RouteEntry, RouteMatch};
+use crate::integrations::http_proxy;
+use crate::proxy::body::{UpstreamPool, UpstreamResponseBody};
 
 /// What every request shares: the live config and the upstream connection pool.
 pub struct ProxyState {

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::pipeline::{self, ClientConnection, ProxyState};
-use crate::listener;
+use crate::node::listener;
 
 pub(crate) async fn serve(
     listener: TcpListener,

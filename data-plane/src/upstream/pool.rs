@@ -28,8 +28,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower::ServiceExt as _;
 use tracing::debug;
 
-use super::http_proxy::UpstreamBody;
-
 /// How often each worker sweeps its idle connections. A connection idle for
 /// [`IDLE_SWEEPS`] sweeps is closed: after 45 to 60 s, before upstreams such as nginx
 /// close theirs (75 s), so the pool rarely sends on a connection being closed. Counting
@@ -42,6 +40,12 @@ pub const MAX_IDLE_PER_UPSTREAM: usize = 512;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// What the pool can send: any request body hyper's client takes. The pool is generic
+/// over it so that it knows nothing of the proxy that feeds it.
+pub trait RequestBody: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static {}
+
+impl<T> RequestBody for T where T: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static {}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("the upstream URI {0} has no scheme or host")]
@@ -53,16 +57,23 @@ pub enum UpstreamError {
 }
 
 /// One worker's pool. Cloning it is cheap and shares the pool.
-#[derive(Clone)]
-pub struct UpstreamPool {
-    shared: Arc<PoolShared>,
+pub struct UpstreamPool<B> {
+    shared: Arc<PoolShared<B>>,
 }
 
-struct PoolShared {
+impl<B> Clone for UpstreamPool<B> {
+    fn clone(&self) -> Self {
+        UpstreamPool {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+struct PoolShared<B> {
     connector: HttpsConnector<HttpConnector>,
     /// Only its own worker's thread touches it, so the lock is never contended; it is
     /// there because hyper's server wants `Send` futures.
-    idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
+    idle: Mutex<HashMap<PoolKey, Vec<IdleConnection<B>>>>,
     /// Sweeps so far; an idle connection remembers the sweep it was returned in.
     sweeps: AtomicU32,
 }
@@ -91,12 +102,12 @@ impl std::hash::Hash for PoolKey {
     }
 }
 
-struct IdleConnection {
-    sender: http1::SendRequest<UpstreamBody>,
+struct IdleConnection<B> {
+    sender: http1::SendRequest<B>,
     since_sweep: u32,
 }
 
-impl UpstreamPool {
+impl<B: RequestBody> UpstreamPool<B> {
     /// Plain HTTP or TLS (rustls with the ring provider named explicitly, so a binary that
     /// also links aws-lc-rs cannot make the choice ambiguous, and Mozilla's roots);
     /// HTTP/1.1 only, as AWS speaks to HTTP integrations.
@@ -130,8 +141,8 @@ impl UpstreamPool {
     /// retried.
     pub async fn send(
         &self,
-        request: Request<UpstreamBody>,
-    ) -> Result<Response<UpstreamResponseBody>, UpstreamError> {
+        request: Request<B>,
+    ) -> Result<Response<UpstreamResponseBody<B>>, UpstreamError> {
         let (mut parts, body) = request.into_parts();
         let uri = std::mem::take(&mut parts.uri);
         let key = match (uri.scheme(), uri.authority()) {
@@ -200,7 +211,7 @@ impl UpstreamPool {
         self.shared.lock_idle().values().map(Vec::len).sum()
     }
 
-    fn checkout(&self, key: &PoolKey) -> Option<http1::SendRequest<UpstreamBody>> {
+    fn checkout(&self, key: &PoolKey) -> Option<http1::SendRequest<B>> {
         let now = self.shared.sweeps.load(Ordering::Relaxed);
         let mut idle = self.shared.lock_idle();
         let list = idle.get_mut(key)?;
@@ -213,7 +224,7 @@ impl UpstreamPool {
         None
     }
 
-    async fn connect(&self, uri: &Uri) -> Result<http1::SendRequest<UpstreamBody>, UpstreamError> {
+    async fn connect(&self, uri: &Uri) -> Result<http1::SendRequest<B>, UpstreamError> {
         let io = self
             .shared
             .connector
@@ -235,14 +246,14 @@ impl UpstreamPool {
     }
 }
 
-impl PoolShared {
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection>>> {
+impl<B> PoolShared<B> {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, HashMap<PoolKey, Vec<IdleConnection<B>>>> {
         // Nothing under this lock can leave the map half-changed, so a panic elsewhere
         // while it was held does not make it unusable.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn give_back(&self, key: PoolKey, sender: http1::SendRequest<UpstreamBody>) {
+    fn give_back(&self, key: PoolKey, sender: http1::SendRequest<B>) {
         if sender.is_closed() {
             return;
         }
@@ -257,28 +268,28 @@ impl PoolShared {
     }
 }
 
-impl IdleConnection {
+impl<B> IdleConnection<B> {
     fn is_usable(&self, sweep: u32) -> bool {
         !self.sender.is_closed() && sweep.wrapping_sub(self.since_sweep) < IDLE_SWEEPS
     }
 }
 
 /// The right to put a connection back in the pool, held by the response it carries.
-struct ReturnTicket {
-    pool: Arc<PoolShared>,
+struct ReturnTicket<B> {
+    pool: Arc<PoolShared<B>>,
     key: PoolKey,
-    sender: http1::SendRequest<UpstreamBody>,
+    sender: http1::SendRequest<B>,
 }
 
 /// An upstream response body that returns its connection to the pool when it has been
 /// read to the end, and closes it when dropped before that.
-pub struct UpstreamResponseBody {
+pub struct UpstreamResponseBody<B> {
     body: Incoming,
-    ticket: Option<ReturnTicket>,
+    ticket: Option<ReturnTicket<B>>,
 }
 
-impl UpstreamResponseBody {
-    fn new(body: Incoming, ticket: ReturnTicket) -> Self {
+impl<B> UpstreamResponseBody<B> {
+    fn new(body: Incoming, ticket: ReturnTicket<B>) -> Self {
         let mut this = UpstreamResponseBody {
             body,
             ticket: Some(ticket),
@@ -301,7 +312,7 @@ impl UpstreamResponseBody {
     }
 }
 
-impl std::fmt::Debug for UpstreamResponseBody {
+impl<B> std::fmt::Debug for UpstreamResponseBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpstreamResponseBody")
             .field("body", &self.body)
@@ -310,7 +321,7 @@ impl std::fmt::Debug for UpstreamResponseBody {
     }
 }
 
-impl Body for UpstreamResponseBody {
+impl<B> Body for UpstreamResponseBody<B> {
     type Data = Bytes;
     type Error = hyper::Error;
 
@@ -339,7 +350,7 @@ impl Body for UpstreamResponseBody {
     }
 }
 
-impl Drop for UpstreamResponseBody {
+impl<B> Drop for UpstreamResponseBody<B> {
     fn drop(&mut self) {
         // Dropped once fully read: the connection is idle and can serve another request.
         // Dropped part-way: the ticket goes with it and hyper closes the connection.
@@ -359,6 +370,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
+    use crate::proxy::body::{UpstreamBody, UpstreamPool};
 
     /// An upstream that counts the connections it accepts. `/big` answers 4 MiB,
     /// `/close` asks for the connection to be closed, anything else echoes the request

@@ -6,6 +6,9 @@
 //! consistency (every reference resolves, no duplicates, every URI valid) so that a bad
 //! snapshot is rejected whole, with a reason, instead of half-serving.
 
+pub mod integration;
+pub mod route_table;
+
 use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
@@ -13,10 +16,8 @@ use std::sync::Arc;
 use portico_model::{RouteKey, ValidationError};
 use portico_proto::Snapshot;
 
-use crate::integration::{
-    CompiledIntegration, IntegrationError, IntegrationSpec, InvalidUpstreamUri,
-};
-use crate::route_table::{DuplicateRoute, RouteEntry, RouteTable};
+use integration::{CompiledIntegration, IntegrationError, IntegrationSpec, InvalidUpstreamUri};
+use route_table::{DuplicateRoute, RouteEntry, RouteTable};
 
 /// The stage that serves paths whose first segment names no other stage.
 pub const DEFAULT_STAGE: &str = "$default";

@@ -4,7 +4,7 @@
 use portico_proto::ConfigPush;
 pub use portico_proto::content_hash;
 
-use crate::compiled::{CompileError, CompiledConfig};
+use crate::config::{CompileError, CompiledConfig};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
@@ -50,7 +50,7 @@ mod tests {
     use portico_proto::Snapshot;
 
     use super::*;
-    use crate::compiled::tests::realistic_snapshot;
+    use crate::config::tests::realistic_snapshot;
 
     fn push(snapshot: Snapshot) -> ConfigPush {
         ConfigPush {

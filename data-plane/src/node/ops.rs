@@ -14,8 +14,8 @@ use hyper::service::service_fn;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::compiled::CompiledConfig;
-use crate::listener;
+use crate::config::CompiledConfig;
+use crate::node::listener;
 
 pub(crate) async fn serve(
     listener: TcpListener,

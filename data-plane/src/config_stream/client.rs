@@ -21,11 +21,11 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Endpoint;
 use tracing::{error, info, warn};
 
-use crate::compiled::CompiledConfig;
+use super::cache::SnapshotCache;
+use super::push;
+use super::tls;
+use crate::config::CompiledConfig;
 use crate::error_chain::ErrorChain;
-use crate::push;
-use crate::snapshot_cache::SnapshotCache;
-use crate::tls;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);

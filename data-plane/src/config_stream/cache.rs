@@ -81,8 +81,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compiled::tests::realistic_snapshot;
-    use crate::push::content_hash;
+    use crate::config::tests::realistic_snapshot;
+    use crate::config_stream::push::content_hash;
 
     #[test]
     fn round_trips_and_replaces() {

@@ -292,8 +292,8 @@ mod tests {
     use tokio_stream::Stream;
 
     use super::*;
+    use crate::config_stream::client;
     use crate::error_chain::ErrorChain;
-    use crate::snapshot_client;
 
     /// A CA, a server certificate it signed for localhost and 127.0.0.1, and an
     /// unrelated CA, as PEM files.
@@ -456,7 +456,7 @@ mod tests {
     /// Connects and makes one call: `Ok` when the call reached the service.
     async fn call(url: String, trust: &ServerTrust) -> Result<(), String> {
         let endpoint = trust
-            .apply(snapshot_client::endpoint(url.parse().unwrap()))
+            .apply(client::endpoint(url.parse().unwrap()))
             .map_err(|e| e.to_string())?;
         let check = async {
             let channel = match endpoint.connect().await {

@@ -9,13 +9,10 @@ use http::request::Parts;
 use http::{HeaderMap, Request, Response, Uri, Version};
 use http_body_util::{LengthLimitError, Limited};
 
-use super::body::DownstreamBody;
-use super::error::{MAX_BODY_BYTES, ProxyError};
-use super::upstream_pool::{UpstreamPool, UpstreamResponseBody};
-use crate::integration::{HttpProxyIntegration, host_header_for};
-
-/// Request bodies go upstream as they arrive, cut off past the AWS limit.
-pub type UpstreamBody = Limited<DownstreamBody>;
+use crate::config::integration::{HttpProxyIntegration, host_header_for};
+use crate::proxy::body::DownstreamBody;
+use crate::proxy::body::{UpstreamPool, UpstreamResponseBody};
+use crate::proxy::error::{MAX_BODY_BYTES, ProxyError};
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");

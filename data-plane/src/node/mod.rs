@@ -1,6 +1,9 @@
 //! A whole proxy node: its settings, its listeners, the snapshot client, and the order
 //! they start and stop in.
 
+pub(crate) mod listener;
+mod ops;
+
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,16 +21,16 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Endpoint;
 use tracing::{error, info, warn};
 
-use crate::compiled::CompiledConfig;
+use crate::config::CompiledConfig;
+use crate::config_stream::cache::SnapshotCache;
+use crate::config_stream::client::{self, SnapshotClient};
+use crate::config_stream::push;
+use crate::config_stream::tls::{ServerTrust, load_ca_bundle};
 use crate::error_chain::ErrorChain;
-use crate::health;
+use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
-use crate::proxy::upstream_pool::{SWEEP_INTERVAL, UpstreamPool};
-use crate::push;
-use crate::snapshot_cache::SnapshotCache;
-use crate::snapshot_client::{self, SnapshotClient};
-use crate::tls::{ServerTrust, load_ca_bundle};
+use crate::upstream::pool::SWEEP_INTERVAL;
 
 pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
 pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";
@@ -261,7 +264,7 @@ impl Node {
             let first = done_rx.recv().await;
             (first, done_rx)
         });
-        let mut health = tokio::spawn(health::serve(
+        let mut health = tokio::spawn(ops::serve(
             self.metrics_listener,
             self.config.clone(),
             stop_rx,
@@ -390,7 +393,7 @@ fn control_plane_endpoints(
     urls.iter()
         .map(|uri| {
             let host = uri.host().filter(|h| !h.is_empty());
-            let endpoint = snapshot_client::endpoint(uri.clone());
+            let endpoint = client::endpoint(uri.clone());
             match (uri.scheme_str(), host, &trust) {
                 (Some("http"), Some(_), _) => Ok(endpoint),
                 (Some("https"), Some(_), Some(trust)) => trust.apply(endpoint).map_err(|e| {
