@@ -40,6 +40,35 @@ impl HttpMethod {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
+
+    /// The method a request carries, if a route key can name it (TRACE and custom
+    /// methods cannot: only `ANY` matches them).
+    pub fn from_http(m: &http::Method) -> Option<Self> {
+        Some(match *m {
+            http::Method::GET => HttpMethod::Get,
+            http::Method::POST => HttpMethod::Post,
+            http::Method::PUT => HttpMethod::Put,
+            http::Method::PATCH => HttpMethod::Patch,
+            http::Method::DELETE => HttpMethod::Delete,
+            http::Method::HEAD => HttpMethod::Head,
+            http::Method::OPTIONS => HttpMethod::Options,
+            _ => return None,
+        })
+    }
+}
+
+impl From<HttpMethod> for http::Method {
+    fn from(m: HttpMethod) -> Self {
+        match m {
+            HttpMethod::Get => http::Method::GET,
+            HttpMethod::Post => http::Method::POST,
+            HttpMethod::Put => http::Method::PUT,
+            HttpMethod::Patch => http::Method::PATCH,
+            HttpMethod::Delete => http::Method::DELETE,
+            HttpMethod::Head => http::Method::HEAD,
+            HttpMethod::Options => http::Method::OPTIONS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -260,6 +289,17 @@ impl fmt::Display for RouteKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_convert_both_ways_with_http() {
+        for m in HttpMethod::ALL {
+            let wire = http::Method::from(m);
+            assert_eq!(wire.as_str(), m.as_str());
+            assert_eq!(HttpMethod::from_http(&wire), Some(m));
+        }
+        assert_eq!(HttpMethod::from_http(&http::Method::TRACE), None);
+        assert_eq!(HttpMethod::from_http(&http::Method::CONNECT), None);
+    }
 
     #[test]
     fn parses_valid_keys() {

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use crate::ValidationError;
 
 /// One piece of an integration URI template.
@@ -130,6 +132,16 @@ impl UriTemplate {
             UriPart::StageVariable(n) => Some(n.as_str()),
             _ => None,
         })
+    }
+
+    /// The template as one stage serves it: each stage variable replaced by the stage's
+    /// value, or by nothing when the stage does not define it, as AWS renders it. Path
+    /// parameters stay placeholders until a request fills them.
+    pub fn for_stage(&self, stage_variables: &BTreeMap<String, String>) -> UriTemplate {
+        self.substitute(
+            |name| Some(stage_variables.get(name).cloned().unwrap_or_default()),
+            |_| None,
+        )
     }
 
     /// Fills in what is known: `stage_var` and `path_param` return `None` for a value

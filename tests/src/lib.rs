@@ -74,6 +74,27 @@ pub mod credentials {
     }
 }
 
+/// Runs `tests/e2e/{script}` with `args`, the real AWS clients signing as the bootstrap
+/// admin (plus `env`); the script prints one JSON object, which is returned.
+pub fn e2e_script(script: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("e2e")
+        .join(script);
+    let out = std::process::Command::new("python3")
+        .arg(path)
+        .args(args)
+        .envs(credentials::aws_env())
+        .envs(env.iter().copied())
+        .output()
+        .expect("run python3 (pip install boto3 awscli)");
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
 /// Logs in as the bootstrap admin; a bearer token for `Authorization: Bearer …`.
 pub async fn admin_token(admin_port: u16) -> String {
     let res = http_client()

@@ -1,6 +1,12 @@
 //! A fresh Postgres database per test on the server at `DATABASE_URL` (default
-//! postgres://postgres@127.0.0.1:5432/postgres), dropped afterwards.
+//! postgres://postgres@127.0.0.1:5432/postgres), dropped afterwards. The end-to-end tests
+//! and the control plane's store and service tests share it.
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use sqlx::Connection;
+
+/// Tells apart the databases one test process makes.
+static NEXT: AtomicU32 = AtomicU32::new(0);
 
 pub fn server_url() -> String {
     std::env::var("DATABASE_URL")
@@ -30,7 +36,11 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create(tag: &str) -> TestDatabase {
-        let name = format!("portico_e2e_{tag}_{}", std::process::id());
+        let name = format!(
+            "portico_test_{tag}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let mut admin = sqlx::PgConnection::connect(&server_url())
             .await
             .expect("connect to Postgres (set DATABASE_URL)");

@@ -1,5 +1,5 @@
 //! Portico's binaries as child processes.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// Where cargo put this workspace's binaries (the test runs from `target/<profile>/deps`).
@@ -81,4 +81,48 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The loopback ports a `portico up` listens on.
+#[derive(Debug, Clone, Copy)]
+pub struct UpPorts {
+    pub admin: u16,
+    pub grpc: u16,
+    pub proxy: u16,
+    pub metrics: u16,
+}
+
+impl UpPorts {
+    pub fn free() -> Self {
+        UpPorts {
+            admin: crate::free_port(),
+            grpc: crate::free_port(),
+            proxy: crate::free_port(),
+            metrics: crate::free_port(),
+        }
+    }
+}
+
+/// `portico up` as the README runs it, on `data_dir` and loopback `ports`, with the
+/// bootstrap credentials and `extra_env`.
+pub fn portico_up(data_dir: &Path, ports: &UpPorts, extra_env: &[(&str, String)]) -> Proc {
+    let env = [crate::credentials::control_plane_env(), extra_env.to_vec()].concat();
+    Proc::spawn(
+        "portico up",
+        "portico",
+        &[
+            "up".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--admin-addr".into(),
+            format!("127.0.0.1:{}", ports.admin),
+            "--grpc-addr".into(),
+            format!("127.0.0.1:{}", ports.grpc),
+            "--proxy-addr".into(),
+            format!("127.0.0.1:{}", ports.proxy),
+            "--metrics-addr".into(),
+            format!("127.0.0.1:{}", ports.metrics),
+        ],
+        &env,
+    )
 }

@@ -1,7 +1,6 @@
 //! The spine end to end: two `portico serve` replicas on one Postgres database, three
 //! `portico-proxy` nodes, a real upstream, the notes API built with the real boto3.
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use portico_tests::postgres::TestDatabase;
@@ -95,19 +94,7 @@ fn start_node(name: &str, grpc_ports: &[u16], cache: &Path, proxy: u16, metrics:
 }
 
 fn python(args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/notes_api.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .envs(credentials::aws_env())
-        .output()
-        .expect("run python3 (pip install boto3)");
-    assert!(
-        out.status.success(),
-        "notes_api.py {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("script prints JSON")
+    portico_tests::e2e_script("notes_api.py", args, &[])
 }
 
 /// Sends a request through a node; returns the status and the body as JSON (or Null).

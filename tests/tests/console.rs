@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use portico_tests::process::Proc;
+use portico_tests::process::{UpPorts, portico_up};
 use portico_tests::{
     admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
 };
@@ -142,25 +142,9 @@ async fn click_link(c: &Client, text: &str) {
 async fn console_builds_tests_and_watches_the_notes_api() {
     let upstream = upstream::start().await;
     let data = tempfile::tempdir().expect("data dir");
-    let (admin, grpc, proxy, metrics) = (free_port(), free_port(), free_port(), free_port());
-    let _up = Proc::spawn(
-        "portico up",
-        "portico",
-        &[
-            "up".into(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{admin}"),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{grpc}"),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{proxy}"),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{metrics}"),
-        ],
-        &credentials::control_plane_env(),
-    );
+    let ports = UpPorts::free();
+    let (admin, proxy) = (ports.admin, ports.proxy);
+    let _up = portico_up(data.path(), &ports, &[]);
     wait_for_admin(admin, LIMIT).await;
     let base = format!("http://127.0.0.1:{admin}");
 

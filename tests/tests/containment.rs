@@ -4,34 +4,19 @@
 //! other API, no node ever NACKs, and each is reported on its stage and deployment
 //! (`LastDeploymentStatusMessage`, `DeploymentStatus`/`DeploymentStatusMessage`, as in
 //! https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-deployments-deploymentid.html).
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use portico_tests::process::Proc;
-use portico_tests::{admin_token, credentials, free_port, http_client, upstream, wait_for};
+use portico_tests::process::{Proc, UpPorts, portico_up};
+use portico_tests::{admin_token, free_port, http_client, upstream, wait_for};
 use serde_json::Value;
 
 const TOKEN: &str = "e2e-containment-token-0123456789abcdef";
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn boto3(step: &str, admin: u16, args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/containment.py");
     let endpoint = format!("http://127.0.0.1:{admin}");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(step)
-        .args(["--endpoint", &endpoint])
-        .args(args)
-        .envs(credentials::aws_env())
-        .output()
-        .expect("run python3 (pip install boto3)");
-    assert!(
-        out.status.success(),
-        "containment.py {step} {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("script prints JSON")
+    let args = [&[step, "--endpoint", &endpoint][..], args].concat();
+    portico_tests::e2e_script("containment.py", &args, &[])
 }
 
 async fn get(proxy: u16, host: &str, path: &str) -> Option<(u16, Value)> {
@@ -94,28 +79,12 @@ async fn all_acked(admin: u16, token: &str, nodes: usize) {
 async fn a_broken_api_never_stops_another() {
     let upstream = upstream::start().await;
     let data = tempfile::tempdir().expect("data dir");
-    let (admin, grpc) = (free_port(), free_port());
-    let _up = Proc::spawn(
-        "portico up",
-        "portico",
-        &[
-            "up".into(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{admin}"),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{grpc}"),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-        ],
-        &[
-            credentials::control_plane_env(),
-            vec![("PORTICO_CLUSTER_TOKEN", TOKEN.to_string())],
-        ]
-        .concat(),
+    let ports = UpPorts::free();
+    let (admin, grpc) = (ports.admin, ports.grpc);
+    let _up = portico_up(
+        data.path(),
+        &ports,
+        &[("PORTICO_CLUSTER_TOKEN", TOKEN.to_string())],
     );
     let nodes: Vec<u16> = vec![free_port(), free_port()];
     let caches = tempfile::tempdir().expect("caches");

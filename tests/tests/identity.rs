@@ -1,8 +1,6 @@
 //! Admin identity end to end, on `portico serve` with Postgres: SigV4 with the real boto3
 //! and awscli, roles, rotation, audit; what the database holds; console sessions with
 //! cookies and CSRF; the SSRF guard; and a login flood that must not stop other callers.
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portico_tests::postgres::TestDatabase;
@@ -88,21 +86,14 @@ async fn admin_identity_end_to_end() {
 
     // The real AWS clients: right key, wrong secret, unknown key, stale date, tampered
     // body, unsigned; roles; rotation; audit.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/identity_checks.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(&base)
-        .envs(credentials::aws_env())
-        .env("ADMIN_KEY", credentials::ADMIN_KEY)
-        .env("ADMIN_SECRET", credentials::ADMIN_SECRET)
-        .output()
-        .expect("run python3 (pip install boto3 awscli)");
-    assert!(
-        out.status.success(),
-        "identity_checks.py:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let made = portico_tests::e2e_script(
+        "identity_checks.py",
+        &[&base],
+        &[
+            ("ADMIN_KEY", credentials::ADMIN_KEY),
+            ("ADMIN_SECRET", credentials::ADMIN_SECRET),
+        ],
     );
-    let made: Value = serde_json::from_slice(&out.stdout).expect("script JSON");
 
     // The store holds an argon2id hash and sealed secrets, never the plain text.
     let dump = whole_database(&db).await;

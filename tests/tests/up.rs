@@ -4,38 +4,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use portico_tests::process::Proc;
-use portico_tests::{credentials, free_port, http_client, wait_for, wait_for_admin};
+use portico_tests::process::{Proc, UpPorts, portico_up};
+use portico_tests::{credentials, http_client, wait_for, wait_for_admin};
 use serde_json::Value;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-struct Ports {
-    admin: u16,
-    grpc: u16,
-    proxy: u16,
-    metrics: u16,
-}
-
-fn start(data_dir: &Path, p: &Ports) -> Proc {
-    Proc::spawn(
-        "portico up",
-        "portico",
-        &[
-            "up".into(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{}", p.admin),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{}", p.grpc),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{}", p.proxy),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{}", p.metrics),
-        ],
-        &credentials::control_plane_env(),
-    )
+fn start(data_dir: &Path, p: &UpPorts) -> Proc {
+    portico_up(data_dir, p, &[])
 }
 
 fn aws(admin: u16, args: &[&str]) -> Value {
@@ -62,11 +38,11 @@ fn aws(admin: u16, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("aws prints JSON")
 }
 
-async fn ready(p: &Ports) {
+async fn ready(p: &UpPorts) {
     wait_for_admin(p.admin, LIMIT).await;
 }
 
-async fn served(p: &Ports, host: &str, path: &str) -> Value {
+async fn served(p: &UpPorts, host: &str, path: &str) -> Value {
     wait_for(&format!("the node to serve {path}"), LIMIT, || async {
         let res = http_client()
             .get(format!("http://127.0.0.1:{}{path}", p.proxy))
@@ -86,12 +62,7 @@ async fn served(p: &Ports, host: &str, path: &str) -> Value {
 async fn up_serves_the_notes_api_and_survives_a_restart() {
     let upstream = portico_tests::upstream::start().await;
     let data = tempfile::tempdir().expect("data dir");
-    let ports = Ports {
-        admin: free_port(),
-        grpc: free_port(),
-        proxy: free_port(),
-        metrics: free_port(),
-    };
+    let ports = UpPorts::free();
     let mut up = start(data.path(), &ports);
     ready(&ports).await;
 

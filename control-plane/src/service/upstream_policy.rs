@@ -105,10 +105,9 @@ impl UpstreamPolicy {
         for integration in integrations {
             let template = UriTemplate::parse(&integration.integration_uri)?;
             for vars in &variable_sets {
-                let rendered = template.substitute(
-                    |name| Some(vars.get(name).cloned().unwrap_or_default()),
-                    |_| Some("x".to_string()),
-                );
+                let rendered = template
+                    .for_stage(vars)
+                    .substitute(|_| None, |_| Some("x".to_string()));
                 let uri: String = rendered
                     .parts
                     .iter()

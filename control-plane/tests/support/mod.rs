@@ -1,6 +1,6 @@
-//! Fresh stores for tests: a new Postgres database per test on the server at
-//! `DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/postgres), dropped afterwards,
-//! and a new SQLite file per test. `store_cases!` runs each case against both.
+//! Fresh stores for tests: a new Postgres database per test (the end-to-end tests' own
+//! `TestDatabase`, on the server at `DATABASE_URL`), dropped afterwards, and a new SQLite
+//! file per test. `store_cases!` runs each case against both.
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -11,73 +11,14 @@ use portico_control_plane::service::{
 };
 use portico_control_plane::snapshot::SnapshotPublisher;
 use portico_control_plane::store::Store;
-use sqlx::Connection;
-
-pub fn server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_end = base
-        .find("://")
-        .map(|i| i + 3)
-        .and_then(|start| base[start..].find('/').map(|j| start + j))
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..authority_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-pub struct PostgresDb {
-    pub url: String,
-    name: String,
-}
-
-impl PostgresDb {
-    pub async fn create() -> Self {
-        let name = format!(
-            "portico_test_{}",
-            portico_control_plane::service::new_id(12)
-        );
-        let mut admin = sqlx::PgConnection::connect(&server_url())
-            .await
-            .expect("connect to the test Postgres server (set DATABASE_URL)");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        PostgresDb {
-            url: with_database(&server_url(), &name),
-            name,
-        }
-    }
-
-    pub async fn drop_db(self) {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&server_url()).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
+use portico_tests::postgres::TestDatabase;
 
 pub async fn with_postgres<F, Fut>(case: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let db = PostgresDb::create().await;
+    let db = TestDatabase::create("store").await;
     let store = Store::connect(&db.url).await.expect("open Postgres store");
     case(store.clone()).await;
     store.close().await;

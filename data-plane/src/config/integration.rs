@@ -56,7 +56,7 @@ impl TryFrom<&Integration> for IntegrationSpec {
         let method = match i.method.as_str() {
             "" | "ANY" => None,
             m => match HttpMethod::parse(m) {
-                Some(m) => Some(http_method(m)),
+                Some(m) => Some(Method::from(m)),
                 None => return Err(IntegrationError::InvalidMethod(i.method.clone())),
             },
         };
@@ -70,18 +70,6 @@ impl TryFrom<&Integration> for IntegrationSpec {
             method,
             timeout,
         })
-    }
-}
-
-fn http_method(m: HttpMethod) -> Method {
-    match m {
-        HttpMethod::Get => Method::GET,
-        HttpMethod::Post => Method::POST,
-        HttpMethod::Put => Method::PUT,
-        HttpMethod::Patch => Method::PATCH,
-        HttpMethod::Delete => Method::DELETE,
-        HttpMethod::Head => Method::HEAD,
-        HttpMethod::Options => Method::OPTIONS,
     }
 }
 
@@ -145,10 +133,7 @@ impl UpstreamUri {
         template: &UriTemplate,
         stage_variables: &BTreeMap<String, String>,
     ) -> Result<Self, InvalidUpstreamUri> {
-        let rendered = template.substitute(
-            |name| Some(stage_variables.get(name).cloned().unwrap_or_default()),
-            |_| None,
-        );
+        let rendered = template.for_stage(stage_variables);
         let mut pieces = Vec::with_capacity(rendered.parts.len());
         for part in rendered.parts {
             pieces.push(match part {

@@ -91,17 +91,7 @@ fn http_method_index(m: HttpMethod) -> usize {
 /// The slot index of a request method; methods no route key can name (TRACE, custom
 /// ones) only ever match `ANY`.
 fn request_method_index(m: &Method) -> Option<usize> {
-    let m = match *m {
-        Method::GET => HttpMethod::Get,
-        Method::POST => HttpMethod::Post,
-        Method::PUT => HttpMethod::Put,
-        Method::PATCH => HttpMethod::Patch,
-        Method::DELETE => HttpMethod::Delete,
-        Method::HEAD => HttpMethod::Head,
-        Method::OPTIONS => HttpMethod::Options,
-        _ => return None,
-    };
-    Some(http_method_index(m))
+    HttpMethod::from_http(m).map(http_method_index)
 }
 
 impl RouteTable {
