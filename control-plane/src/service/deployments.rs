@@ -3,8 +3,8 @@ use portico_model::{
     validate_description,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now};
-use crate::identity::{Caller, Permission};
+use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id, now};
+use crate::identity::Caller;
 use crate::store::{ResourceKind, StoreTx};
 
 fn deployment_not_found(id: &str) -> ServiceError {
@@ -87,50 +87,50 @@ impl AdminService {
         api_id: &str,
         input: CreateDeployment,
     ) -> ServiceResult<Deployment> {
-        allow(caller, Permission::EditApis)?;
-        if let Some(d) = &input.description {
-            validate_description("description", d)?;
-        }
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let stage = match &input.stage_name {
-            Some(name) => {
-                let stage: Stage = tx
-                    .get(ResourceKind::Stage, api_id, name)
-                    .await?
-                    .ok_or_else(|| {
-                        ServiceError::BadRequest(format!(
-                            "Invalid stage identifier specified {name}"
-                        ))
-                    })?;
-                if stage.auto_deploy {
-                    return Err(ServiceError::BadRequest(format!(
-                        "Stage {name} deploys automatically; turn autoDeploy off to deploy it by hand"
-                    )));
-                }
-                Some(stage)
-            }
-            None => None,
+        let check = |input: &CreateDeployment| match &input.description {
+            Some(d) => Ok(validate_description("description", d)?),
+            None => Ok(()),
         };
-        let deployment = self
-            .deploy(&mut tx, api_id, input.description, false)
+        let (deployment, version) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::NONE,
+                input,
+                check,
+                async |tx, input| {
+                    let stage = match &input.stage_name {
+                        Some(name) => {
+                            let stage: Stage = tx
+                                .get(ResourceKind::Stage, api_id, name)
+                                .await?
+                                .ok_or_else(|| {
+                                    ServiceError::BadRequest(format!(
+                                        "Invalid stage identifier specified {name}"
+                                    ))
+                                })?;
+                            if stage.auto_deploy {
+                                return Err(ServiceError::BadRequest(format!(
+                                    "Stage {name} deploys automatically; turn autoDeploy off to deploy it by hand"
+                                )));
+                            }
+                            Some(stage)
+                        }
+                        None => None,
+                    };
+                    let deployment = self
+                        .deploy(tx, api_id, input.description, false)
+                        .await?;
+                    if let Some(mut stage) = stage {
+                        stage.deployment_id = Some(deployment.deployment_id.clone());
+                        stage.last_updated_date = now();
+                        tx.update_stage(api_id, &stage).await?;
+                    }
+                    let id = format!("{api_id}/{}", deployment.deployment_id);
+                    Ok((deployment, Change::new("CreateDeployment", "deployment", id)))
+                },
+            )
             .await?;
-        if let Some(mut stage) = stage {
-            stage.deployment_id = Some(deployment.deployment_id.clone());
-            stage.last_updated_date = now();
-            tx.update_stage(api_id, &stage).await?;
-        }
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new(
-                "CreateDeployment",
-                "deployment",
-                format!("{api_id}/{}", deployment.deployment_id),
-            ),
-        )
-        .await?;
         self.publisher.published(version).await;
         Ok(self.reported_deployment(api_id, deployment))
     }
@@ -183,27 +183,32 @@ impl AdminService {
         id: &str,
         input: UpdateDeployment,
     ) -> ServiceResult<Deployment> {
-        allow(caller, Permission::EditApis)?;
-        if let Some(d) = &input.description {
-            validate_description("description", d)?;
-        }
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let mut deployment: Deployment = tx
-            .get(ResourceKind::Deployment, api_id, id)
-            .await?
-            .ok_or_else(|| deployment_not_found(id))?;
-        if let Some(d) = input.description {
-            deployment.description = Some(d);
-        }
-        tx.update_deployment(api_id, &deployment).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("UpdateDeployment", "deployment", format!("{api_id}/{id}")),
-        )
-        .await?;
+        let check = |input: &UpdateDeployment| match &input.description {
+            Some(d) => Ok(validate_description("description", d)?),
+            None => Ok(()),
+        };
+        let (deployment, _) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::NONE,
+                input,
+                check,
+                async |tx, input| {
+                    let mut deployment: Deployment = tx
+                        .get(ResourceKind::Deployment, api_id, id)
+                        .await?
+                        .ok_or_else(|| deployment_not_found(id))?;
+                    if let Some(d) = input.description {
+                        deployment.description = Some(d);
+                    }
+                    tx.update_deployment(api_id, &deployment).await?;
+                    let change =
+                        Change::new("UpdateDeployment", "deployment", format!("{api_id}/{id}"));
+                    Ok((deployment, change))
+                },
+            )
+            .await?;
         Ok(self.reported_deployment(api_id, deployment))
     }
 
@@ -213,25 +218,21 @@ impl AdminService {
         api_id: &str,
         id: &str,
     ) -> ServiceResult<()> {
-        allow(caller, Permission::EditApis)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let users = tx.stages_using(api_id, id).await?;
-        if !users.is_empty() {
-            return Err(ServiceError::BadRequest(format!(
-                "Deployment {id} is the active deployment of stage(s) {}; point them elsewhere first",
-                users.join(", ")
-            )));
-        }
-        if !tx.delete(ResourceKind::Deployment, api_id, id).await? {
-            return Err(deployment_not_found(id));
-        }
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("DeleteDeployment", "deployment", format!("{api_id}/{id}")),
-        )
-        .await
+        self.change_api(caller, api_id, Effects::NONE, (), |_| Ok(()), async |tx, ()| {
+            let users = tx.stages_using(api_id, id).await?;
+            if !users.is_empty() {
+                return Err(ServiceError::BadRequest(format!(
+                    "Deployment {id} is the active deployment of stage(s) {}; point them elsewhere first",
+                    users.join(", ")
+                )));
+            }
+            if !tx.delete(ResourceKind::Deployment, api_id, id).await? {
+                return Err(deployment_not_found(id));
+            }
+            let change = Change::new("DeleteDeployment", "deployment", format!("{api_id}/{id}"));
+            Ok(((), change))
+        })
+        .await?;
+        Ok(())
     }
 }

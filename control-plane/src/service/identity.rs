@@ -6,11 +6,33 @@ use portico_model::{
 use rand::Rng;
 
 use super::{
-    AdminService, Change, IdentityContext, ListParams, ServiceError, ServiceResult, allow, new_id,
-    now, record,
+    AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now, record,
 };
 use crate::identity::{AuthMethod, Caller, Permission, Role, SessionClaims};
+use crate::identity::{LoginThrottle, MasterKey, PasswordHasher, SessionKeys};
 use crate::store::{Store, StoreError, UserRecord};
+
+/// What the identity side of the service needs, shared by every clone.
+#[derive(Clone)]
+pub struct IdentityContext {
+    pub master_key: MasterKey,
+    pub hasher: PasswordHasher,
+    pub sessions: SessionKeys,
+    pub throttle: std::sync::Arc<LoginThrottle>,
+    pub session_ttl: chrono::TimeDelta,
+}
+
+impl IdentityContext {
+    pub fn new(master_key: MasterKey) -> Self {
+        IdentityContext {
+            sessions: SessionKeys::new(&master_key),
+            master_key,
+            hasher: PasswordHasher::new(),
+            throttle: std::sync::Arc::new(LoginThrottle::new()),
+            session_ttl: chrono::TimeDelta::hours(12),
+        }
+    }
+}
 
 fn user_not_found(name: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid user identifier specified {name}"))

@@ -2,8 +2,8 @@ use portico_model::{
     CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id};
-use crate::identity::{Caller, Permission};
+use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id};
+use crate::identity::Caller;
 use crate::store::{ResourceKind, StoreTx};
 
 fn integration_not_found(id: &str) -> ServiceError {
@@ -42,25 +42,26 @@ impl AdminService {
         api_id: &str,
         input: CreateIntegration,
     ) -> ServiceResult<Integration> {
-        allow(caller, Permission::EditApis)?;
-        validate_integration(&input)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let integration = self.add_integration(&mut tx, api_id, input).await?;
         // A new integration changes nothing a client can reach until a route targets it,
         // so auto-deploy stages are left alone, as AWS does.
-        self.check_upstreams(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new(
-                "CreateIntegration",
-                "integration",
-                format!("{api_id}/{}", integration.integration_id),
-            ),
-        )
-        .await?;
+        let check = |input: &CreateIntegration| Ok(validate_integration(input).map(|_| ())?);
+        let (integration, _) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::CHECK_UPSTREAMS,
+                input,
+                check,
+                async |tx, input| {
+                    let integration = self.add_integration(tx, api_id, input).await?;
+                    let id = format!("{api_id}/{}", integration.integration_id);
+                    Ok((
+                        integration,
+                        Change::new("CreateIntegration", "integration", id),
+                    ))
+                },
+            )
+            .await?;
         Ok(integration)
     }
 
@@ -103,41 +104,52 @@ impl AdminService {
         id: &str,
         input: UpdateIntegration,
     ) -> ServiceResult<Integration> {
-        allow(caller, Permission::EditApis)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let current: Integration = tx
-            .get(ResourceKind::Integration, api_id, id)
-            .await?
-            .ok_or_else(|| integration_not_found(id))?;
-        let merged = CreateIntegration {
-            integration_type: input.integration_type.unwrap_or(current.integration_type),
-            integration_uri: Some(input.integration_uri.unwrap_or(current.integration_uri)),
-            integration_method: Some(
-                input
-                    .integration_method
-                    .unwrap_or(current.integration_method),
-            ),
-            payload_format_version: Some(
-                input
-                    .payload_format_version
-                    .unwrap_or(current.payload_format_version),
-            ),
-            timeout_in_millis: Some(input.timeout_in_millis.unwrap_or(current.timeout_in_millis)),
-            connection_type: Some(input.connection_type.unwrap_or(current.connection_type)),
-            description: input.description.or(current.description),
-        };
-        let integration = build(id.to_string(), &merged)?;
-        tx.upsert_integration(api_id, &integration).await?;
-        self.auto_deploy(&mut tx, api_id).await?;
-        self.check_upstreams(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("UpdateIntegration", "integration", format!("{api_id}/{id}")),
-        )
-        .await?;
+        let effects = Effects::REDEPLOY_AND_CHECK_UPSTREAMS;
+        let (integration, _) = self
+            .change_api(
+                caller,
+                api_id,
+                effects,
+                input,
+                |_| Ok(()),
+                async |tx, input| {
+                    let current: Integration = tx
+                        .get(ResourceKind::Integration, api_id, id)
+                        .await?
+                        .ok_or_else(|| integration_not_found(id))?;
+                    let merged = CreateIntegration {
+                        integration_type: input
+                            .integration_type
+                            .unwrap_or(current.integration_type),
+                        integration_uri: Some(
+                            input.integration_uri.unwrap_or(current.integration_uri),
+                        ),
+                        integration_method: Some(
+                            input
+                                .integration_method
+                                .unwrap_or(current.integration_method),
+                        ),
+                        payload_format_version: Some(
+                            input
+                                .payload_format_version
+                                .unwrap_or(current.payload_format_version),
+                        ),
+                        timeout_in_millis: Some(
+                            input.timeout_in_millis.unwrap_or(current.timeout_in_millis),
+                        ),
+                        connection_type: Some(
+                            input.connection_type.unwrap_or(current.connection_type),
+                        ),
+                        description: input.description.or(current.description),
+                    };
+                    let integration = build(id.to_string(), &merged)?;
+                    tx.upsert_integration(api_id, &integration).await?;
+                    let change =
+                        Change::new("UpdateIntegration", "integration", format!("{api_id}/{id}"));
+                    Ok((integration, change))
+                },
+            )
+            .await?;
         Ok(integration)
     }
 
@@ -147,34 +159,29 @@ impl AdminService {
         api_id: &str,
         id: &str,
     ) -> ServiceResult<()> {
-        allow(caller, Permission::EditApis)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let target = format!("integrations/{id}");
-        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-        let users: Vec<&str> = routes
-            .iter()
-            .filter(|r| r.target.as_deref() == Some(target.as_str()))
-            .map(|r| r.route_key.as_str())
-            .collect();
-        if !users.is_empty() {
-            return Err(ServiceError::Conflict(format!(
-                "Integration {id} is the target of route(s) {}; change or delete them first",
-                users.join(", ")
-            )));
-        }
-        if !tx.delete(ResourceKind::Integration, api_id, id).await? {
-            return Err(integration_not_found(id));
-        }
         // Deployments freeze every integration, targeted or not: redeploy so that the
         // auto-deploy stages stop carrying it.
-        self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("DeleteIntegration", "integration", format!("{api_id}/{id}")),
-        )
-        .await
+        self.change_api(caller, api_id, Effects::REDEPLOY, (), |_| Ok(()), async |tx, ()| {
+            let target = format!("integrations/{id}");
+            let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+            let users: Vec<&str> = routes
+                .iter()
+                .filter(|r| r.target.as_deref() == Some(target.as_str()))
+                .map(|r| r.route_key.as_str())
+                .collect();
+            if !users.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "Integration {id} is the target of route(s) {}; change or delete them first",
+                    users.join(", ")
+                )));
+            }
+            if !tx.delete(ResourceKind::Integration, api_id, id).await? {
+                return Err(integration_not_found(id));
+            }
+            let change = Change::new("DeleteIntegration", "integration", format!("{api_id}/{id}"));
+            Ok(((), change))
+        })
+        .await?;
+        Ok(())
     }
 }

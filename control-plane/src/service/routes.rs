@@ -3,8 +3,8 @@ use portico_model::{
     parse_route_target, validate_authorization_type,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id};
-use crate::identity::{Caller, Permission};
+use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id};
+use crate::identity::Caller;
 use crate::store::{ResourceKind, StoreTx};
 
 fn route_not_found(route_id: &str) -> ServiceError {
@@ -101,24 +101,21 @@ impl AdminService {
         api_id: &str,
         input: CreateRoute,
     ) -> ServiceResult<Route> {
-        allow(caller, Permission::EditApis)?;
-        // Validate before taking the write lock: bad input should not wait for writers.
-        RouteKey::parse(&input.route_key)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let route = self.add_route(&mut tx, api_id, input).await?;
-        self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new(
-                "CreateRoute",
-                "route",
-                format!("{api_id}/{}", route.route_id),
-            ),
-        )
-        .await?;
+        let check = |input: &CreateRoute| Ok(RouteKey::parse(&input.route_key).map(|_| ())?);
+        let (route, _) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::REDEPLOY,
+                input,
+                check,
+                async |tx, input| {
+                    let route = self.add_route(tx, api_id, input).await?;
+                    let id = format!("{api_id}/{}", route.route_id);
+                    Ok((route, Change::new("CreateRoute", "route", id)))
+                },
+            )
+            .await?;
         Ok(route)
     }
 
@@ -157,52 +154,57 @@ impl AdminService {
         route_id: &str,
         input: UpdateRoute,
     ) -> ServiceResult<Route> {
-        allow(caller, Permission::EditApis)?;
-        if let Some(k) = &input.route_key {
-            RouteKey::parse(k)?;
-        }
-        if let Some(t) = &input.authorization_type {
-            validate_authorization_type(t)?;
-        }
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let mut route: Route = tx
-            .get(ResourceKind::Route, api_id, route_id)
-            .await?
-            .ok_or_else(|| route_not_found(route_id))?;
-        if let Some(k) = input.route_key {
-            route.route_key = k;
-        }
-        if let Some(t) = input.target {
-            // AWS clears the target with an empty string.
-            route.target = (!t.is_empty()).then_some(t);
-        }
-        if let Some(t) = input.authorization_type {
-            route.authorization_type = t;
-        }
-        if let Some(k) = input.api_key_required {
-            route.api_key_required = k;
-        }
-        if let Some(o) = input.operation_name {
-            route.operation_name = Some(o);
-        }
-        self.check_route(
-            &mut tx,
-            api_id,
-            route_id,
-            &route.route_key,
-            route.target.as_deref(),
-        )
-        .await?;
-        tx.upsert_route(api_id, &route).await?;
-        self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("UpdateRoute", "route", format!("{api_id}/{route_id}")),
-        )
-        .await?;
+        let check = |input: &UpdateRoute| {
+            if let Some(k) = &input.route_key {
+                RouteKey::parse(k)?;
+            }
+            if let Some(t) = &input.authorization_type {
+                validate_authorization_type(t)?;
+            }
+            Ok(())
+        };
+        let (route, _) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::REDEPLOY,
+                input,
+                check,
+                async |tx, input| {
+                    let mut route: Route = tx
+                        .get(ResourceKind::Route, api_id, route_id)
+                        .await?
+                        .ok_or_else(|| route_not_found(route_id))?;
+                    if let Some(k) = input.route_key {
+                        route.route_key = k;
+                    }
+                    if let Some(t) = input.target {
+                        // AWS clears the target with an empty string.
+                        route.target = (!t.is_empty()).then_some(t);
+                    }
+                    if let Some(t) = input.authorization_type {
+                        route.authorization_type = t;
+                    }
+                    if let Some(k) = input.api_key_required {
+                        route.api_key_required = k;
+                    }
+                    if let Some(o) = input.operation_name {
+                        route.operation_name = Some(o);
+                    }
+                    self.check_route(
+                        tx,
+                        api_id,
+                        route_id,
+                        &route.route_key,
+                        route.target.as_deref(),
+                    )
+                    .await?;
+                    tx.upsert_route(api_id, &route).await?;
+                    let id = format!("{api_id}/{route_id}");
+                    Ok((route, Change::new("UpdateRoute", "route", id)))
+                },
+            )
+            .await?;
         Ok(route)
     }
 
@@ -212,19 +214,21 @@ impl AdminService {
         api_id: &str,
         route_id: &str,
     ) -> ServiceResult<()> {
-        allow(caller, Permission::EditApis)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        if !tx.delete(ResourceKind::Route, api_id, route_id).await? {
-            return Err(route_not_found(route_id));
-        }
-        self.auto_deploy(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
+        self.change_api(
             caller,
-            Change::new("DeleteRoute", "route", format!("{api_id}/{route_id}")),
+            api_id,
+            Effects::REDEPLOY,
+            (),
+            |_| Ok(()),
+            async |tx, ()| {
+                if !tx.delete(ResourceKind::Route, api_id, route_id).await? {
+                    return Err(route_not_found(route_id));
+                }
+                let id = format!("{api_id}/{route_id}");
+                Ok(((), Change::new("DeleteRoute", "route", id)))
+            },
         )
-        .await
+        .await?;
+        Ok(())
     }
 }

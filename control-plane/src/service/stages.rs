@@ -3,8 +3,8 @@ use portico_model::{
     validate_stage_variables,
 };
 
-use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, now};
-use crate::identity::{Caller, Permission};
+use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, now};
+use crate::identity::Caller;
 use crate::store::{ResourceKind, StoreTx};
 
 fn stage_not_found(name: &str) -> ServiceError {
@@ -91,23 +91,21 @@ impl AdminService {
         api_id: &str,
         input: CreateStage,
     ) -> ServiceResult<Stage> {
-        allow(caller, Permission::EditApis)?;
-        validate_stage_name(&input.stage_name)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let stage = self.add_stage(&mut tx, api_id, input).await?;
-        self.check_upstreams(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new(
-                "CreateStage",
-                "stage",
-                format!("{api_id}/{}", stage.stage_name),
-            ),
-        )
-        .await?;
+        let check = |input: &CreateStage| Ok(validate_stage_name(&input.stage_name)?);
+        let (stage, version) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::CHECK_UPSTREAMS,
+                input,
+                check,
+                async |tx, input| {
+                    let stage = self.add_stage(tx, api_id, input).await?;
+                    let id = format!("{api_id}/{}", stage.stage_name);
+                    Ok((stage, Change::new("CreateStage", "stage", id)))
+                },
+            )
+            .await?;
         self.publisher.published(version).await;
         Ok(self.reported_stage(api_id, stage))
     }
@@ -150,58 +148,63 @@ impl AdminService {
         name: &str,
         input: UpdateStage,
     ) -> ServiceResult<Stage> {
-        allow(caller, Permission::EditApis)?;
-        if let Some(vars) = &input.stage_variables {
-            let given: std::collections::BTreeMap<String, String> = vars
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            validate_stage_variables(&given)?;
-        }
-        if let Some(d) = &input.description {
-            validate_description("description", d)?;
-        }
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        let mut stage: Stage = tx
-            .get(ResourceKind::Stage, api_id, name)
-            .await?
-            .ok_or_else(|| stage_not_found(name))?;
-        if let Some(d) = input.deployment_id {
-            self.require_deployment(&mut tx, api_id, &d).await?;
-            stage.deployment_id = Some(d);
-        }
-        if let Some(vars) = input.stage_variables {
-            for (k, v) in vars {
-                if v.is_empty() {
-                    stage.stage_variables.remove(&k);
-                } else {
-                    stage.stage_variables.insert(k, v);
-                }
+        let check = |input: &UpdateStage| {
+            if let Some(vars) = &input.stage_variables {
+                let given: std::collections::BTreeMap<String, String> = vars
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                validate_stage_variables(&given)?;
             }
-        }
-        if let Some(d) = input.description {
-            stage.description = Some(d);
-        }
-        let turned_on = input.auto_deploy == Some(true) && !stage.auto_deploy;
-        if let Some(a) = input.auto_deploy {
-            stage.auto_deploy = a;
-        }
-        if turned_on {
-            let deployment = self.deploy(&mut tx, api_id, None, true).await?;
-            stage.deployment_id = Some(deployment.deployment_id);
-        }
-        stage.last_updated_date = now();
-        tx.update_stage(api_id, &stage).await?;
-        self.check_upstreams(&mut tx, api_id).await?;
-        self.commit(
-            tx,
-            version,
-            caller,
-            Change::new("UpdateStage", "stage", format!("{api_id}/{name}")),
-        )
-        .await?;
+            if let Some(d) = &input.description {
+                validate_description("description", d)?;
+            }
+            Ok(())
+        };
+        let (stage, version) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::CHECK_UPSTREAMS,
+                input,
+                check,
+                async |tx, input| {
+                    let mut stage: Stage = tx
+                        .get(ResourceKind::Stage, api_id, name)
+                        .await?
+                        .ok_or_else(|| stage_not_found(name))?;
+                    if let Some(d) = input.deployment_id {
+                        self.require_deployment(tx, api_id, &d).await?;
+                        stage.deployment_id = Some(d);
+                    }
+                    if let Some(vars) = input.stage_variables {
+                        for (k, v) in vars {
+                            if v.is_empty() {
+                                stage.stage_variables.remove(&k);
+                            } else {
+                                stage.stage_variables.insert(k, v);
+                            }
+                        }
+                    }
+                    if let Some(d) = input.description {
+                        stage.description = Some(d);
+                    }
+                    let turned_on = input.auto_deploy == Some(true) && !stage.auto_deploy;
+                    if let Some(a) = input.auto_deploy {
+                        stage.auto_deploy = a;
+                    }
+                    if turned_on {
+                        let deployment = self.deploy(tx, api_id, None, true).await?;
+                        stage.deployment_id = Some(deployment.deployment_id);
+                    }
+                    stage.last_updated_date = now();
+                    tx.update_stage(api_id, &stage).await?;
+                    let id = format!("{api_id}/{name}");
+                    Ok((stage, Change::new("UpdateStage", "stage", id)))
+                },
+            )
+            .await?;
         self.publisher.published(version).await;
         Ok(self.reported_stage(api_id, stage))
     }
@@ -212,18 +215,21 @@ impl AdminService {
         api_id: &str,
         name: &str,
     ) -> ServiceResult<()> {
-        allow(caller, Permission::EditApis)?;
-        let (mut tx, version) = self.store.write().await?;
-        self.require_api(&mut tx, api_id).await?;
-        if !tx.delete(ResourceKind::Stage, api_id, name).await? {
-            return Err(stage_not_found(name));
-        }
-        self.commit(
-            tx,
-            version,
+        self.change_api(
             caller,
-            Change::new("DeleteStage", "stage", format!("{api_id}/{name}")),
+            api_id,
+            Effects::NONE,
+            (),
+            |_| Ok(()),
+            async |tx, ()| {
+                if !tx.delete(ResourceKind::Stage, api_id, name).await? {
+                    return Err(stage_not_found(name));
+                }
+                let id = format!("{api_id}/{name}");
+                Ok(((), Change::new("DeleteStage", "stage", id)))
+            },
         )
-        .await
+        .await?;
+        Ok(())
     }
 }
