@@ -44,46 +44,81 @@ pub enum ProxyError {
     UnusableIntegration(Arc<InvalidUpstreamUri>),
 }
 
+/// How one kind of failure reaches the client and the logs: the one table every
+/// `ProxyError` is read through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorSpec {
+    pub status: StatusCode,
+    /// AWS's gateway response type, as `$context.error.responseType` names it
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+    pub response_type: &'static str,
+    pub body: &'static [u8],
+    pub origin: ErrorOrigin,
+    /// Whether the request may be sent again elsewhere (another target of a VPC link):
+    /// only when nothing of it can have reached an upstream.
+    pub retryable: bool,
+}
+
+const NOT_FOUND: &[u8] = br#"{"message":"Not Found"}"#;
+const INTERNAL: &[u8] = br#"{"message":"Internal Server Error"}"#;
+
 impl ProxyError {
+    pub fn spec(&self) -> ErrorSpec {
+        use ErrorOrigin::{Downstream, Internal, Upstream};
+        let (status, response_type, body, origin, retryable) = match self {
+            ProxyError::NotFound | ProxyError::NoIntegration => (
+                StatusCode::NOT_FOUND,
+                "RESOURCE_NOT_FOUND",
+                NOT_FOUND,
+                Downstream,
+                false,
+            ),
+            ProxyError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_TOO_LARGE",
+                &br#"{"message":"Request Entity Too Large"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::UpstreamTimeout(_) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "INTEGRATION_TIMEOUT",
+                &br#"{"message":"Endpoint request timed out"}"#[..],
+                Upstream,
+                false,
+            ),
+            ProxyError::Upstream(e) => (
+                StatusCode::BAD_GATEWAY,
+                "INTEGRATION_FAILURE",
+                &br#"{"message":"Bad Gateway"}"#[..],
+                Upstream,
+                e.nothing_sent(),
+            ),
+            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "DEFAULT_5XX",
+                INTERNAL,
+                Internal,
+                false,
+            ),
+        };
+        ErrorSpec {
+            status,
+            response_type,
+            body,
+            origin,
+            retryable,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
-        match self {
-            ProxyError::NotFound | ProxyError::NoIntegration => StatusCode::NOT_FOUND,
-            ProxyError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ProxyError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ProxyError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
-    }
-
-    pub fn origin(&self) -> ErrorOrigin {
-        match self {
-            ProxyError::NotFound | ProxyError::NoIntegration | ProxyError::PayloadTooLarge => {
-                ErrorOrigin::Downstream
-            }
-            ProxyError::UpstreamTimeout(_) | ProxyError::Upstream(_) => ErrorOrigin::Upstream,
-            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
-                ErrorOrigin::Internal
-            }
-        }
-    }
-
-    fn body(&self) -> &'static [u8] {
-        match self {
-            ProxyError::NotFound | ProxyError::NoIntegration => br#"{"message":"Not Found"}"#,
-            ProxyError::PayloadTooLarge => br#"{"message":"Request Entity Too Large"}"#,
-            ProxyError::UpstreamTimeout(_) => br#"{"message":"Endpoint request timed out"}"#,
-            ProxyError::Upstream(_) => br#"{"message":"Bad Gateway"}"#,
-            ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => {
-                br#"{"message":"Internal Server Error"}"#
-            }
-        }
+        self.spec().status
     }
 
     pub fn into_response(self) -> Response<ProxyBody> {
-        let mut response = Response::new(ProxyBody::from_static(self.body()));
-        *response.status_mut() = self.status();
+        let spec = self.spec();
+        let mut response = Response::new(ProxyBody::from_static(spec.body));
+        *response.status_mut() = spec.status;
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -118,6 +153,51 @@ mod tests {
             assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
             let bytes = r.into_body().collect().await.expect("body").to_bytes();
             assert_eq!(bytes, body.as_bytes());
+        }
+    }
+
+    /// The gateway response types AWS logs for each failure
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+    #[test]
+    fn every_failure_has_its_aws_response_type() {
+        let unusable = InvalidUpstreamUri {
+            uri: "http:///x".into(),
+            reason: "it has no host".into(),
+        };
+        for (err, response_type, origin) in [
+            (
+                ProxyError::NotFound,
+                "RESOURCE_NOT_FOUND",
+                ErrorOrigin::Downstream,
+            ),
+            (
+                ProxyError::NoIntegration,
+                "RESOURCE_NOT_FOUND",
+                ErrorOrigin::Downstream,
+            ),
+            (
+                ProxyError::PayloadTooLarge,
+                "REQUEST_TOO_LARGE",
+                ErrorOrigin::Downstream,
+            ),
+            (
+                ProxyError::UpstreamTimeout(Duration::from_secs(1)),
+                "INTEGRATION_TIMEOUT",
+                ErrorOrigin::Upstream,
+            ),
+            (
+                ProxyError::UnusableIntegration(Arc::new(unusable)),
+                "DEFAULT_5XX",
+                ErrorOrigin::Internal,
+            ),
+        ] {
+            let spec = err.spec();
+            assert_eq!(
+                (spec.response_type, spec.origin),
+                (response_type, origin),
+                "{err}"
+            );
+            assert!(!spec.retryable, "{err}");
         }
     }
 }

@@ -2,6 +2,8 @@
 //! errors become responses. Integrations and upstream connections live beside it.
 
 pub mod body;
+pub mod context;
 pub mod error;
+pub mod phases;
 pub mod pipeline;
 pub(crate) mod server;

@@ -56,6 +56,16 @@ pub enum UpstreamError {
     Http(#[source] hyper::Error),
 }
 
+impl UpstreamError {
+    /// Whether the failure came before any of the request was written upstream.
+    pub fn nothing_sent(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::NotAbsolute(_) | UpstreamError::Connect(_)
+        )
+    }
+}
+
 /// One worker's pool. Cloning it is cheap and shares the pool.
 pub struct UpstreamPool<B> {
     shared: Arc<PoolShared<B>>,

@@ -1,0 +1,49 @@
+//! Respond: the upstream's response streams through; every error becomes its AWS-shaped
+//! response here, with the detail logged rather than sent.
+
+use http::Response;
+use tracing::{debug, warn};
+
+use crate::error_chain::ErrorChain;
+use crate::proxy::body::{ProxyBody, UpstreamResponseBody};
+use crate::proxy::context::RequestContext;
+use crate::proxy::error::{ErrorOrigin, ProxyError};
+
+pub fn respond(
+    ctx: &RequestContext<'_>,
+    outcome: Result<Response<UpstreamResponseBody>, ProxyError>,
+) -> Response<ProxyBody> {
+    match outcome {
+        Ok(response) => response.map(ProxyBody::Upstream),
+        Err(e) => {
+            let (api, stage, route) = match &ctx.matched {
+                Some(m) => (
+                    m.api.api_id.as_str(),
+                    m.stage.name.as_str(),
+                    m.route.route_id.as_str(),
+                ),
+                None => ("-", "-", "-"),
+            };
+            let spec = e.spec();
+            match spec.origin {
+                ErrorOrigin::Downstream => {
+                    debug!(api, stage, route, status = spec.status.as_u16(), "{e}");
+                }
+                ErrorOrigin::Upstream | ErrorOrigin::Internal => {
+                    warn!(
+                        api,
+                        stage,
+                        route,
+                        version = ctx.config_version,
+                        status = spec.status.as_u16(),
+                        response_type = spec.response_type,
+                        elapsed_ms = ctx.received_at.elapsed().as_millis() as u64,
+                        "{}",
+                        ErrorChain(&e)
+                    );
+                }
+            }
+            e.into_response()
+        }
+    }
+}
