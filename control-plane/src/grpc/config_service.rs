@@ -11,14 +11,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::node_session::NodeSession;
-use crate::snapshot::CompiledSnapshot;
+use crate::snapshot::PublishedSnapshot;
 use crate::store::Store;
 
 /// How long a node may take to say hello after opening the stream.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ConfigStreamService {
-    snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+    snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
     store: Store,
     cluster_token: String,
     replica_id: String,
@@ -26,7 +26,7 @@ pub struct ConfigStreamService {
 
 impl ConfigStreamService {
     pub fn new(
-        snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+        snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
         store: Store,
         cluster_token: String,
         replica_id: String,

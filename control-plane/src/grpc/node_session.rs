@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tonic::{Status, Streaming};
 
 use crate::service::{new_id, now};
-use crate::snapshot::CompiledSnapshot;
+use crate::snapshot::PublishedSnapshot;
 use crate::store::Store;
 
 /// How often a connected node's `lastSeen` is refreshed while nothing else happens.
@@ -19,7 +19,7 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 pub struct NodeSession {
     node: Node,
     store: Store,
-    snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+    snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
     /// Nonce and version of the newest push the node has not answered yet.
     pending: Option<(String, u64)>,
     /// The newest version pushed on this stream; none yet at first.
@@ -35,7 +35,7 @@ impl NodeSession {
         hello: NodeHello,
         store: Store,
         replica_id: String,
-        snapshots: watch::Receiver<Option<Arc<CompiledSnapshot>>>,
+        snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
     ) -> Self {
         let acked_hash = hello.serving_hash;
         NodeSession {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use portico_data_plane::CompileError;
 use tokio::sync::{Notify, watch};
 
-use super::{CompiledSnapshot, PublishReport, compile};
+use super::{PublishReport, PublishedSnapshot, rows_to_wire};
 use crate::store::{Store, StoreError};
 
 /// How long a write that reports what it deployed waits for this replica to publish it.
@@ -26,7 +26,7 @@ pub enum PublishError {
     Refused { version: u64, reason: CompileError },
 }
 
-type Current = watch::Receiver<Option<Arc<CompiledSnapshot>>>;
+type Current = watch::Receiver<Option<Arc<PublishedSnapshot>>>;
 
 /// What writers hold to say "the store changed", and readers to see what was published.
 #[derive(Clone)]
@@ -65,7 +65,7 @@ pub struct SnapshotPublisher {
     store: Store,
     execute_api_domain: String,
     refresh: Arc<Notify>,
-    current: watch::Sender<Option<Arc<CompiledSnapshot>>>,
+    current: watch::Sender<Option<Arc<PublishedSnapshot>>>,
     poll_every: Duration,
 }
 
@@ -88,7 +88,7 @@ impl SnapshotPublisher {
         }
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<CompiledSnapshot>>> {
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<PublishedSnapshot>>> {
         self.current.subscribe()
     }
 
@@ -109,7 +109,7 @@ impl SnapshotPublisher {
         let previous = self.current.borrow().clone();
         let before = previous.clone();
         let compiled = tokio::task::spawn_blocking(move || {
-            compile(
+            rows_to_wire(
                 &source,
                 &domain,
                 before.as_ref().map(|p| p.snapshot.as_ref()),
@@ -131,7 +131,7 @@ impl SnapshotPublisher {
         // Every version is published, so nodes' applied versions can be compared with the
         // store's; when only the version moved, the previous snapshot is shared as is.
         let compiled = match previous {
-            Some(p) if p.content_hash == compiled.content_hash => CompiledSnapshot {
+            Some(p) if p.content_hash == compiled.content_hash => PublishedSnapshot {
                 snapshot: p.snapshot.clone(),
                 ..compiled
             },

@@ -1,7 +1,7 @@
-//! The snapshot compiler: a pure function from stored rows (and the snapshot published
-//! before them) to the wire snapshot, checked by the node's own compiler on the way
+//! Rows → wire: a pure function from stored rows (and the snapshot published before
+//! them) to the wire snapshot, checked by the node's own compiler on the way
 //! (`admission`). Same rows and history in, same bytes and hash out, whichever replica
-//! compiles them.
+//! builds it.
 use std::sync::Arc;
 
 use portico_data_plane::CompileError;
@@ -12,7 +12,7 @@ use super::admission::{self, PublishReport};
 use crate::store::SnapshotSource;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CompiledSnapshot {
+pub struct PublishedSnapshot {
     pub version: u64,
     /// Hex SHA-256 of the encoded snapshot.
     pub content_hash: String,
@@ -79,11 +79,11 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
 /// Compiles what the store holds into the snapshot nodes serve. Stages with no
 /// deployment serve nothing and are left out, as are deployments no stage points at.
 /// What nodes could not serve is held back at what `previous` gave it (see `admission`).
-pub fn compile(
+pub fn rows_to_wire(
     source: &SnapshotSource,
     execute_api_domain: &str,
     previous: Option<&wire::Snapshot>,
-) -> Result<CompiledSnapshot, CompileError> {
+) -> Result<PublishedSnapshot, CompileError> {
     let apis: Vec<wire::Api> = source
         .apis
         .iter()
@@ -120,7 +120,7 @@ pub fn compile(
         .deployments
         .dedup_by(|a, b| a.api_id == b.api_id && a.deployment_id == b.deployment_id);
     let (snapshot, report) = admission::admit(snapshot, &source.damaged, previous)?;
-    Ok(CompiledSnapshot {
+    Ok(PublishedSnapshot {
         version: source.version,
         content_hash: wire::content_hash(&snapshot),
         snapshot: Arc::new(snapshot),
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn same_rows_give_same_bytes_and_hash() {
-        let one = compile(&source(), "execute-api.localhost", None).expect("compiles");
+        let one = rows_to_wire(&source(), "execute-api.localhost", None).expect("compiles");
         let mut shuffled = source();
         shuffled.apis.reverse();
         shuffled.stages.reverse();
@@ -231,7 +231,7 @@ mod tests {
         for d in &mut shuffled.deployments {
             d.2.routes.reverse();
         }
-        let two = compile(&shuffled, "execute-api.localhost", None).expect("compiles");
+        let two = rows_to_wire(&shuffled, "execute-api.localhost", None).expect("compiles");
         assert_eq!(one.content_hash, two.content_hash);
         assert_eq!(one.snapshot.encode_to_vec(), two.snapshot.encode_to_vec());
         assert_eq!(one.version, 7);
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn content_changes_change_the_hash() {
-        let one = compile(&source(), "execute-api.localhost", None).expect("compiles");
+        let one = rows_to_wire(&source(), "execute-api.localhost", None).expect("compiles");
         let mut changed = source();
         changed.stages[0]
             .1
@@ -247,13 +247,13 @@ mod tests {
             .insert("x".into(), "9".into());
         assert_ne!(
             one.content_hash,
-            compile(&changed, "execute-api.localhost", None)
+            rows_to_wire(&changed, "execute-api.localhost", None)
                 .expect("compiles")
                 .content_hash
         );
         assert_ne!(
             one.content_hash,
-            compile(&source(), "other.domain", None)
+            rows_to_wire(&source(), "other.domain", None)
                 .expect("compiles")
                 .content_hash
         );
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn converts_to_wire_types() {
-        let c = compile(&source(), "execute-api.localhost", None).expect("compiles");
+        let c = rows_to_wire(&source(), "execute-api.localhost", None).expect("compiles");
         let s = &c.snapshot;
         assert_eq!(
             s.apis.iter().map(|a| a.api_id.as_str()).collect::<Vec<_>>(),
