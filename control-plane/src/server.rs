@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use portico_data_plane::tls::{CertificateDer, ServerIdentity};
 use portico_proto::config_service_server::ConfigServiceServer;
+use portico_stream_tls::{CertificateDer, ServerIdentity};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 

@@ -4,7 +4,7 @@
 //!
 //! - `node`: the process (flags, worker threads, listeners, the ops endpoint);
 //! - [`config_stream`]: the config stream to the control plane (ACK/NACK, push checks,
-//!   the on-disk last-good cache, the stream's TLS at both ends);
+//!   the on-disk last-good cache; its TLS is the `portico-stream-tls` crate);
 //! - [`config`]: a snapshot compiled into what requests read, swapped in as one unit;
 //! - [`proxy`]: the request pipeline and the one place errors become responses;
 //! - [`integrations`]: what a route calls (HTTP_PROXY);
@@ -24,8 +24,8 @@ pub mod proxy;
 pub mod upstream;
 
 pub use config::{CompileError, CompiledConfig, StageProblem};
+pub use config_stream::push;
 pub use config_stream::push::content_hash;
-pub use config_stream::{push, tls};
 pub use node::{
     DEFAULT_CACHE_DIR, DEFAULT_CONTROL_PLANE, DEFAULT_METRICS_ADDR, DEFAULT_PROXY_ADDR, Node,
     NodeArgs, run_node,

@@ -23,9 +23,9 @@ use tracing::{error, info, warn};
 
 use super::cache::SnapshotCache;
 use super::push;
-use super::tls;
 use crate::config::CompiledConfig;
 use crate::error_chain::ErrorChain;
+use portico_stream_tls as tls;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);

@@ -25,12 +25,12 @@ use crate::config::CompiledConfig;
 use crate::config_stream::cache::SnapshotCache;
 use crate::config_stream::client::{self, SnapshotClient};
 use crate::config_stream::push;
-use crate::config_stream::tls::{ServerTrust, load_ca_bundle};
 use crate::error_chain::ErrorChain;
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
 use crate::upstream::pool::SWEEP_INTERVAL;
+use portico_stream_tls::{ServerTrust, load_ca_bundle};
 
 pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
 pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";

@@ -3,9 +3,10 @@
 //! trust a control plane it reaches at an `https://` URL ([`ServerTrust`]). rustls with
 //! the `ring` provider throughout.
 //!
-//! It lives here, beside the node's half, because the control plane already links this
-//! crate (for `portico up`) and both ends then read PEM files the same way, with errors
-//! that name the file at fault.
+//! One crate for both ends, so that they read PEM files the same way, with errors that
+//! name the file at fault, and agree on the handshake's limits; neither end reaches into
+//! the other's crate for it.
+#![forbid(unsafe_code)]
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -182,7 +183,7 @@ impl fmt::Debug for ServerTrust {
 
 impl ServerTrust {
     /// Puts TLS on an endpoint.
-    pub(crate) fn apply(&self, endpoint: Endpoint) -> Result<Endpoint, tonic::transport::Error> {
+    pub fn apply(&self, endpoint: Endpoint) -> Result<Endpoint, tonic::transport::Error> {
         let config = ClientTlsConfig::new().timeout(HANDSHAKE_TIMEOUT);
         match self {
             ServerTrust::WebPkiRoots => endpoint.tls_config(config.with_webpki_roots()),
@@ -257,7 +258,7 @@ impl ServerCertVerifier for PinnedCertificate {
 /// Whether a connection failed in TLS (handshake, certificate, ALPN) rather than in TCP or
 /// gRPC. rustls errors reach us wrapped in `io::Error`, whose `source()` skips the
 /// wrapped error, so each link is unwrapped by hand.
-pub(crate) fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+pub fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(err);
     while let Some(e) = next {
         if e.is::<rustls::Error>() {
@@ -292,8 +293,17 @@ mod tests {
     use tokio_stream::Stream;
 
     use super::*;
-    use crate::config_stream::client;
-    use crate::error_chain::ErrorChain;
+
+    /// The error and its causes, for messages.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut text = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        text
+    }
 
     /// A CA, a server certificate it signed for localhost and 127.0.0.1, and an
     /// unrelated CA, as PEM files.
@@ -456,14 +466,14 @@ mod tests {
     /// Connects and makes one call: `Ok` when the call reached the service.
     async fn call(url: String, trust: &ServerTrust) -> Result<(), String> {
         let endpoint = trust
-            .apply(client::endpoint(url.parse().unwrap()))
+            .apply(Endpoint::from_shared(url).unwrap())
             .map_err(|e| e.to_string())?;
         let check = async {
             let channel = match endpoint.connect().await {
                 Ok(c) => c,
                 Err(e) => {
-                    assert!(is_tls_failure(&e), "not seen as TLS: {}", ErrorChain(&e));
-                    return Err(ErrorChain(&e).to_string());
+                    assert!(is_tls_failure(&e), "not seen as TLS: {}", chain(&e));
+                    return Err(chain(&e));
                 }
             };
             let (_tx, rx) = tokio::sync::mpsc::channel::<NodeMessage>(1);
