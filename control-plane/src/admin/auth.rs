@@ -15,9 +15,13 @@ use axum::response::{IntoResponse, Response};
 use http::Method;
 use subtle::ConstantTimeEq;
 
+use portico_sigv4::{self as sigv4, SigV4Authorization, SignedRequest};
+
 use super::{AdminState, ApiError, MAX_ADMIN_BODY};
-use crate::identity::sigv4::{self, SigV4Authorization, SignedRequest};
 use crate::identity::{AuthMethod, Caller, Role};
+
+/// The signing name botocore uses for apigatewayv2.
+const SIGNING_NAME: &str = "apigateway";
 
 pub const SESSION_COOKIE: &str = "portico_session";
 pub const CSRF_COOKIE: &str = "portico_csrf";
@@ -121,6 +125,7 @@ async fn by_signature(
             headers: &parts.headers,
             body: &bytes,
         },
+        SIGNING_NAME,
         &secret,
         chrono::Utc::now(),
     )?;

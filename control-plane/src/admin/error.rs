@@ -60,9 +60,9 @@ impl ApiError {
     }
 }
 
-impl From<crate::identity::sigv4::SigV4Error> for ApiError {
-    fn from(e: crate::identity::sigv4::SigV4Error) -> Self {
-        use crate::identity::sigv4::SigV4Error;
+impl From<portico_sigv4::SigV4Error> for ApiError {
+    fn from(e: portico_sigv4::SigV4Error) -> Self {
+        use portico_sigv4::SigV4Error;
         match e {
             SigV4Error::Incomplete(m) => ApiError::IncompleteSignature(m),
             SigV4Error::Invalid(m) => ApiError::InvalidSignature(m),

@@ -6,7 +6,6 @@ mod login_throttle;
 mod password;
 mod secrets;
 mod session;
-pub mod sigv4;
 
 use std::fmt;
 

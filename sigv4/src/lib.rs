@@ -1,9 +1,15 @@
-//! AWS Signature Version 4, checked the way botocore signs: the canonical request takes
+//! AWS Signature Version 4, pure (no I/O), for every place Portico checks or makes a
+//! signature: the admin API's access keys today, the IAM authorizer and signed calls to
+//! Lambda later.
+//!
+//! Checked the way botocore signs: the canonical request takes
 //! the path as sent and percent-encodes it again (botocore's `quote(path, safe='/~')` over
 //! an already-quoted path, so `$default` is signed as `%2524default`), the query as sent
 //! with its pairs sorted, the signed headers with whitespace folded, and the SHA-256 of
 //! the body, which the server computes itself because botocore sends no
 //! `X-Amz-Content-SHA256` for this service.
+#![forbid(unsafe_code)]
+
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
@@ -11,8 +17,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-/// The signing name botocore uses for apigatewayv2.
-pub const SERVICE: &str = "apigateway";
 const MAX_SKEW: TimeDelta = TimeDelta::minutes(15);
 const AMZ_DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 
@@ -216,17 +220,19 @@ pub fn signature(
     hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
 }
 
-/// Checks the request's signature with the key's secret, and its date against `now`.
+/// Checks the request's signature with the key's secret, its scope against `service`
+/// (the signing name, such as `apigateway` for the admin API), and its date against `now`.
 pub fn verify(
     auth: &SigV4Authorization,
     req: &SignedRequest<'_>,
+    service: &str,
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<(), SigV4Error> {
     let invalid = |m: String| SigV4Error::Invalid(m);
-    if auth.service != SERVICE {
+    if auth.service != service {
         return Err(invalid(format!(
-            "Credential should be scoped to correct service: '{SERVICE}'."
+            "Credential should be scoped to correct service: '{service}'."
         )));
     }
     let amz_date = req
@@ -340,14 +346,14 @@ mod tests {
             body,
         };
         let now = at("20261125T031000Z");
-        verify(&auth, &req, "test-secret-key", now).unwrap();
+        verify(&auth, &req, "apigateway", "test-secret-key", now).unwrap();
 
         let tampered = SignedRequest {
             body: br#"{"description": "y"}"#,
             ..req
         };
         assert!(matches!(
-            verify(&auth, &tampered, "test-secret-key", now),
+            verify(&auth, &tampered, "apigateway", "test-secret-key", now),
             Err(SigV4Error::Invalid(_))
         ));
         let req = SignedRequest {
@@ -357,10 +363,24 @@ mod tests {
             headers: &h,
             body,
         };
-        assert!(verify(&auth, &req, "wrong-secret", now).is_err());
-        let err = verify(&auth, &req, "test-secret-key", at("20261125T032300Z")).unwrap_err();
+        assert!(verify(&auth, &req, "apigateway", "wrong-secret", now).is_err());
+        let err = verify(
+            &auth,
+            &req,
+            "apigateway",
+            "test-secret-key",
+            at("20261125T032300Z"),
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("Signature expired"), "{err}");
-        let err = verify(&auth, &req, "test-secret-key", at("20261125T025000Z")).unwrap_err();
+        let err = verify(
+            &auth,
+            &req,
+            "apigateway",
+            "test-secret-key",
+            at("20261125T025000Z"),
+        )
+        .unwrap_err();
         assert!(
             err.to_string().starts_with("Signature not yet current"),
             "{err}"
