@@ -1,6 +1,5 @@
-//! AWS Signature Version 4, pure (no I/O), for every place Portico checks or makes a
-//! signature: the admin API's access keys today, the IAM authorizer and signed calls to
-//! Lambda later.
+//! AWS Signature Version 4, pure (no I/O), for every place Portico checks a signature:
+//! the admin API's access keys today, the IAM authorizer on the nodes next.
 //!
 //! Checked the way botocore signs: the canonical request takes
 //! the path as sent and percent-encodes it again (botocore's `quote(path, safe='/~')` over
