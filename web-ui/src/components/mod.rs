@@ -6,6 +6,8 @@ pub mod delete_button;
 pub mod deployment_notice;
 pub mod error_banner;
 pub mod form_errors;
+pub mod resource_form;
+pub mod resource_table;
 pub mod select_field;
 pub mod text_area_field;
 pub mod text_field;

@@ -4,8 +4,8 @@ use portico_model::{Integration, Page};
 use super::integration_form::IntegrationForm;
 use super::{Reload, current_api_id};
 use crate::client::{AdminClient, ApiFailure, segment};
-use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::resource_table::{ResourceRow, ResourceTable};
 
 /// An API's HTTP integrations: list, create, edit and delete.
 #[component]
@@ -47,50 +47,29 @@ pub fn IntegrationsPage() -> impl IntoView {
                         let rows = items
                             .into_iter()
                             .map(|i| {
-                                let editing = RwSignal::new(false);
                                 let path = format!("{base}/{}", segment(&i.integration_id));
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
+                                let edit = move || {
+                                    view! {
+                                        <IntegrationForm id_prefix=id_prefix.clone() existing=Some(existing.clone()) on_saved/>
+                                    }
+                                };
                                 view! {
-                                    <tr>
+                                    <ResourceRow columns=6 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                         <td class="mono">{i.integration_id.clone()}</td>
                                         <td>{i.integration_type.clone()}</td>
                                         <td>{i.integration_method.clone()}</td>
                                         <td class="mono uri">{i.integration_uri.clone()}</td>
                                         <td>{format!("{} ms", i.timeout_in_millis)}</td>
-                                        <td class="actions">
-                                            <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
-                                                "Edit"
-                                            </button>
-                                            <DeleteButton path label="Delete" on_deleted=on_saved failure=delete_error/>
-                                        </td>
-                                    </tr>
-                                    <Show when=move || editing.get()>
-                                        <tr class="edit-row">
-                                            <td colspan="6">
-                                                <IntegrationForm id_prefix=id_prefix.clone() existing=Some(existing.clone()) on_saved/>
-                                            </td>
-                                        </tr>
-                                    </Show>
+                                    </ResourceRow>
                                 }
                             })
                             .collect_view();
                         view! {
-                            <div class="table-wrap">
-                                <table>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"ID"</th>
-                                            <th scope="col">"Type"</th>
-                                            <th scope="col">"Method"</th>
-                                            <th scope="col">"URI"</th>
-                                            <th scope="col">"Timeout"</th>
-                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
+                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout"]>
+                                {rows}
+                            </ResourceTable>
                         }
                             .into_any()
                     }

@@ -4,8 +4,8 @@ use portico_model::{Integration, Page, Route};
 use super::route_form::RouteForm;
 use super::{Reload, current_api_id};
 use crate::client::{AdminClient, ApiFailure, segment};
-use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::resource_table::{ResourceRow, ResourceTable};
 
 /// An API's routes: list, create, edit and delete.
 #[component]
@@ -56,36 +56,27 @@ pub fn RoutesPage() -> impl IntoView {
                     let rows = routes
                         .into_iter()
                         .map(|route| {
-                            let editing = RwSignal::new(false);
                             let target = describe(&route.target);
                             let path = format!("{base}/routes/{}", segment(&route.route_id));
                             let form_route = route.clone();
                             let form_integrations = integrations.clone();
                             let id_prefix = format!("route-{}", route.route_id);
+                            let edit = move || {
+                                view! {
+                                    <RouteForm
+                                        id_prefix=id_prefix.clone()
+                                        existing=Some(form_route.clone())
+                                        integrations=form_integrations.clone()
+                                        on_saved
+                                    />
+                                }
+                            };
                             view! {
-                                <tr>
+                                <ResourceRow columns=4 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                     <td class="mono route-key">{route.route_key.clone()}</td>
                                     <td class="mono">{target}</td>
                                     <td class="mono">{route.route_id.clone()}</td>
-                                    <td class="actions">
-                                        <button type="button" class="secondary" on:click=move |_| editing.update(|e| *e = !*e)>
-                                            "Edit"
-                                        </button>
-                                        <DeleteButton path label="Delete" on_deleted=on_saved failure=delete_error/>
-                                    </td>
-                                </tr>
-                                <Show when=move || editing.get()>
-                                    <tr class="edit-row">
-                                        <td colspan="4">
-                                            <RouteForm
-                                                id_prefix=id_prefix.clone()
-                                                existing=Some(form_route.clone())
-                                                integrations=form_integrations.clone()
-                                                on_saved
-                                            />
-                                        </td>
-                                    </tr>
-                                </Show>
+                                </ResourceRow>
                             }
                         })
                         .collect_view();
@@ -94,19 +85,9 @@ pub fn RoutesPage() -> impl IntoView {
                             <h2>"Routes"</h2>
                             <ErrorBanner failure=delete_error/>
                             {empty.then(|| view! { <p class="empty">"No routes yet. Create one below."</p> })}
-                            <div class="table-wrap" class:hidden=empty>
-                                <table>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Route key"</th>
-                                            <th scope="col">"Integration"</th>
-                                            <th scope="col">"Route ID"</th>
-                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>{rows}</tbody>
-                                </table>
-                            </div>
+                            <ResourceTable headers=&["Route key", "Integration", "Route ID"] hidden=empty>
+                                {rows}
+                            </ResourceTable>
                         </section>
                         <section class="card">
                             <h2>"Create a route"</h2>

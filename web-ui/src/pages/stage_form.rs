@@ -3,10 +3,9 @@ use portico_model::Stage;
 use serde_json::json;
 
 use super::{current_api_id, parse_pairs};
-use crate::client::{AdminClient, segment};
+use crate::client::segment;
 use crate::components::checkbox_field::CheckboxField;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::form_errors::FormErrors;
+use crate::components::resource_form::{FormState, FormTarget, ResourceForm};
 use crate::components::text_area_field::TextAreaField;
 use crate::components::text_field::TextField;
 
@@ -17,7 +16,6 @@ pub fn StageForm(
     existing: Option<Stage>,
     on_saved: Callback<()>,
 ) -> impl IntoView {
-    let client = AdminClient::new();
     let api_id = current_api_id();
     let stage_name = RwSignal::new(
         existing
@@ -43,105 +41,93 @@ pub fn StageForm(
             .and_then(|s| s.description.clone())
             .unwrap_or_default(),
     );
-    let errors = FormErrors::new(&["stageName", "autoDeploy", "stageVariables", "description"]);
-    let busy = RwSignal::new(false);
+    let state = FormState::new(&["stageName", "autoDeploy", "stageVariables", "description"]);
+    let errors = state.errors;
     let editing = existing.is_some();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.clear();
-        let mut vars = match parse_pairs(&variables.get_untracked(), '=', "stageVariables") {
-            Ok(v) => v,
-            Err(e) => return errors.set(e),
-        };
-        busy.set(true);
-        let name = stage_name.get_untracked().trim().to_owned();
-        let stages = format!("/v2/apis/{}/stages", segment(&api_id));
-        let client = client.clone();
-        let mut body = json!({ "autoDeploy": auto_deploy.get_untracked() });
-        let d = description.get_untracked();
-        if !d.is_empty() || editing {
-            body["description"] = json!(d);
-        }
-        let request = if editing {
-            // PATCH merges variables: a name sent empty is removed.
-            for old in old_variables.keys() {
-                vars.entry(old.clone()).or_default();
-            }
-            body["stageVariables"] = json!(vars);
-            (true, format!("{stages}/{}", segment(&name)))
-        } else {
-            body["stageName"] = json!(name);
-            if !vars.is_empty() {
-                body["stageVariables"] = json!(vars);
-            }
-            (false, stages)
-        };
-        leptos::task::spawn_local(async move {
-            let result = match request {
-                (true, path) => client.patch::<Stage>(&path, body).await,
-                (false, path) => client.post::<Stage>(&path, body).await,
+    let on_submit = Callback::new({
+        let state = state.clone();
+        move |()| {
+            let mut vars = match parse_pairs(&variables.get_untracked(), '=', "stageVariables") {
+                Ok(v) => v,
+                Err(e) => return errors.set(e),
             };
-            busy.set(false);
-            match result {
-                Ok(_) => {
-                    if !editing {
-                        stage_name.set(String::new());
-                        variables.set(String::new());
-                        description.set(String::new());
-                    }
-                    on_saved.run(());
-                }
-                Err(e) => errors.set(e),
+            let name = stage_name.get_untracked().trim().to_owned();
+            let stages = format!("/v2/apis/{}/stages", segment(&api_id));
+            let mut body = json!({ "autoDeploy": auto_deploy.get_untracked() });
+            let d = description.get_untracked();
+            if !d.is_empty() || editing {
+                body["description"] = json!(d);
             }
-        });
+            let to = if editing {
+                // PATCH merges variables: a name sent empty is removed.
+                for old in old_variables.keys() {
+                    vars.entry(old.clone()).or_default();
+                }
+                body["stageVariables"] = json!(vars);
+                FormTarget::Save(format!("{stages}/{}", segment(&name)))
+            } else {
+                body["stageName"] = json!(name);
+                if !vars.is_empty() {
+                    body["stageVariables"] = json!(vars);
+                }
+                FormTarget::Create(stages)
+            };
+            state.send(to, body, move |_: Stage| {
+                if !editing {
+                    stage_name.set(String::new());
+                    variables.set(String::new());
+                    description.set(String::new());
+                }
+                on_saved.run(());
+            });
+        }
+    });
+    let label = if editing {
+        "Save stage"
+    } else {
+        "Create stage"
     };
     view! {
-        <form class="stage-form" on:submit=on_submit>
-            <ErrorBanner failure=errors.general()/>
-            <div class="form-grid">
-                {(!editing)
-                    .then(|| {
-                        view! {
-                            <TextField
-                                id=format!("{id_prefix}-stage-name")
-                                label="Stage name"
-                                field="stageName"
-                                value=stage_name
-                                errors
-                                placeholder="dev"
-                                hint="Letters, digits, - and _, or $default for no path prefix"
-                                required=true
-                            />
-                        }
-                    })}
-                <TextField
-                    id=format!("{id_prefix}-stage-description")
-                    label="Description"
-                    field="description"
-                    value=description
-                    errors
-                />
-                <TextAreaField
-                    id=format!("{id_prefix}-stage-variables")
-                    label="Stage variables"
-                    field="stageVariables"
-                    value=variables
-                    errors
-                    placeholder="backend=127.0.0.1:3000"
-                    hint="One name=value per line; use them as ${stageVariables.name} in integration URIs"
-                    rows=3
-                />
-                <CheckboxField
-                    id=format!("{id_prefix}-auto-deploy")
-                    label="Deploy automatically on every change"
-                    field="autoDeploy"
-                    value=auto_deploy
-                    errors
-                />
-            </div>
-            <button type="submit" class="primary" disabled=move || busy.get()>
-                {if editing { "Save stage" } else { "Create stage" }}
-            </button>
-        </form>
+        <ResourceForm class="stage-form" state submit_label=label on_submit>
+            {(!editing)
+                .then(|| {
+                    view! {
+                        <TextField
+                            id=format!("{id_prefix}-stage-name")
+                            label="Stage name"
+                            field="stageName"
+                            value=stage_name
+                            errors
+                            placeholder="dev"
+                            hint="Letters, digits, - and _, or $default for no path prefix"
+                            required=true
+                        />
+                    }
+                })}
+            <TextField
+                id=format!("{id_prefix}-stage-description")
+                label="Description"
+                field="description"
+                value=description
+                errors
+            />
+            <TextAreaField
+                id=format!("{id_prefix}-stage-variables")
+                label="Stage variables"
+                field="stageVariables"
+                value=variables
+                errors
+                placeholder="backend=127.0.0.1:3000"
+                hint="One name=value per line; use them as ${stageVariables.name} in integration URIs"
+                rows=3
+            />
+            <CheckboxField
+                id=format!("{id_prefix}-auto-deploy")
+                label="Deploy automatically on every change"
+                field="autoDeploy"
+                value=auto_deploy
+                errors
+            />
+        </ResourceForm>
     }
 }
