@@ -718,7 +718,45 @@ async fn test_invoke_refuses_clearly(store: Store) {
     );
 }
 
+/// Deployments freeze every integration, targeted or not, so deleting one redeploys the
+/// auto-deploy stages: afterwards no stage carries it
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html).
+async fn deleting_an_integration_redeploys_auto_deploy_stages(store: Store) {
+    let svc = support::service(store.clone());
+    let admin = support::admin();
+    let api = svc.create_api(&admin, api_input("a")).await.unwrap();
+    let id = api.api_id.as_str();
+    let broken = svc
+        .create_integration(
+            &admin,
+            id,
+            integration_input("http://${stageVariables.x}/y"),
+        )
+        .await
+        .unwrap();
+    let auto = |name: &str| CreateStage {
+        stage_name: name.into(),
+        auto_deploy: Some(true),
+        ..Default::default()
+    };
+    let dev = svc.create_stage(&admin, id, auto("dev")).await.unwrap();
+    svc.delete_integration(&admin, id, &broken.integration_id)
+        .await
+        .unwrap();
+    let after = svc.get_stage(&admin, id, "dev").await.unwrap();
+    assert_ne!(after.deployment_id, dev.deployment_id, "redeployed");
+    let mut tx = store.read().await.unwrap();
+    let source = tx.snapshot_source().await.unwrap();
+    let (_, _, frozen) = source
+        .deployments
+        .iter()
+        .find(|(_, d, _)| Some(d) == after.deployment_id.as_ref())
+        .expect("the stage's deployment");
+    assert!(frozen.integrations.is_empty(), "{frozen:?}");
+}
+
 store_cases!(
+    deleting_an_integration_redeploys_auto_deploy_stages,
     test_invoke_refuses_clearly,
     identity_rules_hold,
     notes_api_deploys_like_aws,

@@ -13,17 +13,29 @@ pub fn respond(
     ctx: &RequestContext<'_>,
     outcome: Result<Response<UpstreamResponseBody>, ProxyError>,
 ) -> Response<ProxyBody> {
+    let (api, stage, route) = match &ctx.matched {
+        Some(m) => (
+            m.api.api_id.as_str(),
+            m.stage.name.as_str(),
+            m.route.route_id.as_str(),
+        ),
+        None => ("-", "-", "-"),
+    };
     match outcome {
-        Ok(response) => response.map(ProxyBody::Upstream),
+        Ok(response) => {
+            // Off unless asked for (RUST_LOG=portico_data_plane=debug): then one line per
+            // request served, at its response head. Access logs are their own phase.
+            debug!(
+                api,
+                stage,
+                route,
+                status = response.status().as_u16(),
+                elapsed_us = ctx.received_at.elapsed().as_micros() as u64,
+                "served"
+            );
+            response.map(ProxyBody::Upstream)
+        }
         Err(e) => {
-            let (api, stage, route) = match &ctx.matched {
-                Some(m) => (
-                    m.api.api_id.as_str(),
-                    m.stage.name.as_str(),
-                    m.route.route_id.as_str(),
-                ),
-                None => ("-", "-", "-"),
-            };
             let spec = e.spec();
             match spec.origin {
                 ErrorOrigin::Downstream => {
