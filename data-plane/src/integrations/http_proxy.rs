@@ -9,10 +9,20 @@ use http::request::Parts;
 use http::{HeaderMap, Request, Response, Uri, Version};
 use http_body_util::{LengthLimitError, Limited};
 
+use super::MAX_BODY_BYTES;
 use crate::config::integration::{HttpProxyIntegration, host_header_for};
-use crate::proxy::body::DownstreamBody;
-use crate::proxy::body::{UpstreamPool, UpstreamResponseBody};
-use crate::proxy::error::{MAX_BODY_BYTES, ProxyError};
+use crate::upstream::pool::{RequestBody, UpstreamError, UpstreamPool, UpstreamResponseBody};
+
+/// Why a request could not be forwarded; the proxy turns each into its AWS answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("the request body exceeds {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("no response head from upstream within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("upstream request failed: {0}")]
+    Upstream(#[source] UpstreamError),
+}
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -29,18 +39,22 @@ const HOP_BY_HOP: [HeaderName; 5] = [
 ];
 
 /// Sends the request upstream and waits for the response head (bounded by the
-/// integration's timeout); the response body is left to stream.
-pub async fn forward(
-    pool: &UpstreamPool,
+/// integration's timeout); the response body is left to stream. The request body goes
+/// as it arrives, cut off past the AWS limit.
+pub async fn forward<B>(
+    pool: &UpstreamPool<Limited<B>>,
     integration: &HttpProxyIntegration,
     upstream_uri: Uri,
     mut parts: Parts,
-    body: DownstreamBody,
+    body: B,
     client_ip: &HeaderValue,
     forwarded_host: Option<HeaderValue>,
-) -> Result<Response<UpstreamResponseBody>, ProxyError> {
+) -> Result<Response<UpstreamResponseBody<Limited<B>>>, ForwardError>
+where
+    Limited<B>: RequestBody,
+{
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Err(ProxyError::PayloadTooLarge);
+        return Err(ForwardError::PayloadTooLarge);
     }
 
     strip_hop_by_hop(&mut parts.headers);
@@ -71,9 +85,9 @@ pub async fn forward(
     let request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
 
     match tokio::time::timeout(integration.timeout, pool.send(request)).await {
-        Err(_elapsed) => Err(ProxyError::UpstreamTimeout(integration.timeout)),
-        Ok(Err(e)) if caused_by_body_limit(&e) => Err(ProxyError::PayloadTooLarge),
-        Ok(Err(e)) => Err(ProxyError::Upstream(e)),
+        Err(_elapsed) => Err(ForwardError::Timeout(integration.timeout)),
+        Ok(Err(e)) if caused_by_body_limit(&e) => Err(ForwardError::PayloadTooLarge),
+        Ok(Err(e)) => Err(ForwardError::Upstream(e)),
         Ok(Ok(mut response)) => {
             strip_hop_by_hop(response.headers_mut());
             Ok(response)
@@ -194,7 +208,6 @@ fn append_forwarded_for(headers: &mut HeaderMap, client_ip: &HeaderValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proxy::pipeline::ClientConnection;
 
     #[test]
     fn strips_hop_by_hop_headers() {
@@ -244,12 +257,10 @@ mod tests {
     #[test]
     fn appends_to_forwarded_for() {
         let mut h = HeaderMap::new();
-        let client =
-            |addr: &str| ClientConnection::new(addr.parse().expect("address")).forwarded_for;
-        append_forwarded_for(&mut h, &client("10.0.0.1:1"));
+        append_forwarded_for(&mut h, &HeaderValue::from_static("10.0.0.1"));
         assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1");
         h.append(X_FORWARDED_FOR.clone(), HeaderValue::from_static("1.2.3.4"));
-        append_forwarded_for(&mut h, &client("[::ffff:10.0.0.2]:2"));
+        append_forwarded_for(&mut h, &HeaderValue::from_static("10.0.0.2"));
         assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1, 1.2.3.4, 10.0.0.2");
     }
 

@@ -59,3 +59,19 @@ impl<'cfg> RequestContext<'cfg> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// X-Forwarded-For carries the client's address as IPv4 when it arrived IPv4-mapped
+    /// on a dual-stack socket.
+    #[test]
+    fn the_client_address_is_worked_out_once() {
+        let forwarded =
+            |addr: &str| ClientConnection::new(addr.parse().expect("address")).forwarded_for;
+        assert_eq!(forwarded("10.0.0.1:1"), "10.0.0.1");
+        assert_eq!(forwarded("[::ffff:10.0.0.2]:2"), "10.0.0.2");
+        assert_eq!(forwarded("[2001:db8::1]:3"), "2001:db8::1");
+    }
+}

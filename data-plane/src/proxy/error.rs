@@ -11,8 +11,8 @@ use http::{Response, StatusCode};
 use super::body::ProxyBody;
 use crate::config::integration::InvalidUpstreamUri;
 
-/// Largest request body the node forwards, as in AWS HTTP APIs (10 MB).
-pub const MAX_BODY_BYTES: usize = 10_485_760;
+pub use crate::integrations::MAX_BODY_BYTES;
+use crate::integrations::http_proxy::ForwardError;
 
 /// Which side of the proxy a failure came from, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,16 @@ pub enum ProxyError {
     /// The stage's variables leave the route's integration without a usable URI.
     #[error("the integration cannot be used on this stage: {0}")]
     UnusableIntegration(Arc<InvalidUpstreamUri>),
+}
+
+impl From<ForwardError> for ProxyError {
+    fn from(e: ForwardError) -> Self {
+        match e {
+            ForwardError::PayloadTooLarge => ProxyError::PayloadTooLarge,
+            ForwardError::Timeout(after) => ProxyError::UpstreamTimeout(after),
+            ForwardError::Upstream(e) => ProxyError::Upstream(e),
+        }
+    }
 }
 
 /// How one kind of failure reaches the client and the logs: the one table every

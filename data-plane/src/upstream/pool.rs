@@ -374,13 +374,16 @@ mod tests {
     use std::net::SocketAddr;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use http_body_util::{BodyExt, Full, Limited};
+    use http_body_util::{BodyExt, Full};
     use hyper::service::service_fn;
     use hyper_util::rt::TokioIo;
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::proxy::body::{UpstreamBody, UpstreamPool};
+
+    /// The pool is generic over what it sends; its tests send nothing.
+    type UpstreamBody = http_body_util::Empty<Bytes>;
+    type UpstreamPool = super::UpstreamPool<UpstreamBody>;
 
     /// An upstream that counts the connections it accepts. `/big` answers 4 MiB,
     /// `/close` asks for the connection to be closed, anything else echoes the request
@@ -416,7 +419,7 @@ mod tests {
     }
 
     fn no_body() -> UpstreamBody {
-        Limited::new(crate::proxy::body::DownstreamBody::empty(), 1024)
+        http_body_util::Empty::new()
     }
 
     fn request(addr: SocketAddr, path: &str) -> Request<UpstreamBody> {

@@ -44,6 +44,7 @@ pub async fn integrate(
                 request.forwarded_host,
             )
             .await
+            .map_err(ProxyError::from)
         }
         CompiledIntegration::Unusable(reason) => {
             Err(ProxyError::UnusableIntegration(reason.clone()))
