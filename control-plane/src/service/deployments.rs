@@ -11,6 +11,14 @@ fn deployment_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid Deployment identifier specified {id}"))
 }
 
+/// Creating and updating a deployment take the same description rule.
+fn check_description(description: &Option<String>) -> ServiceResult<()> {
+    match description {
+        Some(d) => Ok(validate_description("description", d)?),
+        None => Ok(()),
+    }
+}
+
 const DEPLOYMENT_DEPLOYED: &str = "DEPLOYED";
 const DEPLOYMENT_FAILED: &str = "FAILED";
 
@@ -87,10 +95,7 @@ impl AdminService {
         api_id: &str,
         input: CreateDeployment,
     ) -> ServiceResult<Deployment> {
-        let check = |input: &CreateDeployment| match &input.description {
-            Some(d) => Ok(validate_description("description", d)?),
-            None => Ok(()),
-        };
+        let check = |input: &CreateDeployment| check_description(&input.description);
         let (deployment, version) = self
             .change_api(
                 caller,
@@ -183,10 +188,7 @@ impl AdminService {
         id: &str,
         input: UpdateDeployment,
     ) -> ServiceResult<Deployment> {
-        let check = |input: &UpdateDeployment| match &input.description {
-            Some(d) => Ok(validate_description("description", d)?),
-            None => Ok(()),
-        };
+        let check = |input: &UpdateDeployment| check_description(&input.description);
         let (deployment, _) = self
             .change_api(
                 caller,

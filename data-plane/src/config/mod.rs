@@ -2,9 +2,12 @@
 //! config is swapped in. Host → API, path → stage, `METHOD /path` → route, route →
 //! integration with the stage's variables already rendered.
 //!
-//! Compiling is a pure function of the wire snapshot; it checks the snapshot's internal
-//! consistency (every reference resolves, no duplicates, every URI valid) so that a bad
-//! snapshot is rejected whole, with a reason, instead of half-serving.
+//! Compiling is a pure function of the wire snapshot (wire → runtime); it checks the
+//! snapshot's internal consistency (every reference resolves, no duplicates, every URI
+//! template valid) so that a snapshot a node cannot apply is rejected whole, with a
+//! reason, instead of half-serving. What only a stage's variables break is not such a
+//! snapshot: AWS deploys it and answers 500 on the routes it touches, and so does a node
+//! ([`StageProblem`]). The control plane runs this same compiler before it publishes.
 
 pub mod integration;
 pub mod route_table;
