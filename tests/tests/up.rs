@@ -65,6 +65,19 @@ async fn up_serves_the_notes_api_and_survives_a_restart() {
     let ports = UpPorts::free();
     let mut up = start(data.path(), &ports);
     ready(&ports).await;
+    // The store holds password hashes and sealed secrets: owner-only, like the token
+    // and master key beside it, and so are SQLite's WAL files.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["portico.db", "portico.db-wal", "portico.db-shm"] {
+            let path = data.path().join(file);
+            let mode = std::fs::metadata(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is {:o}", mode & 0o777);
+        }
+    }
 
     let api = aws(
         ports.admin,

@@ -22,6 +22,11 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unique constraint violated: {0}")]
     Unique(String),
+    #[error("cannot create the database file {path}: {source}")]
+    CreateFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("stored {kind} is corrupt: {source}")]
     Corrupt {
         kind: &'static str,
@@ -74,6 +79,7 @@ impl Store {
                 url.to_string()
             }
             Backend::Sqlite => {
+                create_owner_only(url)?;
                 // The file is the whole store: create it on first start.
                 let sep = if url.contains('?') { '&' } else { '?' };
                 let url = if url.contains("mode=") {
@@ -217,6 +223,33 @@ impl StoreTx {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Creates a new SQLite database file readable by its owner alone, as the cluster token
+/// and master key beside it are: it holds sealed secrets and password hashes. SQLite
+/// gives its WAL and shared-memory files the database file's permissions.
+fn create_owner_only(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process made it first: it is theirs to have set up.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::CreateFile {
+            path: path.to_string(),
+            source: e,
+        }),
     }
 }
 

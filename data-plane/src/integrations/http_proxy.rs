@@ -20,7 +20,8 @@ pub enum ForwardError {
     PayloadTooLarge,
     #[error("no response head from upstream within {0:?}")]
     Timeout(std::time::Duration),
-    #[error("upstream request failed: {0}")]
+    /// The cause is the source, not the message, so a chain shows it once.
+    #[error("upstream request failed")]
     Upstream(#[source] UpstreamError),
 }
 

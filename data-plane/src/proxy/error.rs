@@ -35,9 +35,10 @@ pub enum ProxyError {
     PayloadTooLarge,
     #[error("no response head from upstream within {0:?}")]
     UpstreamTimeout(Duration),
-    #[error("upstream request failed: {0}")]
+    // Causes are sources, never also part of the message: the log shows each once.
+    #[error("upstream request failed")]
     Upstream(#[source] crate::upstream::pool::UpstreamError),
-    #[error("cannot build the upstream URI: {0}")]
+    #[error("cannot build the upstream URI")]
     UpstreamUri(#[source] http::uri::InvalidUri),
     /// The stage's variables leave the route's integration without a usable URI.
     #[error("the integration cannot be used on this stage: {0}")]
@@ -209,5 +210,16 @@ mod tests {
             );
             assert!(!spec.retryable, "{err}");
         }
+    }
+
+    /// Each cause appears once in the log line, however the errors wrap each other.
+    #[test]
+    fn the_log_names_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let e = ProxyError::Upstream(crate::upstream::pool::UpstreamError::Connect(Box::new(io)));
+        assert_eq!(
+            crate::error_chain::ErrorChain(&e).to_string(),
+            "upstream request failed: cannot connect to the upstream: connection refused"
+        );
     }
 }
