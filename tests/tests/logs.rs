@@ -1,5 +1,6 @@
 //! What the binaries log into a file or a pipe (CI logs, `portico up > portico.log`) is
-//! plain text: colour codes only when a person reads them at a terminal.
+//! plain text: colour codes only when a person reads them at a terminal. A clean stop
+//! warns about nothing, and the node says once where it listens.
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -7,7 +8,8 @@ use std::time::Duration;
 use portico_tests::process::bin;
 use portico_tests::{credentials, free_port};
 
-/// Runs `program` for a moment with its output on pipes and returns what it wrote.
+/// Runs `program` for a moment with its output on pipes, stops it as an operator would
+/// (SIGTERM), and returns what it wrote.
 fn output_of(program: &str, args: &[String], envs: &[(&str, String)]) -> String {
     let mut child = Command::new(bin(program))
         .args(args)
@@ -19,6 +21,16 @@ fn output_of(program: &str, args: &[String], envs: &[(&str, String)]) -> String 
         .spawn()
         .unwrap_or_else(|e| panic!("start {program}: {e}"));
     std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    for _ in 0..100 {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let _ = child.kill();
     let _ = child.wait();
     let mut text = String::new();
@@ -73,6 +85,15 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
             "logs-test-token-0123456789abcdef".into(),
         )],
     );
+    let stop = up
+        .find("shutting down")
+        .unwrap_or_else(|| panic!("portico up did not say it was stopping:\n{up}"));
+    assert!(
+        !up[stop..].contains(" WARN "),
+        "a clean stop of portico up warned:\n{up}"
+    );
+    assert_eq!(up.matches("proxy node started").count(), 1, "{up}");
+    assert!(!up.contains("listening on"), "one line per worker:\n{up}");
     for (name, text) in [("portico up", up), ("portico-proxy", node)] {
         assert!(
             text.contains("INFO") || text.contains("WARN"),

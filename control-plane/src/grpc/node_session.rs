@@ -11,7 +11,7 @@ use tonic::{Status, Streaming};
 
 use crate::service::{new_id, now};
 use crate::snapshot::PublishedSnapshot;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How often a connected node's `lastSeen` is refreshed while nothing else happens.
 const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -61,8 +61,15 @@ impl NodeSession {
 
     async fn record(&mut self) {
         self.node.last_seen = now();
-        if let Err(e) = self.store.record_node(&self.node).await {
-            tracing::warn!(node = %self.node.node_id, error = %e, "cannot record node status");
+        match self.store.record_node(&self.node).await {
+            Ok(()) => {}
+            // The replica is shutting down and closed its store first: nothing is wrong.
+            Err(StoreError::Database(sqlx::Error::PoolClosed)) => {
+                tracing::debug!(node = %self.node.node_id, "store closed; node status not recorded");
+            }
+            Err(e) => {
+                tracing::warn!(node = %self.node.node_id, error = %e, "cannot record node status")
+            }
         }
     }
 

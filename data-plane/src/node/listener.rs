@@ -15,7 +15,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 /// How long a client may take to send a request head (and, between requests, how long
 /// an idle HTTP/1.1 connection stays open).
@@ -50,8 +50,9 @@ pub(crate) async fn serve<M, S, B>(
         .keep_alive_timeout(Duration::from_secs(20));
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
+    // The node says once where it listens (`proxy node started`), not once per worker.
     if let Ok(addr) = listener.local_addr() {
-        info!("{name} listening on {addr}");
+        debug!("{name} listening on {addr}");
     }
 
     loop {

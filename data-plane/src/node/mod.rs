@@ -281,6 +281,7 @@ impl Node {
         info!(
             node_id = %self.node_id,
             proxy = %self.proxy_addr,
+            workers = worker_count,
             health = %self.metrics_addr,
             control_plane = ?self.control_plane,
             "proxy node started"
