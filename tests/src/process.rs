@@ -103,26 +103,26 @@ impl UpPorts {
     }
 }
 
+/// The arguments of `portico up` on `data_dir` and loopback `ports`.
+pub fn up_args(data_dir: &Path, ports: &UpPorts) -> Vec<String> {
+    vec![
+        "up".into(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+        "--admin-addr".into(),
+        format!("127.0.0.1:{}", ports.admin),
+        "--grpc-addr".into(),
+        format!("127.0.0.1:{}", ports.grpc),
+        "--proxy-addr".into(),
+        format!("127.0.0.1:{}", ports.proxy),
+        "--metrics-addr".into(),
+        format!("127.0.0.1:{}", ports.metrics),
+    ]
+}
+
 /// `portico up` as the README runs it, on `data_dir` and loopback `ports`, with the
 /// bootstrap credentials and `extra_env`.
 pub fn portico_up(data_dir: &Path, ports: &UpPorts, extra_env: &[(&str, String)]) -> Proc {
     let env = [crate::credentials::control_plane_env(), extra_env.to_vec()].concat();
-    Proc::spawn(
-        "portico up",
-        "portico",
-        &[
-            "up".into(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{}", ports.admin),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{}", ports.grpc),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{}", ports.proxy),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{}", ports.metrics),
-        ],
-        &env,
-    )
+    Proc::spawn("portico up", "portico", &up_args(data_dir, ports), &env)
 }

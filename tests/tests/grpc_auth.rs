@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use portico_tests::postgres::TestDatabase;
-use portico_tests::process::{Proc, bin};
+use portico_tests::process::{Proc, UpPorts, bin, up_args};
 use portico_tests::{credentials, free_port, http_client, upstream, wait_for};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use reqwest::Method;
@@ -465,27 +465,21 @@ async fn up_connects_its_own_node_over_tls() {
     // the certificate its process serves, whatever names it carries.
     let pki = Pki::new(&["config.portico.internal"]);
     let data = tempfile::tempdir().expect("data dir");
-    let metrics = free_port();
+    let ports = UpPorts::free();
+    let metrics = ports.metrics;
     let mut up = Proc::spawn(
         "portico up (TLS)",
         "portico",
         &[
-            "up".into(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{metrics}"),
-            "--grpc-tls-cert".into(),
-            pki.path("grpc.pem").display().to_string(),
-            "--grpc-tls-key".into(),
-            pki.path("grpc.key").display().to_string(),
-        ],
+            up_args(data.path(), &ports),
+            vec![
+                "--grpc-tls-cert".into(),
+                pki.path("grpc.pem").display().to_string(),
+                "--grpc-tls-key".into(),
+                pki.path("grpc.key").display().to_string(),
+            ],
+        ]
+        .concat(),
         &credentials::control_plane_env(),
     );
     // A fresh store publishes its empty configuration (version 0): the node is ready

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use portico_tests::process::bin;
+use portico_tests::process::{UpPorts, bin, up_args};
 use portico_tests::{credentials, free_port};
 
 /// Runs `program` for a moment with its output on pipes, stops it as an operator would
@@ -52,19 +52,7 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
     let data = tempfile::tempdir().expect("data dir");
     let up = output_of(
         "portico",
-        &[
-            "up".into(),
-            "--data-dir".into(),
-            data.path().display().to_string(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--proxy-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-            "--metrics-addr".into(),
-            format!("127.0.0.1:{}", free_port()),
-        ],
+        &up_args(data.path(), &UpPorts::free()),
         &credentials::control_plane_env(),
     );
     // A node whose control plane does not answer logs warnings about it.
