@@ -5,6 +5,7 @@ use portico_model::{
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id, now};
 use crate::identity::Caller;
+use crate::snapshot::PublishReport;
 use crate::store::{ResourceKind, StoreTx};
 
 fn deployment_not_found(id: &str) -> ServiceError {
@@ -25,22 +26,22 @@ const DEPLOYMENT_FAILED: &str = "FAILED";
 const AUTO_DEPLOY_DESCRIPTION: &str =
     "Automatic deployment triggered by changes to the Api configuration";
 
-impl AdminService {
-    /// The deployment as the admin API shows it: FAILED while publishing holds it back.
-    fn reported_deployment(&self, api_id: &str, mut deployment: Deployment) -> Deployment {
-        if let Some(r) = self
-            .publisher
-            .report()
-            .deployment(api_id, &deployment.deployment_id)
-        {
-            if r.failed {
-                deployment.deployment_status = DEPLOYMENT_FAILED.to_string();
-            }
-            deployment.deployment_status_message = Some(r.message.clone());
+/// The deployment as the admin API shows it: FAILED while publishing holds it back.
+fn reported_deployment(
+    report: &PublishReport,
+    api_id: &str,
+    mut deployment: Deployment,
+) -> Deployment {
+    if let Some(r) = report.deployment(api_id, &deployment.deployment_id) {
+        if r.failed {
+            deployment.deployment_status = DEPLOYMENT_FAILED.to_string();
         }
-        deployment
+        deployment.deployment_status_message = Some(r.message.clone());
     }
+    deployment
+}
 
+impl AdminService {
     /// Freezes the API's routes and integrations as they are in `tx` into a new deployment.
     pub(super) async fn deploy(
         &self,
@@ -137,7 +138,11 @@ impl AdminService {
             )
             .await?;
         self.publisher.published(version).await;
-        Ok(self.reported_deployment(api_id, deployment))
+        Ok(reported_deployment(
+            &self.publisher.report(),
+            api_id,
+            deployment,
+        ))
     }
 
     pub async fn get_deployment(
@@ -155,7 +160,11 @@ impl AdminService {
                 deployment_not_found,
             )
             .await?;
-        Ok(self.reported_deployment(api_id, deployment))
+        Ok(reported_deployment(
+            &self.publisher.report(),
+            api_id,
+            deployment,
+        ))
     }
 
     pub async fn list_deployments(
@@ -173,10 +182,11 @@ impl AdminService {
                 |d: &Deployment| &d.deployment_id,
             )
             .await?;
+        let report = self.publisher.report();
         page.items = page
             .items
             .into_iter()
-            .map(|d| self.reported_deployment(api_id, d))
+            .map(|d| reported_deployment(&report, api_id, d))
             .collect();
         Ok(page)
     }
@@ -211,7 +221,11 @@ impl AdminService {
                 },
             )
             .await?;
-        Ok(self.reported_deployment(api_id, deployment))
+        Ok(reported_deployment(
+            &self.publisher.report(),
+            api_id,
+            deployment,
+        ))
     }
 
     pub async fn delete_deployment(

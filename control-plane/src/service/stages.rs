@@ -5,23 +5,21 @@ use portico_model::{
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, now};
 use crate::identity::Caller;
+use crate::snapshot::PublishReport;
 use crate::store::{ResourceKind, StoreTx};
 
 fn stage_not_found(name: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid stage identifier specified {name}"))
 }
 
-impl AdminService {
-    /// The stage as the admin API shows it: with what the last publish found.
-    pub(super) fn reported_stage(&self, api_id: &str, mut stage: Stage) -> Stage {
-        stage.last_deployment_status_message = self
-            .publisher
-            .report()
-            .stage(api_id, &stage.stage_name)
-            .map(str::to_string);
-        stage
-    }
+/// The stage as the admin API shows it: with what the last publish found.
+fn reported_stage(report: &PublishReport, api_id: &str, mut stage: Stage) -> Stage {
+    stage.last_deployment_status_message =
+        report.stage(api_id, &stage.stage_name).map(str::to_string);
+    stage
+}
 
+impl AdminService {
     async fn require_deployment(
         &self,
         tx: &mut StoreTx,
@@ -107,7 +105,7 @@ impl AdminService {
             )
             .await?;
         self.publisher.published(version).await;
-        Ok(self.reported_stage(api_id, stage))
+        Ok(reported_stage(&self.publisher.report(), api_id, stage))
     }
 
     pub async fn get_stage(
@@ -119,7 +117,7 @@ impl AdminService {
         let stage = self
             .read_child(caller, api_id, ResourceKind::Stage, name, stage_not_found)
             .await?;
-        Ok(self.reported_stage(api_id, stage))
+        Ok(reported_stage(&self.publisher.report(), api_id, stage))
     }
 
     pub async fn list_stages(
@@ -133,10 +131,11 @@ impl AdminService {
                 &s.stage_name
             })
             .await?;
+        let report = self.publisher.report();
         page.items = page
             .items
             .into_iter()
-            .map(|s| self.reported_stage(api_id, s))
+            .map(|s| reported_stage(&report, api_id, s))
             .collect();
         Ok(page)
     }
@@ -206,7 +205,7 @@ impl AdminService {
             )
             .await?;
         self.publisher.published(version).await;
-        Ok(self.reported_stage(api_id, stage))
+        Ok(reported_stage(&self.publisher.report(), api_id, stage))
     }
 
     pub async fn delete_stage(

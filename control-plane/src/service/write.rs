@@ -7,7 +7,7 @@ use crate::identity::{Caller, Permission};
 use crate::store::{AuditRecord, StoreTx};
 
 /// What a change to an API's resources needs done before it commits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Effects {
     /// It changes what auto-deploy stages serve: redeploy them.
     pub redeploy: bool,

@@ -122,10 +122,6 @@ impl ProxyError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.spec().status
-    }
-
     pub fn into_response(self) -> Response<ProxyBody> {
         let spec = self.spec();
         let mut response = Response::new(ProxyBody::from_static(spec.body));
