@@ -17,7 +17,9 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
-/// Polls `check` until it returns `Some`, or fails after `limit` with `what`.
+/// Polls `check` until it returns `Some`, or fails after `limit` with `what`. A check that
+/// never finishes (a browser that hangs, a peer that accepts and says nothing) fails at
+/// `limit` too.
 pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
@@ -25,10 +27,11 @@ where
 {
     let start = Instant::now();
     loop {
-        if let Some(v) = check().await {
+        let left = limit.saturating_sub(start.elapsed());
+        if let Ok(Some(v)) = tokio::time::timeout(left, check()).await {
             return v;
         }
-        if start.elapsed() > limit {
+        if start.elapsed() >= limit {
             panic!("timed out after {limit:?} waiting for {what}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -2,6 +2,26 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+/// Sends `signal` to the process `pid`. Errors (it has exited already) are ignored.
+pub fn signal(pid: u32, signal: Signal) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), signal);
+    }
+}
+
+/// Sends `signal` to every process in the group `leader` leads (a child spawned with
+/// `process_group(0)`). A pid that does not fit is never widened to "every process".
+pub fn signal_group(leader: u32, signal: Signal) {
+    if let Ok(pgid) = i32::try_from(leader)
+        && pgid > 1
+    {
+        let _ = nix::sys::signal::killpg(Pid::from_raw(pgid), signal);
+    }
+}
+
 /// Where cargo put this workspace's binaries (the test runs from `target/<profile>/deps`).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
@@ -54,10 +74,7 @@ impl Proc {
     /// SIGTERM and wait (bounded) for a clean exit.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
+            signal(c.id(), Signal::SIGTERM);
             for _ in 0..150 {
                 if let Ok(Some(_)) = c.try_wait() {
                     return;

@@ -21,10 +21,7 @@ fn output_of(program: &str, args: &[String], envs: &[(&str, String)]) -> String 
         .spawn()
         .unwrap_or_else(|e| panic!("start {program}: {e}"));
     std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
+    portico_tests::process::signal(child.id(), portico_tests::process::Signal::SIGTERM);
     for _ in 0..100 {
         if let Ok(Some(_)) = child.try_wait() {
             break;
