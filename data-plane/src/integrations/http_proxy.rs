@@ -91,6 +91,11 @@ where
         Ok(Err(e)) => Err(ForwardError::Upstream(e)),
         Ok(Ok(mut response)) => {
             strip_hop_by_hop(response.headers_mut());
+            // The upstream's HTTP version is its own hop's, like its hop-by-hop headers: a
+            // client speaks HTTP/1.1 (or h2) with the gateway even when the backend answers
+            // in HTTP/1.0, as nginx and AWS answer. (hyper still answers an HTTP/1.0 client
+            // in HTTP/1.0.)
+            *response.version_mut() = Version::HTTP_11;
             Ok(response)
         }
     }
