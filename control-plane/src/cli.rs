@@ -63,7 +63,7 @@ pub struct ControlPlaneArgs {
     #[arg(long, env = "PORTICO_ALLOW_UPSTREAM", value_delimiter = ',')]
     pub allow_upstream: Vec<String>,
     /// The console's built assets (`pkg/` with the wasm, JS and CSS that
-    /// `scripts/build-console` writes). Defaults to `site` beside the binary, then
+    /// `scripts/build` writes). Defaults to `site` beside the binary, then
     /// `../site` (so `target/site` for a binary in `target/release`).
     #[arg(long, env = "PORTICO_CONSOLE_DIR")]
     pub console_dir: Option<std::path::PathBuf>,
