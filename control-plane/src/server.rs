@@ -219,11 +219,12 @@ pub async fn run_control_plane(
             tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
             stopped(stop_rx.clone()),
         );
-    let admin_api = app(AdminState { service });
+    let admin_state = AdminState { service };
+    let admin_api = app(admin_state.clone());
     let site_root = crate::console::site_root(config.console_dir.as_deref());
     let admin = axum::serve(
         admin_listener,
-        crate::console::with_console(admin_api, &site_root)
+        crate::console::with_console(admin_api, admin_state, &site_root)
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(stopped(stop_rx.clone()));

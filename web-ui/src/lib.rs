@@ -11,7 +11,7 @@ pub mod client;
 mod components;
 mod pages;
 
-pub use app::{App, shell};
+pub use app::{App, LOGIN_PATH, login_url, shell};
 
 #[cfg(feature = "ssr")]
 pub use client::AdminRouter;

@@ -156,6 +156,25 @@ async fn by_signature(
     Ok((caller, Request::from_parts(parts, Body::from(bytes))))
 }
 
+/// Whether the session cookie names a live session: the console's check before it renders
+/// a page. An expired or unknown session is `false`; only a store failure is an error.
+/// (Takes the request's parts, not the request: a body is not `Sync`, so a borrowed request
+/// would make the caller's future not `Send`.)
+pub async fn has_console_session(
+    state: &AdminState,
+    session_cookie: Option<&str>,
+    source: String,
+) -> Result<bool, ApiError> {
+    let Some(token) = session_cookie else {
+        return Ok(false);
+    };
+    match by_session(state, token, source).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::Unauthorized(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The caller a session token names, and the session's CSRF token.
 async fn by_session(
     state: &AdminState,

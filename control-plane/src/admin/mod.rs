@@ -18,6 +18,7 @@ mod users;
 
 use axum::Router;
 use axum::http::{Method, Uri};
+use axum::routing::any;
 
 pub use error::ApiError;
 
@@ -31,7 +32,9 @@ pub struct AdminState {
     pub service: AdminService,
 }
 
-/// Every route but login requires authentication (`auth`).
+/// Every route but login requires authentication (`auth`). Unknown paths under `/v2/` and
+/// `/portico/` answer the API's JSON 404 even when the console (`console::with_console`)
+/// takes over the fallback for everything else.
 pub fn app(state: AdminState) -> Router {
     let authenticated = Router::new()
         .merge(apis::router())
@@ -50,6 +53,8 @@ pub fn app(state: AdminState) -> Router {
         ));
     authenticated
         .merge(session::public_router())
+        .route("/v2/{*rest}", any(not_found))
+        .route("/portico/{*rest}", any(not_found))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY))

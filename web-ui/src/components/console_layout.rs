@@ -1,15 +1,20 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
+use leptos_router::hooks::use_location;
 use portico_model::Identity;
 
 use super::error_banner::ErrorBanner;
 use super::top_bar::TopBar;
+use crate::app::login_url;
 use crate::client::AdminClient;
 
 /// Every page behind the login: checks the session, then shows the top bar and the page.
+/// (The control plane has already sent a visitor without a session to the login page; this
+/// catches a session that ends while the console is open.)
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let client = AdminClient::new();
+    let location = use_location();
     let me = Resource::new(
         || (),
         move |_| {
@@ -31,7 +36,12 @@ pub fn ConsoleLayout() -> impl IntoView {
                             .into_any()
                     }
                     Err(e) if e.is_unauthenticated() => {
-                        view! { <Redirect path="/login"/> }.into_any()
+                        let here = format!(
+                            "{}{}",
+                            location.pathname.get_untracked(),
+                            location.search.get_untracked()
+                        );
+                        view! { <Redirect path=login_url(&here)/> }.into_any()
                     }
                     Err(e) => view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                 }

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use portico_model::LoginResponse;
 use serde_json::json;
 
+use crate::app::after_login;
 use crate::client::AdminClient;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
@@ -17,18 +18,19 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new(&["userName", "password"]);
     let busy = RwSignal::new(false);
+    let next = after_login(use_query_map().get_untracked().get("next").as_deref());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.clear();
         busy.set(true);
-        let (client, navigate) = (client.clone(), navigate.clone());
+        let (client, navigate, next) = (client.clone(), navigate.clone(), next.clone());
         let body =
             json!({ "userName": user_name.get_untracked(), "password": password.get_untracked() });
         leptos::task::spawn_local(async move {
             let result = client.post::<LoginResponse>("/portico/login", body).await;
             busy.set(false);
             match result {
-                Ok(_) => navigate("/apis", Default::default()),
+                Ok(_) => navigate(&next, Default::default()),
                 Err(e) => errors.set(e),
             }
         });
