@@ -252,6 +252,57 @@ pub struct NodeList {
     pub current_version: u64,
 }
 
+/// `GET /portico/apis/{apiId}/serving`: what the proxy nodes serve of each stage, beside
+/// what was deployed to it (the stage's `deploymentId`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiServing {
+    pub api_id: String,
+    /// The newest snapshot version the control plane publishes.
+    pub current_version: u64,
+    pub stages: Vec<StageServing>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageServing {
+    pub stage_name: String,
+    /// The deployment nodes are sent for the stage: the stage's own, or the one it keeps
+    /// while that is held back; absent when nodes are sent nothing for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// The snapshot version since which the stage is published as it is now; a node that
+    /// applied it or a later one serves the stage as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_version: Option<u64>,
+    /// Connected nodes.
+    pub nodes: u32,
+    /// Connected nodes that serve the stage as published.
+    pub nodes_serving: u32,
+    /// Connected nodes that have not applied `sinceVersion` yet (the NACKs among them in
+    /// `refusals`).
+    #[serde(default)]
+    pub behind: Vec<NodeBehind>,
+    #[serde(default)]
+    pub refusals: Vec<NodeRefusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeBehind {
+    pub node_id: String,
+    pub applied_version: u64,
+}
+
+/// A node that refused (NACKed) a version the stage needs, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRefusal {
+    pub node_id: String,
+    pub rejected_version: u64,
+    pub error: String,
+}
+
 /// `POST /portico/apis/{apiId}/test-invoke`: one request sent through a proxy node, as
 /// AWS's TestInvokeMethod does for REST APIs (same field names).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,6 +1,11 @@
-//! The proxy nodes as the control plane last heard from them.
+//! The proxy nodes as the control plane last heard from them, and what they serve of each
+//! stage.
+use portico_model::{ApiServing, Node, NodeBehind, NodeRefusal, Stage, StageServing};
+
 use super::{AdminService, ServiceResult, allow};
 use crate::identity::{Caller, Permission};
+use crate::snapshot::PublishedSnapshot;
+use crate::store::ResourceKind;
 
 /// Three missed node-session heartbeats (see `grpc::node_session`).
 const NODE_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
@@ -8,6 +13,34 @@ const NODE_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 impl AdminService {
     pub async fn list_nodes(&self, caller: &Caller) -> ServiceResult<portico_model::NodeList> {
         allow(caller, Permission::Read)?;
+        Ok(portico_model::NodeList {
+            items: self.nodes().await?,
+            current_version: self.store.snapshot_version().await?,
+        })
+    }
+
+    /// `GET /portico/apis/{apiId}/serving`: for each stage of the API, the deployment nodes
+    /// are sent, since which version, and which connected nodes serve it, lag behind or
+    /// refused it, as the AWS console shows a stage's deployment status.
+    pub async fn api_serving(&self, caller: &Caller, api_id: &str) -> ServiceResult<ApiServing> {
+        allow(caller, Permission::Read)?;
+        let mut tx = self.store.read().await?;
+        self.require_api(&mut tx, api_id).await?;
+        let stages: Vec<Stage> = tx.all(ResourceKind::Stage, api_id).await?;
+        drop(tx);
+        let nodes = self.nodes().await?;
+        let published = self.publisher.current();
+        Ok(ApiServing {
+            api_id: api_id.to_string(),
+            current_version: self.store.snapshot_version().await?,
+            stages: stages
+                .iter()
+                .map(|s| stage_serving(published.as_deref(), api_id, &s.stage_name, &nodes))
+                .collect(),
+        })
+    }
+
+    async fn nodes(&self) -> ServiceResult<Vec<Node>> {
         let mut items = self.store.list_nodes().await?;
         // A replica that died could not record its nodes' disconnection; a node whose
         // replica has not refreshed it for three heartbeats is not connected.
@@ -17,9 +50,54 @@ impl AdminService {
                 .is_ok_and(|seen| seen >= stale_before);
             node.connected &= fresh;
         }
-        Ok(portico_model::NodeList {
-            items,
-            current_version: self.store.snapshot_version().await?,
-        })
+        Ok(items)
     }
+}
+
+fn stage_serving(
+    published: Option<&PublishedSnapshot>,
+    api_id: &str,
+    stage_name: &str,
+    nodes: &[Node],
+) -> StageServing {
+    let deployment_id = published.and_then(|p| {
+        p.snapshot
+            .stages
+            .iter()
+            .find(|s| s.api_id == api_id && s.stage_name == stage_name)
+            .map(|s| s.deployment_id.clone())
+    });
+    let since = published.and_then(|p| p.served_since.since(api_id, stage_name));
+    let mut serving = StageServing {
+        stage_name: stage_name.to_string(),
+        deployment_id,
+        since_version: since,
+        nodes: 0,
+        nodes_serving: 0,
+        behind: Vec::new(),
+        refusals: Vec::new(),
+    };
+    for node in nodes.iter().filter(|n| n.connected) {
+        serving.nodes += 1;
+        let Some(since) = since else { continue };
+        if node.applied_version >= since {
+            serving.nodes_serving += 1;
+            continue;
+        }
+        match (node.last_status.as_deref(), node.rejected_version) {
+            // Any version from `since` on carries the stage as it is now.
+            (Some("NACK"), Some(rejected)) if rejected >= since => {
+                serving.refusals.push(NodeRefusal {
+                    node_id: node.node_id.clone(),
+                    rejected_version: rejected,
+                    error: node.last_error.clone().unwrap_or_default(),
+                })
+            }
+            _ => serving.behind.push(NodeBehind {
+                node_id: node.node_id.clone(),
+                applied_version: node.applied_version,
+            }),
+        }
+    }
+    serving
 }

@@ -50,6 +50,11 @@ impl PublisherHandle {
             .unwrap_or_default()
     }
 
+    /// The snapshot this replica publishes now, if it has published one.
+    pub fn current(&self) -> Option<Arc<PublishedSnapshot>> {
+        self.current.borrow().clone()
+    }
+
     /// Waits (a few seconds at most) until this replica has published `version` or a
     /// newer one, so that a write can answer with what publishing found.
     pub async fn published(&self, version: u64) {
@@ -108,14 +113,9 @@ impl SnapshotPublisher {
         let version = source.version;
         let previous = self.current.borrow().clone();
         let before = previous.clone();
-        let compiled = tokio::task::spawn_blocking(move || {
-            rows_to_wire(
-                &source,
-                &domain,
-                before.as_ref().map(|p| p.snapshot.as_ref()),
-            )
-        })
-        .await?;
+        let compiled =
+            tokio::task::spawn_blocking(move || rows_to_wire(&source, &domain, before.as_deref()))
+                .await?;
         // A refused version is not tried again; the next change is.
         *last_compiled = Some(version);
         let compiled = compiled.map_err(|reason| PublishError::Refused { version, reason })?;

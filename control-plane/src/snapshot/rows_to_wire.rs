@@ -9,6 +9,7 @@ use portico_model::{DeployedApi, INTEGRATION_HTTP_PROXY, Integration, Route, Sta
 use portico_proto as wire;
 
 use super::admission::{self, PublishReport};
+use super::served_since::ServedSince;
 use crate::store::SnapshotSource;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,8 @@ pub struct PublishedSnapshot {
     pub snapshot: Arc<wire::Snapshot>,
     /// What was held back or will answer 500, for the admin API.
     pub report: Arc<PublishReport>,
+    /// Since which version each stage is published as it is now.
+    pub served_since: Arc<ServedSince>,
 }
 
 fn wire_route(route: &Route) -> wire::Route {
@@ -82,7 +85,7 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
 pub fn rows_to_wire(
     source: &SnapshotSource,
     execute_api_domain: &str,
-    previous: Option<&wire::Snapshot>,
+    previous: Option<&PublishedSnapshot>,
 ) -> Result<PublishedSnapshot, CompileError> {
     let apis: Vec<wire::Api> = source
         .apis
@@ -119,12 +122,22 @@ pub fn rows_to_wire(
     snapshot
         .deployments
         .dedup_by(|a, b| a.api_id == b.api_id && a.deployment_id == b.deployment_id);
-    let (snapshot, report) = admission::admit(snapshot, &source.damaged, previous)?;
+    let (snapshot, report) = admission::admit(
+        snapshot,
+        &source.damaged,
+        previous.map(|p| p.snapshot.as_ref()),
+    )?;
+    let served_since = ServedSince::after(
+        previous.map(|p| p.served_since.as_ref()),
+        &snapshot,
+        source.version,
+    );
     Ok(PublishedSnapshot {
         version: source.version,
         content_hash: wire::content_hash(&snapshot),
         snapshot: Arc::new(snapshot),
         report: Arc::new(report),
+        served_since: Arc::new(served_since),
     })
 }
 

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
-use portico_model::{Deployment, Page, Stage};
+use portico_model::{ApiServing, Deployment, Page, Stage};
 
 use super::stage_deployment::StageDeployment;
 use super::stage_form::StageForm;
+use super::stage_serving::StageServingStatus;
 use super::{CurrentApi, Reload, current_api_id, invoke_url};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::copy_button::CopyButton;
@@ -18,7 +19,7 @@ pub fn StagesPage() -> impl IntoView {
     let reload = Reload::new();
     let base = format!("/v2/apis/{}", segment(&current_api_id()));
     let data = Resource::new(move || reload.track(), {
-        let base = base.clone();
+        let (base, client) = (base.clone(), client.clone());
         move |_| {
             let (client, base) = (client.clone(), base.clone());
             async move {
@@ -28,6 +29,28 @@ pub fn StagesPage() -> impl IntoView {
                     .await?;
                 Ok::<_, ApiFailure>((stages.items, deployments.items))
             }
+        }
+    });
+    // What the nodes serve moves on its own (they ACK, fall behind, reconnect), so it is
+    // asked again every few seconds while the page is open.
+    let tick = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || tick.update(|t| *t += 1),
+            super::stage_serving::REFRESH,
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    let serving = Resource::new(move || (tick.get(), reload.track()), {
+        let path = format!("/portico/apis/{}/serving", segment(&current_api_id()));
+        move |_| {
+            let (client, path) = (client.clone(), path.clone());
+            async move { client.get::<ApiServing>(&path).await }
         }
     });
     let on_saved = Callback::new(move |()| reload.bump());
@@ -74,8 +97,14 @@ pub fn StagesPage() -> impl IntoView {
                                     <dl class="details">
                                         <dt>"Invoke URL"</dt>
                                         <dd><CopyButton text=url label="invoke URL"/></dd>
+                                        <dt>"Description"</dt>
+                                        <dd class="description">{stage.description.clone().unwrap_or_else(|| "—".into())}</dd>
                                         <dt>"Deployment"</dt>
                                         <dd class="mono deployment-id">{stage.deployment_id.clone().unwrap_or_else(|| "not deployed".into())}</dd>
+                                        <dt>"Nodes serve"</dt>
+                                        <dd>
+                                            <StageServingStatus serving stage_name=stage.stage_name.clone() deployed=stage.deployment_id.clone()/>
+                                        </dd>
                                         <dt>"Auto-deploy"</dt>
                                         <dd class="auto-deploy">{if stage.auto_deploy { "on" } else { "off" }}</dd>
                                         <dt>"Variables"</dt>

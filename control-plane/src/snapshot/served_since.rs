@@ -1,0 +1,119 @@
+//! Since which snapshot version each stage has been published as it is now, so the admin
+//! API can tell which nodes serve a stage as deployed: a node that applied that version or
+//! a later one does, whatever else changed in between.
+//!
+//! A stage is "as it is now" while its API, its stage row (deployment, variables) and its
+//! deployment encode to the same bytes. Like the publish report this is the replica's
+//! memory: a replica that starts counts every stage from the first version it publishes,
+//! which nodes reach within a heartbeat of connecting.
+use std::collections::BTreeMap;
+
+use portico_proto as wire;
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServedSince {
+    /// By (api id, stage name): the first version with this content, and its fingerprint.
+    stages: BTreeMap<(String, String), (u64, [u8; 32])>,
+}
+
+impl ServedSince {
+    /// For `snapshot`, published as `version`, after `previous`.
+    pub fn after(previous: Option<&ServedSince>, snapshot: &wire::Snapshot, version: u64) -> Self {
+        let mut stages = BTreeMap::new();
+        for stage in &snapshot.stages {
+            let api = snapshot.apis.iter().find(|a| a.api_id == stage.api_id);
+            let deployment = snapshot
+                .deployments
+                .iter()
+                .find(|d| d.api_id == stage.api_id && d.deployment_id == stage.deployment_id);
+            let mut hash = Sha256::new();
+            // Each part is length-prefixed by its encoding, so parts cannot run together.
+            hash.update(
+                api.map(Message::encode_length_delimited_to_vec)
+                    .unwrap_or_default(),
+            );
+            hash.update(stage.encode_length_delimited_to_vec());
+            hash.update(
+                deployment
+                    .map(Message::encode_length_delimited_to_vec)
+                    .unwrap_or_default(),
+            );
+            let fingerprint: [u8; 32] = hash.finalize().into();
+            let key = (stage.api_id.clone(), stage.stage_name.clone());
+            let since = previous
+                .and_then(|p| p.stages.get(&key))
+                .filter(|(_, before)| *before == fingerprint)
+                .map_or(version, |(since, _)| *since);
+            stages.insert(key, (since, fingerprint));
+        }
+        ServedSince { stages }
+    }
+
+    /// The version since which `stage` of `api_id` has been published as it is now; `None`
+    /// when the snapshot does not carry the stage at all.
+    pub fn since(&self, api_id: &str, stage: &str) -> Option<u64> {
+        self.stages
+            .get(&(api_id.to_string(), stage.to_string()))
+            .map(|(since, _)| *since)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(backend: &str, other_route: &str) -> wire::Snapshot {
+        let stage = |api: &str, name: &str, vars: &[(&str, &str)]| wire::Stage {
+            api_id: api.into(),
+            stage_name: name.into(),
+            deployment_id: format!("d-{api}"),
+            stage_variables: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let deployment = |api: &str, route: &str| wire::Deployment {
+            api_id: api.into(),
+            deployment_id: format!("d-{api}"),
+            routes: vec![wire::Route {
+                route_id: "r".into(),
+                route_key: route.into(),
+                integration_id: String::new(),
+            }],
+            integrations: vec![],
+        };
+        wire::Snapshot {
+            execute_api_domain: "execute-api.localhost".into(),
+            apis: ["a", "b"]
+                .iter()
+                .map(|id| wire::Api {
+                    api_id: id.to_string(),
+                    name: id.to_string(),
+                    disable_execute_api_endpoint: false,
+                })
+                .collect(),
+            deployments: vec![deployment("a", "GET /notes"), deployment("b", other_route)],
+            stages: vec![
+                stage("a", "dev", &[("backend", backend)]),
+                stage("a", "prod", &[]),
+                stage("b", "dev", &[]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_stage_keeps_its_version_until_what_it_serves_changes() {
+        let first = ServedSince::after(None, &snapshot("one", "GET /x"), 3);
+        assert_eq!(first.since("a", "dev"), Some(3));
+        // Another API's change and a change of a sibling stage's variables leave it alone.
+        let second = ServedSince::after(Some(&first), &snapshot("two", "GET /y"), 7);
+        assert_eq!(second.since("a", "prod"), Some(3));
+        assert_eq!(second.since("a", "dev"), Some(7));
+        assert_eq!(second.since("b", "dev"), Some(7));
+        let third = ServedSince::after(Some(&second), &snapshot("two", "GET /y"), 8);
+        assert_eq!(third.since("a", "dev"), Some(7));
+        assert_eq!(third.since("missing", "dev"), None);
+    }
+}
