@@ -6,6 +6,7 @@ pub mod delete_button;
 pub mod deployment_notice;
 pub mod error_banner;
 pub mod form_errors;
+pub mod relative_time;
 pub mod resource_form;
 pub mod resource_table;
 pub mod select_field;

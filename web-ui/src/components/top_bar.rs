@@ -36,12 +36,22 @@ pub fn TopBar(identity: Identity) -> impl IntoView {
                 <A href="/nodes">"Nodes"</A>
             </nav>
             <div class="who">
-                <span class="user" title="Signed in">
-                    {identity.user_name} " · " <span class="role">{identity.role}</span>
+                <span class="user" title=format!("Signed in as {} ({} role)", identity.user_name, identity.role)>
+                    {identity.user_name.clone()} " " <span class="role">{role_in_words(&identity.role)}</span>
                 </span>
                 <button type="button" class="secondary" on:click=log_out>"Log out"</button>
             </div>
         </header>
         <ErrorBanner failure=failed/>
+    }
+}
+
+/// The role as what it allows, so that the user `admin` does not read "admin · admin".
+fn role_in_words(role: &str) -> String {
+    match role {
+        "admin" => "full access".into(),
+        "editor" => "can edit APIs".into(),
+        "viewer" => "read only".into(),
+        other => other.to_string(),
     }
 }

@@ -6,6 +6,7 @@ use super::{Reload, current_api_id};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
+use crate::components::relative_time::RelativeTime;
 use crate::components::select_field::SelectField;
 use crate::components::text_field::TextField;
 
@@ -58,10 +59,12 @@ pub fn DeploymentsPage() -> impl IntoView {
             {move || {
                 let on_submit = on_submit.clone();
                 Suspend::new(async move {
-                let (deployments, stages) = match data.await {
+                let (mut deployments, stages) = match data.await {
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                 };
+                // Newest first; the dates are RFC 3339 in UTC, so text order is time order.
+                deployments.sort_by(|a, b| b.created_date.cmp(&a.created_date));
                 let rows = deployments
                     .into_iter()
                     .map(|d| {
@@ -75,7 +78,7 @@ pub fn DeploymentsPage() -> impl IntoView {
                             <tr>
                                 <td class="mono">{d.deployment_id}</td>
                                 <td>{d.deployment_status}</td>
-                                <td>{d.created_date}</td>
+                                <td><RelativeTime at=d.created_date/></td>
                                 <td>{d.description}</td>
                                 <td>{if d.auto_deployed { "automatic" } else { "by hand" }}</td>
                                 <td>{serving}</td>

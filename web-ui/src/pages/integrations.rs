@@ -1,26 +1,34 @@
 use leptos::prelude::*;
-use portico_model::{Integration, Page};
+use portico_model::{Integration, Page, Route};
 
 use super::integration_form::IntegrationForm;
-use super::{Reload, current_api_id};
+use super::{Reload, current_api_id, sort_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
 
-/// An API's HTTP integrations: list, create, edit and delete.
+/// An API's HTTP integrations, each with the routes that use it: list, create, edit and
+/// delete.
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let client = AdminClient::new();
     let reload = Reload::new();
-    let base = format!("/v2/apis/{}/integrations", segment(&current_api_id()));
+    let api = format!("/v2/apis/{}", segment(&current_api_id()));
+    let base = format!("{api}/integrations");
     let integrations = Resource::new(move || reload.track(), {
-        let base = base.clone();
+        let api = api.clone();
         move |_| {
-            let (client, base) = (client.clone(), base.clone());
+            let (client, api) = (client.clone(), api.clone());
             async move {
-                client
-                    .get::<Page<Integration>>(&format!("{base}?maxResults=500"))
-                    .await
+                let integrations = client
+                    .get::<Page<Integration>>(&format!("{api}/integrations?maxResults=500"))
+                    .await?;
+                let mut routes = client
+                    .get::<Page<Route>>(&format!("{api}/routes?maxResults=500"))
+                    .await?
+                    .items;
+                sort_routes(&mut routes);
+                Ok::<_, ApiFailure>((integrations.items, routes))
             }
         }
     });
@@ -34,8 +42,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                 {move || Suspend::new({
                     let base = base.clone();
                     async move {
-                        let items = match integrations.await {
-                            Ok(page) => page.items,
+                        let (items, routes) = match integrations.await {
+                            Ok(data) => data,
                             Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                         };
                         if items.is_empty() {
@@ -48,6 +56,12 @@ pub fn IntegrationsPage() -> impl IntoView {
                             .into_iter()
                             .map(|i| {
                                 let path = format!("{base}/{}", segment(&i.integration_id));
+                                let target = format!("integrations/{}", i.integration_id);
+                                let used_by = routes
+                                    .iter()
+                                    .filter(|r| r.target.as_deref() == Some(target.as_str()))
+                                    .map(|r| view! { <li class="mono">{r.route_key.clone()}</li> })
+                                    .collect_view();
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
                                 let edit = move || {
@@ -56,18 +70,19 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     }
                                 };
                                 view! {
-                                    <ResourceRow columns=6 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
+                                    <ResourceRow columns=7 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                         <td class="mono">{i.integration_id.clone()}</td>
                                         <td>{i.integration_type.clone()}</td>
                                         <td>{i.integration_method.clone()}</td>
                                         <td class="mono uri">{i.integration_uri.clone()}</td>
                                         <td>{format!("{} ms", i.timeout_in_millis)}</td>
+                                        <td class="used-by"><ul class="plain">{used_by}</ul></td>
                                     </ResourceRow>
                                 }
                             })
                             .collect_view();
                         view! {
-                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout"]>
+                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout", "Used by routes"]>
                                 {rows}
                             </ResourceTable>
                         }

@@ -15,6 +15,7 @@ pub mod route_form;
 pub mod routes;
 pub mod stage_deployment;
 pub mod stage_form;
+pub mod stage_serving;
 pub mod stages;
 pub mod test_invoke;
 
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use portico_model::{Api, DEFAULT_STAGE};
+use portico_model::{Api, DEFAULT_STAGE, Route};
 
 /// The `:api_id` of the page being shown.
 pub(crate) fn current_api_id() -> String {
@@ -101,4 +102,50 @@ pub(crate) fn method_options(with_any: bool) -> Vec<(String, String)> {
         .chain(portico_model::HttpMethod::ALL.iter().map(|m| m.as_str()))
         .map(|m| (m.to_owned(), m.to_owned()))
         .collect()
+}
+
+/// Routes as people read them: by path, then method, with `$default` last.
+pub(crate) fn sort_routes(routes: &mut [Route]) {
+    routes.sort_by_cached_key(|r| match r.route_key.split_once(' ') {
+        Some((method, path)) => (false, path.to_owned(), method.to_owned()),
+        None => (true, r.route_key.clone(), String::new()),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_sort_by_path_then_method() {
+        let mut routes: Vec<Route> = [
+            "$default",
+            "POST /notes",
+            "GET /notes/{id}",
+            "GET /notes",
+            "ANY /a",
+        ]
+        .iter()
+        .map(|k| Route {
+            route_id: "r".into(),
+            route_key: k.to_string(),
+            target: None,
+            authorization_type: "NONE".into(),
+            api_key_required: false,
+            operation_name: None,
+        })
+        .collect();
+        sort_routes(&mut routes);
+        let keys: Vec<&str> = routes.iter().map(|r| r.route_key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ANY /a",
+                "GET /notes",
+                "POST /notes",
+                "GET /notes/{id}",
+                "$default"
+            ]
+        );
+    }
 }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use portico_model::{Integration, Page, Route};
 
 use super::route_form::RouteForm;
-use super::{Reload, current_api_id};
+use super::{Reload, current_api_id, sort_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
@@ -36,7 +36,7 @@ pub fn RoutesPage() -> impl IntoView {
             {move || Suspend::new({
                 let base = base.clone();
                 async move {
-                    let (routes, integrations) = match data.await {
+                    let (mut routes, integrations) = match data.await {
                         Ok(d) => d,
                         Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                     };
@@ -52,6 +52,7 @@ pub fn RoutesPage() -> impl IntoView {
                                 .unwrap_or_else(|| target.clone())
                         }
                     };
+                    sort_routes(&mut routes);
                     let empty = routes.is_empty();
                     let rows = routes
                         .into_iter()
