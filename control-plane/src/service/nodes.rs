@@ -101,3 +101,72 @@ fn stage_serving(
     }
     serving
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use portico_proto as wire;
+
+    use super::*;
+    use crate::snapshot::ServedSince;
+
+    fn node(id: &str, applied: u64, nack: Option<(u64, &str)>, connected: bool) -> Node {
+        Node {
+            node_id: id.into(),
+            address: "127.0.0.1:8000".into(),
+            applied_version: applied,
+            last_status: Some(if nack.is_some() { "NACK" } else { "ACK" }.into()),
+            last_error: nack.map(|(_, e)| e.to_string()),
+            rejected_version: nack.map(|(v, _)| v),
+            connected,
+            control_plane: "cp".into(),
+            last_seen: String::new(),
+        }
+    }
+
+    #[test]
+    fn nodes_serve_a_stage_from_the_version_it_arrived_in() {
+        let snapshot = wire::Snapshot {
+            execute_api_domain: "execute-api.localhost".into(),
+            apis: vec![],
+            deployments: vec![],
+            stages: vec![wire::Stage {
+                api_id: "a".into(),
+                stage_name: "dev".into(),
+                deployment_id: "d1".into(),
+                stage_variables: Default::default(),
+            }],
+        };
+        let published = PublishedSnapshot {
+            version: 9,
+            content_hash: String::new(),
+            served_since: Arc::new(ServedSince::after(None, &snapshot, 7)),
+            snapshot: Arc::new(snapshot),
+            report: Default::default(),
+        };
+        let nodes = [
+            node("up-to-date", 9, None, true),
+            node("just-enough", 7, None, true),
+            node("behind", 6, None, true),
+            node("refused", 6, Some((8, "bad snapshot")), true),
+            node("refused-older", 5, Some((6, "older")), true),
+            node("gone", 9, None, false),
+        ];
+        let s = stage_serving(Some(&published), "a", "dev", &nodes);
+        assert_eq!(s.deployment_id.as_deref(), Some("d1"));
+        assert_eq!(s.since_version, Some(7));
+        assert_eq!((s.nodes_serving, s.nodes), (2, 5));
+        let behind: Vec<_> = s.behind.iter().map(|b| b.node_id.as_str()).collect();
+        assert_eq!(behind, ["behind", "refused-older"]);
+        assert_eq!(s.refusals.len(), 1);
+        assert_eq!(s.refusals[0].node_id, "refused");
+        assert_eq!(s.refusals[0].error, "bad snapshot");
+
+        // A stage nodes are sent nothing for is served by none, and no node is behind on it.
+        let none = stage_serving(Some(&published), "a", "prod", &nodes);
+        assert_eq!((none.deployment_id, none.since_version), (None, None));
+        assert_eq!((none.nodes_serving, none.nodes), (0, 5));
+        assert!(none.behind.is_empty() && none.refusals.is_empty());
+    }
+}
