@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use portico_tests::process::{UpPorts, portico_up};
+use portico_tests::process::{Signal, UpPorts, portico_up, signal_group};
 use portico_tests::{
     admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
 };
@@ -24,9 +24,7 @@ struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
-            .status();
+        signal_group(self.0.id(), Signal::SIGKILL);
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -140,6 +138,13 @@ async fn click_link(c: &Client, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_builds_tests_and_watches_the_notes_api() {
+    // Every wait below is bounded; this bounds the WebDriver calls between them too.
+    tokio::time::timeout(Duration::from_secs(600), the_notes_api_in_the_console())
+        .await
+        .expect("the console test ends within 10 minutes");
+}
+
+async fn the_notes_api_in_the_console() {
     let upstream = upstream::start().await;
     let data = tempfile::tempdir().expect("data dir");
     let ports = UpPorts::free();
@@ -151,16 +156,50 @@ async fn console_builds_tests_and_watches_the_notes_api() {
     let profile = tempfile::tempdir().expect("browser profile");
     let (_driver, c) = browser(profile.path()).await;
 
-    // Without a session every page sends the browser to the login page.
+    // Without a session every page answers a redirect to the login page, naming the page
+    // to come back to, before any HTML.
+    let no_redirects = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (asked, next) in [
+        ("/apis", "/login?next=/apis"),
+        (
+            "/apis/abc/stages?x=1&y=2",
+            "/login?next=/apis/abc/stages%3Fx%3D1%26y%3D2",
+        ),
+        ("/no/such/page", "/login?next=/no/such/page"),
+        ("/", "/login"),
+    ] {
+        let res = no_redirects
+            .get(format!("{base}{asked}"))
+            .send()
+            .await
+            .expect("GET page");
+        assert_eq!(res.status(), 302, "{asked}");
+        assert_eq!(res.headers()["location"], next, "{asked}");
+        assert!(res.text().await.expect("body").is_empty(), "{asked}");
+    }
+    // The admin API's unknown paths keep the API's JSON answer.
+    let res = no_redirects
+        .get(format!("{base}/v2/nothing-here"))
+        .send()
+        .await
+        .expect("GET unknown API path");
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("No resource at GET /v2/nothing-here")
+    );
+
     c.goto(&format!("{base}/apis")).await.expect("open /apis");
     find(&c, "#login-user").await;
-    assert!(
-        c.current_url()
-            .await
-            .expect("url")
-            .path()
-            .ends_with("/login")
-    );
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.path(), "/login");
+    assert_eq!(url.query(), Some("next=/apis"));
     hydrated(&c).await;
     shot(&c, "01-login").await;
 
@@ -183,6 +222,46 @@ async fn console_builds_tests_and_watches_the_notes_api() {
     .await;
     text_where(&c, "main h1", |t| t == "notes").await;
     shot(&c, "02-api-overview").await;
+
+    // With a session: a trailing slash is dropped, and an unknown path is the console's
+    // own 404 page.
+    let token = admin_token(admin).await;
+    let session = format!("portico_session={token}");
+    let res = no_redirects
+        .get(format!("{base}/apis/{api_id}/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("GET with a trailing slash");
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], format!("/apis/{api_id}"));
+    let res = no_redirects
+        .get(format!("{base}/apis/{api_id}/nothing"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("GET an unknown page");
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("There is no console page here")
+    );
+    c.goto(&format!("{base}/no/such/page/"))
+        .await
+        .expect("open unknown");
+    text_where(&c, "main h1", |t| t == "Not found").await;
+    hydrated(&c).await;
+    assert_eq!(c.current_url().await.expect("url").path(), "/no/such/page");
+    shot(&c, "02b-not-found").await;
+    c.goto(&format!("{base}/apis/{api_id}"))
+        .await
+        .expect("back to the API");
+    hydrated(&c).await;
+    // Signed in, the header names the user and what the role allows, each once.
+    let who = text_where(&c, ".who .user", |t| !t.is_empty()).await;
+    assert_eq!(who, "admin full access");
 
     // An HTTP integration to the real upstream.
     click_link(&c, "Integrations").await;
@@ -207,7 +286,6 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         |t| !t.is_empty(),
     )
     .await;
-    let token = admin_token(admin).await;
     let rest = http_client()
         .post(format!("{base}/v2/apis/{api_id}/routes"))
         .bearer_auth(&token)
@@ -229,7 +307,58 @@ async fn console_builds_tests_and_watches_the_notes_api() {
     fill(&c, "#new-route-key", "GET /notes").await;
     click(&c, ".route-form button[type=submit]").await;
     text_where(&c, "td.route-key", |t| t == "GET /notes").await;
+    // More routes through the API: the page lists them by path, then method.
+    let integration_id = uri_integration_id(&base, &token, &api_id).await;
+    for key in ["POST /notes", "GET /notes/{id}", "DELETE /archive"] {
+        let res = http_client()
+            .post(format!("{base}/v2/apis/{api_id}/routes"))
+            .bearer_auth(&token)
+            .json(&json!({ "routeKey": key, "target": format!("integrations/{integration_id}") }))
+            .send()
+            .await
+            .expect("POST route");
+        assert_eq!(res.status(), 201, "{key}");
+    }
+    c.refresh().await.expect("reload routes");
+    hydrated(&c).await;
+    let keys = wait_for("the routes in order", LIMIT, || async {
+        let mut keys = Vec::new();
+        for cell in c.find_all(Locator::Css("td.route-key")).await.ok()? {
+            keys.push(cell.text().await.ok()?);
+        }
+        (keys.len() == 4).then_some(keys)
+    })
+    .await;
+    assert_eq!(
+        keys,
+        [
+            "DELETE /archive",
+            "GET /notes",
+            "POST /notes",
+            "GET /notes/{id}"
+        ]
+    );
     shot(&c, "05-routes").await;
+    for key in ["POST /notes", "GET /notes/{id}", "DELETE /archive"] {
+        click_xpath(
+            &c,
+            &format!("//tr[td[normalize-space()='{key}']]//button[normalize-space()='Delete']"),
+        )
+        .await;
+        wait_for("the route to go", LIMIT, || async {
+            let rows = c.find_all(Locator::Css("td.route-key")).await.ok()?;
+            let mut left = Vec::new();
+            for cell in rows {
+                left.push(cell.text().await.ok()?);
+            }
+            (!left.iter().any(|k| k == key)).then_some(())
+        })
+        .await;
+    }
+
+    // The integration says which routes use it.
+    click_link(&c, "Integrations").await;
+    text_where(&c, "td.used-by", |t| t == "GET /notes").await;
 
     // Stage dev with auto-deploy (the form's default).
     click_link(&c, "Stages").await;
@@ -246,6 +375,18 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         !t.is_empty() && t != "not deployed"
     })
     .await;
+    // What the nodes serve, beside what was deployed: the one node has the deployment.
+    let deployed = find(&c, "section[data-stage='dev'] .deployment-id")
+        .await
+        .text()
+        .await
+        .expect("deployment id");
+    find(&c, "section[data-stage='dev'] .serving[data-serving='1/1']").await;
+    let serving = text_where(&c, "section[data-stage='dev'] .serving", |t| {
+        t.contains("1 of 1 nodes")
+    })
+    .await;
+    assert!(serving.contains(&deployed), "{serving}");
     let invoke = find(&c, "section[data-stage='dev'] .copy-text").await;
     assert_eq!(
         invoke.prop("value").await.expect("value").as_deref(),
@@ -382,7 +523,27 @@ async fn console_builds_tests_and_watches_the_notes_api() {
         t == first
     })
     .await;
+    text_where(&c, "section[data-stage='dev'] .served-deployment", |t| {
+        t == first
+    })
+    .await;
+    text_where(&c, "section[data-stage='dev'] .description", |t| {
+        t == "hand-deployed"
+    })
+    .await;
     shot(&c, "11-stage-rolled-back").await;
+    // Deployments, newest first, with relative times.
+    click_link(&c, "Deployments").await;
+    let first_row = text_where(&c, "main table tbody tr:first-child td.mono", |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert_eq!(first_row, second);
+    text_where(&c, "main table tbody tr:first-child time", |t| {
+        t == "just now" || t.ends_with(" s ago")
+    })
+    .await;
+    click_link(&c, "Stages").await;
     let stage: Value = http_client()
         .get(format!("{base}/v2/apis/{api_id}/stages/dev"))
         .bearer_auth(&token)
@@ -470,4 +631,21 @@ async fn console_builds_tests_and_watches_the_notes_api() {
     .await;
 
     c.close().await.expect("close browser");
+}
+
+/// The id of the API's one integration, from the admin API.
+async fn uri_integration_id(base: &str, token: &str, api_id: &str) -> String {
+    let list: Value = http_client()
+        .get(format!("{base}/v2/apis/{api_id}/integrations"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET integrations")
+        .json()
+        .await
+        .expect("integrations JSON");
+    list["items"][0]["integrationId"]
+        .as_str()
+        .expect("an integration")
+        .to_string()
 }
