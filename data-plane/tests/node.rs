@@ -741,6 +741,11 @@ async fn upstream_failures_and_oversize_bodies_get_aws_answers() {
             .await
             .expect("request");
         assert_eq!(r.status(), 504);
+        // Every response names its request in `apigw-requestid`, the gateway's own errors
+        // too, as AWS HTTP APIs answer: it is `$context.requestId`
+        // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+        let timed_out_id = r.headers()["apigw-requestid"].clone();
+        assert_eq!(timed_out_id.len(), 16);
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "{:?}",
@@ -758,6 +763,7 @@ async fn upstream_failures_and_oversize_bodies_get_aws_answers() {
             .expect("request");
         assert_eq!(r.status(), 502);
         assert_eq!(r.headers()["content-type"], "application/json");
+        assert_ne!(r.headers()["apigw-requestid"], timed_out_id);
         assert_eq!(
             r.text().await.expect("body"),
             r#"{"message":"Bad Gateway"}"#

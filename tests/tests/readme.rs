@@ -135,6 +135,7 @@ readme_settle() {{
     );
     // What the reader is told they will see.
     assert!(stdout.contains("HTTP/1.1 200 OK"), "{stdout}");
+    assert!(stdout.contains("apigw-requestid: "), "{stdout}");
     assert!(
         stdout.matches(r#"[{"id":1,"text":"hello"}]"#).count() >= 2,
         "dev and prod both serve the notes:\n{stdout}"

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use http::HeaderValue;
 
+use super::request_id::RequestId;
 use crate::config::route_table::RouteEntry;
 use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
 
@@ -42,6 +43,7 @@ pub struct Matched<'cfg> {
 #[derive(Debug)]
 pub struct RequestContext<'cfg> {
     pub client: &'cfg ClientConnection,
+    pub request_id: RequestId,
     pub received_at: Instant,
     pub config_version: u64,
     /// `None` until resolve has matched a route; respond and log read it for requests
@@ -53,6 +55,7 @@ impl<'cfg> RequestContext<'cfg> {
     pub fn new(client: &'cfg ClientConnection, config: &'cfg CompiledConfig) -> Self {
         RequestContext {
             client,
+            request_id: RequestId::new(),
             received_at: Instant::now(),
             config_version: config.version,
             matched: None,

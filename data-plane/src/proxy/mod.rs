@@ -6,4 +6,5 @@ pub mod context;
 pub mod error;
 pub mod phases;
 pub mod pipeline;
+pub mod request_id;
 pub(crate) mod server;

@@ -1,5 +1,6 @@
 //! Respond: the upstream's response streams through; every error becomes its AWS-shaped
-//! response here, with the detail logged rather than sent.
+//! response here, with the detail logged rather than sent. Both carry the request's
+//! `apigw-requestid`.
 
 use http::Response;
 use tracing::{debug, warn};
@@ -8,6 +9,7 @@ use crate::error_chain::ErrorChain;
 use crate::proxy::body::{ProxyBody, UpstreamResponseBody};
 use crate::proxy::context::RequestContext;
 use crate::proxy::error::{ErrorOrigin, ProxyError};
+use crate::proxy::request_id::APIGW_REQUEST_ID;
 
 pub fn respond(
     ctx: &RequestContext<'_>,
@@ -21,7 +23,7 @@ pub fn respond(
         ),
         None => ("-", "-", "-"),
     };
-    match outcome {
+    let mut response = match outcome {
         Ok(response) => {
             // Off unless asked for (RUST_LOG=portico_data_plane=debug): then one line per
             // request served, at its response head. Access logs are their own phase.
@@ -30,6 +32,7 @@ pub fn respond(
                 stage,
                 route,
                 status = response.status().as_u16(),
+                request_id = ctx.request_id.as_str(),
                 elapsed_us = ctx.received_at.elapsed().as_micros() as u64,
                 "served"
             );
@@ -39,13 +42,21 @@ pub fn respond(
             let spec = e.spec();
             match spec.origin {
                 ErrorOrigin::Downstream => {
-                    debug!(api, stage, route, status = spec.status.as_u16(), "{e}");
+                    debug!(
+                        api,
+                        stage,
+                        route,
+                        request_id = ctx.request_id.as_str(),
+                        status = spec.status.as_u16(),
+                        "{e}"
+                    );
                 }
                 ErrorOrigin::Upstream | ErrorOrigin::Internal => {
                     warn!(
                         api,
                         stage,
                         route,
+                        request_id = ctx.request_id.as_str(),
                         version = ctx.config_version,
                         status = spec.status.as_u16(),
                         response_type = spec.response_type,
@@ -57,5 +68,10 @@ pub fn respond(
             }
             e.into_response()
         }
-    }
+    };
+    // The backend's own `apigw-requestid`, if it sent one, is not the gateway's.
+    response
+        .headers_mut()
+        .insert(APIGW_REQUEST_ID, ctx.request_id.header_value());
+    response
 }
