@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use portico_tests::process::{Signal, UpPorts, signal_group, up_args};
-use portico_tests::{admin_token, credentials, http_client, upstream, wait_for};
+use portico_tests::{admin_token, credentials, http_client, upstream, wait_for, wait_for_admin};
 
 /// Far above the few minutes a fresh 2-core machine takes; only a hang reaches it.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -97,7 +97,7 @@ fn copy_checkout(to: &Path) {
     }
 }
 
-/// Waits until the node answers `GET /` of `api_id` with 200; the time it took.
+/// Waits until the node answers `GET /notes` of `api_id` with 200.
 async fn first_request(proxy: u16, api_id: &str, limit: Duration) {
     wait_for("a request through the node", limit, || async {
         let res = http_client()
@@ -107,18 +107,6 @@ async fn first_request(proxy: u16, api_id: &str, limit: Duration) {
             .await
             .ok()?;
         (res.status() == 200).then_some(())
-    })
-    .await;
-}
-
-async fn admin_answers(admin: u16, limit: Duration) {
-    wait_for("the admin API", limit, || async {
-        http_client()
-            .get(format!("http://127.0.0.1:{admin}/portico/me"))
-            .send()
-            .await
-            .ok()
-            .map(|_| ())
     })
     .await;
 }
@@ -152,7 +140,7 @@ async fn scripts_up_serves_its_first_request_from_a_fresh_checkout() {
 
     let started = Instant::now();
     let mut up = ScriptsUp::start(checkout.path(), &ports, &log);
-    admin_answers(ports.admin, BUILD_LIMIT).await;
+    wait_for_admin(ports.admin, BUILD_LIMIT).await;
     let admin_after = started.elapsed();
     let token = admin_token(ports.admin).await;
     // Quick create: an API, a `$default` route to the upstream and an auto-deploy stage.
@@ -175,6 +163,14 @@ async fn scripts_up_serves_its_first_request_from_a_fresh_checkout() {
     let first = started.elapsed();
     up.stop();
     let steps = build_steps(&log);
+    let disk = Command::new("du")
+        .args(["-sh", "target"])
+        .current_dir(checkout.path())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|o| o.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
 
     let again = Instant::now();
     let _up = ScriptsUp::start(checkout.path(), &ports, &log);
@@ -183,10 +179,11 @@ async fn scripts_up_serves_its_first_request_from_a_fresh_checkout() {
 
     let report = format!(
         "first run: ./scripts/up from a fresh checkout (empty target/) served its first request \
-         after {} (admin API up after {}); second run: {:.1} s\n{}\n",
+         after {} (admin API up after {}); second run: {:.1} s; target/ then holds {}\n{}\n",
         minutes(first),
         minutes(admin_after),
         second.as_secs_f64(),
+        disk,
         steps
             .iter()
             .map(|s| format!("  {s}"))
