@@ -52,9 +52,10 @@ async fn console_gate(State(state): State<AdminState>, request: Request, next: N
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     if path.len() > 1 && path.ends_with('/') {
-        let trimmed = path.trim_end_matches('/');
-        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
-        return redirect(StatusCode::PERMANENT_REDIRECT, &format!("{trimmed}{query}"));
+        return redirect(
+            StatusCode::PERMANENT_REDIRECT,
+            &format!("{}{query}", without_trailing_slash(&path)),
+        );
     }
     if path == LOGIN_PATH {
         return next.run(request).await;
@@ -65,6 +66,13 @@ async fn console_gate(State(state): State<AdminState>, request: Request, next: N
         Ok(false) => redirect(StatusCode::FOUND, &login_url(&format!("{path}{query}"))),
         Err(e) => e.into_response(),
     }
+}
+
+/// `path` without its trailing slashes, and with one leading slash: `//host/` must not
+/// become `//host`, which a browser reads as another site.
+fn without_trailing_slash(path: &str) -> String {
+    let inner = path.trim_start_matches(['/', '\\']).trim_end_matches('/');
+    format!("/{inner}")
 }
 
 fn redirect(status: StatusCode, to: &str) -> Response {
@@ -118,4 +126,18 @@ pub fn with_console(admin: Router, state: AdminState, site_root: &Path) -> Route
     admin
         .merge(Router::new().nest_service("/pkg", assets))
         .fallback_service(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_trailing_slash;
+
+    #[test]
+    fn trailing_slashes_go_and_no_path_becomes_another_site() {
+        assert_eq!(without_trailing_slash("/apis/abc/"), "/apis/abc");
+        assert_eq!(without_trailing_slash("/apis//"), "/apis");
+        assert_eq!(without_trailing_slash("//evil.example/"), "/evil.example");
+        assert_eq!(without_trailing_slash("/\\evil.example/"), "/evil.example");
+        assert_eq!(without_trailing_slash("///"), "/");
+    }
 }

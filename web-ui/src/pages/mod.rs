@@ -43,6 +43,27 @@ pub(crate) fn invoke_url(api: &Api, stage: &str) -> String {
     }
 }
 
+/// How often pages that show what changes by itself (nodes, what they serve) ask again.
+const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A counter that goes up every `LIVE_REFRESH` in the browser (never on the server) until
+/// the page goes: a resource that tracks it loads again at that pace.
+pub(crate) fn live_tick() -> RwSignal<u64> {
+    let tick = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), LIVE_REFRESH);
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = LIVE_REFRESH;
+    tick
+}
+
 /// A counter that pages bump after a change so their lists load again.
 #[derive(Clone, Copy)]
 pub(crate) struct Reload(RwSignal<u32>);

@@ -4,24 +4,11 @@ use portico_model::NodeList;
 use crate::client::AdminClient;
 use crate::components::error_banner::ErrorBanner;
 
-/// How often the Nodes page asks again, in the browser.
-#[cfg(feature = "hydrate")]
-const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Every proxy node: the snapshot it serves, its last answer, how far behind it is.
 #[component]
 pub fn NodesPage() -> impl IntoView {
     let client = AdminClient::new();
-    let tick = RwSignal::new(0u64);
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH);
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    }
+    let tick = super::live_tick();
     let nodes = Resource::new(
         move || tick.get(),
         move |_| {

@@ -3,10 +3,6 @@ use portico_model::{ApiServing, StageServing};
 
 use crate::client::ApiFailure;
 
-/// How often the Stages page asks the nodes' state again, in the browser.
-#[cfg(feature = "hydrate")]
-pub(crate) const REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// What the proxy nodes serve of one stage, beside what was deployed to it (`deployed`),
 /// from the page's one `GET /portico/apis/{apiId}/serving`.
 #[component]

@@ -4,7 +4,7 @@ use portico_model::{ApiServing, Deployment, Page, Stage};
 use super::stage_deployment::StageDeployment;
 use super::stage_form::StageForm;
 use super::stage_serving::StageServingStatus;
-use super::{CurrentApi, Reload, current_api_id, invoke_url};
+use super::{CurrentApi, Reload, current_api_id, invoke_url, live_tick};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::copy_button::CopyButton;
 use crate::components::delete_button::DeleteButton;
@@ -33,19 +33,7 @@ pub fn StagesPage() -> impl IntoView {
     });
     // What the nodes serve moves on its own (they ACK, fall behind, reconnect), so it is
     // asked again every few seconds while the page is open.
-    let tick = RwSignal::new(0u64);
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || tick.update(|t| *t += 1),
-            super::stage_serving::REFRESH,
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    }
+    let tick = live_tick();
     let serving = Resource::new(move || (tick.get(), reload.track()), {
         let path = format!("/portico/apis/{}/serving", segment(&current_api_id()));
         move |_| {
