@@ -10,7 +10,8 @@
 //!    (`phases/integrate.rs`).
 //! 7. *(map response and CORS headers; not yet)*
 //! 8. **respond**: turn the outcome into the client's response; every error becomes its
-//!    AWS-shaped response here and nowhere else (`phases/respond.rs`).
+//!    AWS-shaped response here and nowhere else, and every response gets the request's
+//!    `apigw-requestid` (`phases/respond.rs`).
 //! 9. *(log: access log and metrics at the end of the response body; not yet)*
 //!
 //! This file only orders the phases; each is a file in `phases/` with the contract
