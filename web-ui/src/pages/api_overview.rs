@@ -9,6 +9,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::deployment_notice::DeploymentNotice;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
+use crate::components::relative_time::RelativeTime;
 
 /// An API's details, its invoke URL per stage, editing and deletion.
 #[component]
@@ -95,7 +96,7 @@ pub fn ApiOverview() -> impl IntoView {
                             <dt>"Endpoint"</dt>
                             <dd class="mono">{api.api_endpoint.clone()}</dd>
                             <dt>"Created"</dt>
-                            <dd>{api.created_date.clone()}</dd>
+                            <dd><RelativeTime at=api.created_date.clone()/></dd>
                         </dl>
                     </section>
                     <section class="card">

@@ -5,6 +5,7 @@ use super::Reload;
 use super::api_create_form::CreateApiForm;
 use crate::client::AdminClient;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::relative_time::RelativeTime;
 
 /// Every HTTP API, and a form to create one.
 #[component]
@@ -54,7 +55,7 @@ pub fn ApisPage() -> impl IntoView {
                                     <td class="mono">{api.api_id}</td>
                                     <td>{api.protocol_type}</td>
                                     <td class="mono">{api.api_endpoint}</td>
-                                    <td>{api.created_date}</td>
+                                    <td><RelativeTime at=api.created_date/></td>
                                 </tr>
                             }
                         })

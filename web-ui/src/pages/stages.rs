@@ -10,6 +10,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::delete_button::DeleteButton;
 use crate::components::deployment_notice::DeploymentNotice;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::relative_time::RelativeTime;
 
 /// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back.
 #[component]
@@ -98,7 +99,7 @@ pub fn StagesPage() -> impl IntoView {
                                         <dt>"Variables"</dt>
                                         <dd class="mono">{vars}</dd>
                                         <dt>"Last updated"</dt>
-                                        <dd>{stage.last_updated_date.clone()}</dd>
+                                        <dd><RelativeTime at=stage.last_updated_date.clone()/></dd>
                                     </dl>
                                     <StageDeployment dom_id=dom_id.clone() stage=stage.clone() deployments=deployments.clone() on_saved/>
                                     <div class="actions">
