@@ -5,9 +5,12 @@ use std::process::{Child, Command, Stdio};
 pub use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
-/// Sends `signal` to the process `pid`. Errors (it has exited already) are ignored.
+/// Sends `signal` to the process `pid`. Errors (it has exited already) are ignored; pid 0
+/// (this process's own group) is never signalled.
 pub fn signal(pid: u32, signal: Signal) {
-    if let Ok(pid) = i32::try_from(pid) {
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 0
+    {
         let _ = nix::sys::signal::kill(Pid::from_raw(pid), signal);
     }
 }
