@@ -60,17 +60,11 @@ fn stage_serving(
     stage_name: &str,
     nodes: &[Node],
 ) -> StageServing {
-    let deployment_id = published.and_then(|p| {
-        p.snapshot
-            .stages
-            .iter()
-            .find(|s| s.api_id == api_id && s.stage_name == stage_name)
-            .map(|s| s.deployment_id.clone())
-    });
-    let since = published.and_then(|p| p.served_since.since(api_id, stage_name));
+    let served = published.and_then(|p| p.served_since.served(api_id, stage_name));
+    let since = served.map(|(_, since)| since);
     let mut serving = StageServing {
         stage_name: stage_name.to_string(),
-        deployment_id,
+        deployment_id: served.map(|(deployment, _)| deployment.to_string()),
         since_version: since,
         nodes: 0,
         nodes_serving: 0,

@@ -14,49 +14,75 @@ use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServedSince {
-    /// By (api id, stage name): the first version with this content, and its fingerprint.
-    stages: BTreeMap<(String, String), (u64, [u8; 32])>,
+    /// By (api id, stage name).
+    stages: BTreeMap<(String, String), Served>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Served {
+    /// The deployment nodes are sent for the stage.
+    deployment_id: String,
+    /// The first version with this content.
+    since: u64,
+    fingerprint: [u8; 32],
 }
 
 impl ServedSince {
     /// For `snapshot`, published as `version`, after `previous`.
     pub fn after(previous: Option<&ServedSince>, snapshot: &wire::Snapshot, version: u64) -> Self {
+        // Looked up once per stage: by key, not by a scan of every API and deployment.
+        let apis: BTreeMap<&str, &wire::Api> = snapshot
+            .apis
+            .iter()
+            .map(|a| (a.api_id.as_str(), a))
+            .collect();
+        let deployments: BTreeMap<(&str, &str), &wire::Deployment> = snapshot
+            .deployments
+            .iter()
+            .map(|d| ((d.api_id.as_str(), d.deployment_id.as_str()), d))
+            .collect();
         let mut stages = BTreeMap::new();
         for stage in &snapshot.stages {
-            let api = snapshot.apis.iter().find(|a| a.api_id == stage.api_id);
-            let deployment = snapshot
-                .deployments
-                .iter()
-                .find(|d| d.api_id == stage.api_id && d.deployment_id == stage.deployment_id);
+            let api = apis.get(stage.api_id.as_str());
+            let deployment =
+                deployments.get(&(stage.api_id.as_str(), stage.deployment_id.as_str()));
             let mut hash = Sha256::new();
             // Each part is length-prefixed by its encoding, so parts cannot run together.
             hash.update(
-                api.map(Message::encode_length_delimited_to_vec)
+                api.map(|a| a.encode_length_delimited_to_vec())
                     .unwrap_or_default(),
             );
             hash.update(stage.encode_length_delimited_to_vec());
             hash.update(
                 deployment
-                    .map(Message::encode_length_delimited_to_vec)
+                    .map(|d| d.encode_length_delimited_to_vec())
                     .unwrap_or_default(),
             );
             let fingerprint: [u8; 32] = hash.finalize().into();
             let key = (stage.api_id.clone(), stage.stage_name.clone());
             let since = previous
                 .and_then(|p| p.stages.get(&key))
-                .filter(|(_, before)| *before == fingerprint)
-                .map_or(version, |(since, _)| *since);
-            stages.insert(key, (since, fingerprint));
+                .filter(|before| before.fingerprint == fingerprint)
+                .map_or(version, |before| before.since);
+            stages.insert(
+                key,
+                Served {
+                    deployment_id: stage.deployment_id.clone(),
+                    since,
+                    fingerprint,
+                },
+            );
         }
         ServedSince { stages }
     }
 
-    /// The version since which `stage` of `api_id` has been published as it is now; `None`
-    /// when the snapshot does not carry the stage at all.
-    pub fn since(&self, api_id: &str, stage: &str) -> Option<u64> {
+    /// The deployment nodes are sent for `stage` of `api_id`, and the version since which
+    /// the stage has been published as it is now; `None` when the snapshot does not carry
+    /// the stage at all.
+    pub fn served(&self, api_id: &str, stage: &str) -> Option<(&str, u64)> {
         self.stages
             .get(&(api_id.to_string(), stage.to_string()))
-            .map(|(since, _)| *since)
+            .map(|s| (s.deployment_id.as_str(), s.since))
     }
 }
 
@@ -106,14 +132,14 @@ mod tests {
     #[test]
     fn a_stage_keeps_its_version_until_what_it_serves_changes() {
         let first = ServedSince::after(None, &snapshot("one", "GET /x"), 3);
-        assert_eq!(first.since("a", "dev"), Some(3));
+        assert_eq!(first.served("a", "dev"), Some(("d-a", 3)));
         // Another API's change and a change of a sibling stage's variables leave it alone.
         let second = ServedSince::after(Some(&first), &snapshot("two", "GET /y"), 7);
-        assert_eq!(second.since("a", "prod"), Some(3));
-        assert_eq!(second.since("a", "dev"), Some(7));
-        assert_eq!(second.since("b", "dev"), Some(7));
+        assert_eq!(second.served("a", "prod"), Some(("d-a", 3)));
+        assert_eq!(second.served("a", "dev"), Some(("d-a", 7)));
+        assert_eq!(second.served("b", "dev"), Some(("d-b", 7)));
         let third = ServedSince::after(Some(&second), &snapshot("two", "GET /y"), 8);
-        assert_eq!(third.since("a", "dev"), Some(7));
-        assert_eq!(third.since("missing", "dev"), None);
+        assert_eq!(third.served("a", "dev"), Some(("d-a", 7)));
+        assert_eq!(third.served("missing", "dev"), None);
     }
 }
