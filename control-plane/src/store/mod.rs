@@ -235,7 +235,8 @@ fn create_owner_only(url: &str) -> Result<(), StoreError> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.starts_with(':') || std::path::Path::new(path).exists() {
+    // `create_new` leaves an existing file alone (AlreadyExists below).
+    if path.is_empty() || path.starts_with(':') {
         return Ok(());
     }
     let mut options = std::fs::OpenOptions::new();
