@@ -25,6 +25,33 @@ pub fn signal_group(leader: u32, signal: Signal) {
     }
 }
 
+/// Who `terminate` signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Process,
+    /// The child and everything in the group it leads (spawned with `process_group(0)`).
+    Group,
+}
+
+/// SIGTERM, a bounded wait (`grace`) for a clean exit, then SIGKILL.
+pub fn terminate(child: &mut Child, target: Target, grace: std::time::Duration) {
+    let pid = child.id();
+    let send = |sig| match target {
+        Target::Process => signal(pid, sig),
+        Target::Group => signal_group(pid, sig),
+    };
+    send(Signal::SIGTERM);
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    send(Signal::SIGKILL);
+    let _ = child.wait();
+}
+
 /// Where cargo put this workspace's binaries (the test runs from `target/<profile>/deps`).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
@@ -77,15 +104,7 @@ impl Proc {
     /// SIGTERM and wait (bounded) for a clean exit.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            signal(c.id(), Signal::SIGTERM);
-            for _ in 0..150 {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+            terminate(&mut c, Target::Process, std::time::Duration::from_secs(15));
         }
     }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use portico_tests::process::{Signal, UpPorts, signal_group, up_args};
+use portico_tests::process::{Target, UpPorts, terminate, up_args};
 use portico_tests::{admin_token, credentials, http_client, upstream, wait_for, wait_for_admin};
 
 /// Far above the few minutes a fresh 2-core machine takes; only a hang reaches it.
@@ -20,7 +20,7 @@ const START_LIMIT: Duration = Duration::from_secs(120);
 
 /// `./scripts/up` in its own process group, so that stopping it stops cargo or `portico`,
 /// whichever runs.
-struct ScriptsUp(Child);
+struct ScriptsUp(Option<Child>);
 
 impl ScriptsUp {
     fn start(checkout: &Path, ports: &UpPorts, log: &Path) -> Self {
@@ -41,19 +41,14 @@ impl ScriptsUp {
             .process_group(0)
             .spawn()
             .expect("run ./scripts/up");
-        ScriptsUp(child)
+        ScriptsUp(Some(child))
     }
 
+    /// Once only: a group id signalled after its processes are gone may be another's.
     fn stop(&mut self) {
-        signal_group(self.0.id(), Signal::SIGTERM);
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        if let Some(mut child) = self.0.take() {
+            terminate(&mut child, Target::Group, Duration::from_secs(10));
         }
-        signal_group(self.0.id(), Signal::SIGKILL);
-        let _ = self.0.wait();
     }
 }
 
@@ -72,6 +67,7 @@ fn workspace() -> PathBuf {
 
 /// What a fresh clone of this checkout would hold, with the changes not yet committed.
 fn copy_checkout(to: &Path) {
+    let root = workspace();
     let out = Command::new("git")
         .args([
             "ls-files",
@@ -80,13 +76,13 @@ fn copy_checkout(to: &Path) {
             "--others",
             "--exclude-standard",
         ])
-        .current_dir(workspace())
+        .current_dir(&root)
         .output()
         .expect("git ls-files");
     assert!(out.status.success(), "git ls-files failed");
     for file in out.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
         let file = std::str::from_utf8(file).expect("a UTF-8 path");
-        let from = workspace().join(file);
+        let from = root.join(file);
         // Deleted but not yet committed.
         if !from.exists() {
             continue;

@@ -85,13 +85,12 @@ async fn the_readme_walkthrough_runs_as_written() {
     let prelude = format!(
         r#"set -euo pipefail
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+readme_token=$(curl -sf http://127.0.0.1:{admin}/portico/login \
+  -d '{{"userName":"admin","password":"{password}"}}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 readme_settle() {{
-  local token
-  token=$(curl -sf http://127.0.0.1:{admin}/portico/login \
-    -d '{{"userName":"admin","password":"{password}"}}' \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   for _ in $(seq 100); do
-    curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:{admin}/portico/nodes \
+    curl -sf -H "Authorization: Bearer $readme_token" http://127.0.0.1:{admin}/portico/nodes \
       | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n["items"] and all(i["appliedVersion"] >= n["currentVersion"] for i in n["items"]) else 1)' \
       && break
     sleep 0.1
