@@ -19,6 +19,7 @@ fn api(id: &str) -> Api {
         disable_execute_api_endpoint: false,
         version: None,
         tags: BTreeMap::new(),
+        cors_configuration: None,
     }
 }
 
@@ -43,6 +44,8 @@ fn integration(id: &str) -> Integration {
         timeout_in_millis: 30_000,
         connection_type: "INTERNET".into(),
         description: None,
+        request_parameters: Default::default(),
+        response_parameters: Default::default(),
     }
 }
 
@@ -57,6 +60,8 @@ fn stage(name: &str, deployment: Option<&str>) -> Stage {
         last_updated_date: "2026-11-25T00:00:00Z".into(),
         tags: BTreeMap::new(),
         last_deployment_status_message: None,
+        default_route_settings: None,
+        route_settings: Default::default(),
     }
 }
 
@@ -134,6 +139,7 @@ async fn deleting_an_api_deletes_its_resources(store: Store) {
     let frozen = DeployedApi {
         routes: vec![route("r1", "GET /x")],
         integrations: vec![],
+        cors: None,
     };
     tx.insert_deployment("a", &deployment("d1"), &frozen)
         .await
@@ -178,6 +184,7 @@ async fn stages_and_deployments(store: Store) {
     let frozen = DeployedApi {
         routes: vec![],
         integrations: vec![integration("i1")],
+        cors: None,
     };
     tx.insert_deployment("a", &deployment("d1"), &frozen)
         .await
@@ -271,6 +278,7 @@ async fn the_snapshot_read_reports_damaged_rows_and_keeps_the_rest(store: Store)
     let frozen = DeployedApi {
         routes: vec![],
         integrations: vec![integration("i1")],
+        cors: None,
     };
     for id in ["a", "b", "c"] {
         tx.insert_api(&api(id)).await.unwrap();

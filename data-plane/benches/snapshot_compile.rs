@@ -35,13 +35,16 @@ fn snapshot(routes: usize) -> Snapshot {
                 method: "ANY".into(),
                 timeout_millis: 30_000,
                 payload_format_version: "1.0".into(),
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         stages: vec![Stage {
             api_id: "bench00001".into(),
             stage_name: "bench".into(),
             deployment_id: "d1".into(),
             stage_variables: [("backend".to_string(), "127.0.0.1:8080".to_string())].into(),
+            ..Default::default()
         }],
     }
 }
@@ -63,8 +66,13 @@ fn compile(c: &mut Criterion) {
                 let push = ConfigPush::decode(bytes.as_slice()).expect("decode");
                 let snapshot = push.snapshot.as_ref().expect("snapshot");
                 assert_eq!(content_hash(snapshot), push.content_hash);
-                CompiledConfig::compile(snapshot, push.version, push.content_hash.clone())
-                    .expect("compiles")
+                CompiledConfig::compile(
+                    snapshot,
+                    push.version,
+                    push.content_hash.clone(),
+                    &portico_data_plane::Runtime::default(),
+                )
+                .expect("compiles")
             })
         });
     }

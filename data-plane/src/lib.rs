@@ -7,6 +7,7 @@
 //!   the on-disk last-good cache; its TLS is the `portico-stream-tls` crate);
 //! - [`config`]: a snapshot compiled into what requests read, swapped in as one unit;
 //! - [`proxy`]: the request pipeline and the one place errors become responses;
+//! - [`runtime`]: state that outlives a config swap (token buckets and shares);
 //! - [`integrations`]: what a route calls (HTTP_PROXY);
 //! - [`upstream`]: connections to upstreams.
 //!
@@ -21,6 +22,7 @@ mod error_chain;
 pub mod integrations;
 mod node;
 pub mod proxy;
+pub mod runtime;
 pub mod upstream;
 
 pub use config::{CompileError, CompiledConfig, StageProblem};
@@ -30,3 +32,4 @@ pub use node::{
     DEFAULT_CACHE_DIR, DEFAULT_CONTROL_PLANE, DEFAULT_METRICS_ADDR, DEFAULT_PROXY_ADDR, Node,
     NodeArgs, run_node,
 };
+pub use runtime::Runtime;

@@ -17,8 +17,8 @@ use portico_data_plane::{Node, NodeArgs, content_hash};
 use portico_proto::config_service_server::{ConfigService, ConfigServiceServer};
 use portico_proto::node_message::Kind;
 use portico_proto::{
-    Ack, Api, ConfigPush, Deployment, Integration, IntegrationType, Nack, NodeMessage, Route,
-    Snapshot, Stage,
+    Ack, Api, ConfigPush, ControlMessage, Deployment, Integration, IntegrationType, Nack,
+    NodeMessage, Route, Snapshot, Stage, control_message,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -113,7 +113,7 @@ struct TestConfigService {
 
 #[tonic::async_trait]
 impl ConfigService for TestConfigService {
-    type StreamConfigStream = ReceiverStream<Result<ConfigPush, tonic::Status>>;
+    type StreamConfigStream = ReceiverStream<Result<ControlMessage, tonic::Status>>;
 
     async fn stream_config(
         &self,
@@ -130,7 +130,11 @@ impl ConfigService for TestConfigService {
         let from_node = self.from_node.clone();
         tokio::spawn(async move {
             while let Ok(Some(m)) = inbound.message().await {
-                let _ = from_node.send(m);
+                // Load reports come twice a second whatever happens; the tests here
+                // are about the node's answers to pushes.
+                if !matches!(m.kind, Some(Kind::Load(_))) {
+                    let _ = from_node.send(m);
+                }
             }
         });
         let mut latest = self.latest.subscribe();
@@ -140,7 +144,12 @@ impl ConfigService for TestConfigService {
             loop {
                 let push = latest.borrow_and_update().clone();
                 if let Some(push) = push
-                    && tx.send(Ok(push)).await.is_err()
+                    && tx
+                        .send(Ok(ControlMessage {
+                            kind: Some(control_message::Kind::Push(push)),
+                        }))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
@@ -359,6 +368,7 @@ fn integration(id: &str, uri: &str, timeout_millis: u32) -> Integration {
         method: "ANY".into(),
         timeout_millis,
         payload_format_version: "1.0".into(),
+        ..Default::default()
     }
 }
 
@@ -397,6 +407,7 @@ fn snapshot(upstream: SocketAddr, down_port: u16) -> Snapshot {
                 integration("slow", "http://${stageVariables.upstream}/slow", 300),
                 integration("down", &format!("http://127.0.0.1:{down_port}/x"), 2000),
             ],
+            ..Default::default()
         }],
         stages: vec![Stage {
             api_id: "api1".into(),
@@ -405,6 +416,7 @@ fn snapshot(upstream: SocketAddr, down_port: u16) -> Snapshot {
             stage_variables: [("upstream".to_string(), upstream.to_string())]
                 .into_iter()
                 .collect(),
+            ..Default::default()
         }],
     }
 }

@@ -4,16 +4,22 @@
 //! every write path applies. No I/O: this crate also builds for wasm.
 #![forbid(unsafe_code)]
 
+mod cors;
 mod error;
 mod identity;
+mod parameter_mapping;
 mod resources;
 mod route_key;
+mod throttling;
 mod uri_template;
 mod validate;
 
+pub use cors::*;
 pub use error::ValidationError;
 pub use identity::*;
+pub use parameter_mapping::*;
 pub use resources::*;
 pub use route_key::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};
+pub use throttling::*;
 pub use uri_template::{UriPart, UriTemplate};
 pub use validate::*;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Cors, RouteSettings};
+
 pub const PROTOCOL_HTTP: &str = "HTTP";
 pub const INTEGRATION_HTTP_PROXY: &str = "HTTP_PROXY";
 pub const AUTHORIZATION_NONE: &str = "NONE";
@@ -32,6 +34,8 @@ pub struct Api {
     pub version: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_configuration: Option<Cors>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,6 +53,7 @@ pub struct CreateApi {
     /// auto-deploy stage, as AWS does.
     pub target: Option<String>,
     pub route_key: Option<String>,
+    pub cors_configuration: Option<Cors>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -60,6 +65,8 @@ pub struct UpdateApi {
     pub disable_execute_api_endpoint: Option<bool>,
     pub route_selection_expression: Option<String>,
     pub api_key_selection_expression: Option<String>,
+    /// Replaces the API's CORS configuration whole, as AWS does.
+    pub cors_configuration: Option<Cors>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +114,13 @@ pub struct Integration {
     pub connection_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `append:header.x` → `$request.header.y`, …: applied to the request on its way to
+    /// the backend (`parameter_mapping`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_parameters: BTreeMap<String, String>,
+    /// By the backend's status code: applied to the response on its way to the client.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -119,6 +133,8 @@ pub struct CreateIntegration {
     pub timeout_in_millis: Option<u32>,
     pub connection_type: Option<String>,
     pub description: Option<String>,
+    pub request_parameters: Option<BTreeMap<String, String>>,
+    pub response_parameters: Option<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -131,6 +147,8 @@ pub struct UpdateIntegration {
     pub timeout_in_millis: Option<u32>,
     pub connection_type: Option<String>,
     pub description: Option<String>,
+    pub request_parameters: Option<BTreeMap<String, String>>,
+    pub response_parameters: Option<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +171,12 @@ pub struct Stage {
     /// the admin API fills it in on the way out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_deployment_status_message: Option<String>,
+    /// Throttling for every route of the stage that has no setting of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_route_settings: Option<RouteSettings>,
+    /// By route key (`GET /notes`); a field set here wins over the default's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_settings: BTreeMap<String, RouteSettings>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -164,6 +188,8 @@ pub struct CreateStage {
     pub stage_variables: Option<BTreeMap<String, String>>,
     pub description: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub default_route_settings: Option<RouteSettings>,
+    pub route_settings: Option<BTreeMap<String, RouteSettings>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -174,6 +200,10 @@ pub struct UpdateStage {
     /// Merged into the stage's variables: a name given with an empty value is removed.
     pub stage_variables: Option<BTreeMap<String, String>>,
     pub description: Option<String>,
+    /// Merged field by field into the stored default; takes effect without a deployment.
+    pub default_route_settings: Option<RouteSettings>,
+    /// Merged by route key, each route's fields over what it had.
+    pub route_settings: Option<BTreeMap<String, RouteSettings>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +240,9 @@ pub struct UpdateDeployment {
 pub struct DeployedApi {
     pub routes: Vec<Route>,
     pub integrations: Vec<Integration>,
+    /// Deployments made before CORS existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Cors>,
 }
 
 /// One page of a list, as AWS returns it.

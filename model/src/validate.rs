@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use crate::{
     CreateIntegration, DEFAULT_STAGE, DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_HTTP_PROXY,
-    UriTemplate, ValidationError,
+    UriTemplate, ValidationError, parse_request_parameters, parse_response_parameters,
 };
 
 pub fn validate_api_name(name: &str) -> Result<(), ValidationError> {
@@ -140,6 +140,8 @@ pub struct IntegrationSpec {
     pub payload_format_version: String,
     pub timeout_in_millis: u32,
     pub connection_type: String,
+    pub request_parameters: BTreeMap<String, String>,
+    pub response_parameters: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec, ValidationError> {
@@ -194,6 +196,10 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
     if let Some(d) = &input.description {
         validate_description("description", d)?;
     }
+    let request_parameters = input.request_parameters.clone().unwrap_or_default();
+    parse_request_parameters(&request_parameters)?;
+    let response_parameters = input.response_parameters.clone().unwrap_or_default();
+    parse_response_parameters(&response_parameters)?;
     Ok(IntegrationSpec {
         integration_type: input.integration_type.clone(),
         integration_uri: uri.to_string(),
@@ -201,6 +207,8 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
         payload_format_version: payload.to_string(),
         timeout_in_millis: timeout,
         connection_type: connection.to_string(),
+        request_parameters,
+        response_parameters,
     })
 }
 

@@ -288,7 +288,7 @@ mod tests {
 
     use portico_proto::config_service_client::ConfigServiceClient;
     use portico_proto::config_service_server::{ConfigService, ConfigServiceServer};
-    use portico_proto::{ConfigPush, NodeMessage};
+    use portico_proto::{ControlMessage, NodeMessage};
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
     use tokio_stream::Stream;
 
@@ -439,7 +439,7 @@ mod tests {
     #[tonic::async_trait]
     impl ConfigService for Refuse {
         type StreamConfigStream =
-            Pin<Box<dyn Stream<Item = Result<ConfigPush, tonic::Status>> + Send>>;
+            Pin<Box<dyn Stream<Item = Result<ControlMessage, tonic::Status>> + Send>>;
 
         async fn stream_config(
             &self,

@@ -11,6 +11,10 @@ pub fn router() -> Router<AdminState> {
     Router::new()
         .route("/v2/apis", get(list).post(create))
         .route("/v2/apis/{api_id}", get(read).patch(update).delete(delete))
+        .route(
+            "/v2/apis/{api_id}/cors",
+            axum::routing::delete(delete_cors_configuration),
+        )
 }
 
 async fn create(
@@ -55,5 +59,16 @@ async fn delete(
     AwsPath(api_id): AwsPath<String>,
 ) -> Result<StatusCode, ApiError> {
     s.service.delete_api(&caller, &api_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_cors_configuration(
+    State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    AwsPath(api_id): AwsPath<String>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .delete_cors_configuration(&caller, &api_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

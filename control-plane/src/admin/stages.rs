@@ -14,6 +14,21 @@ pub fn router() -> Router<AdminState> {
             "/v2/apis/{api_id}/stages/{stage_name}",
             get(read).patch(update).delete(delete),
         )
+        .route(
+            "/v2/apis/{api_id}/stages/{stage_name}/routesettings/{route_key}",
+            axum::routing::delete(delete_route_settings),
+        )
+}
+
+async fn delete_route_settings(
+    State(s): State<AdminState>,
+    Extension(caller): Extension<Caller>,
+    AwsPath((api_id, stage, route_key)): AwsPath<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .delete_route_settings(&caller, &api_id, &stage, &route_key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn create(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use portico_proto::config_service_server::ConfigService;
-use portico_proto::{ConfigPush, NodeHello, NodeMessage, node_message};
+use portico_proto::{ControlMessage, NodeHello, NodeMessage, node_message};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -64,7 +64,7 @@ fn valid_node_id(id: &str) -> bool {
 
 #[tonic::async_trait]
 impl ConfigService for ConfigStreamService {
-    type StreamConfigStream = Pin<Box<dyn Stream<Item = Result<ConfigPush, Status>> + Send>>;
+    type StreamConfigStream = Pin<Box<dyn Stream<Item = Result<ControlMessage, Status>> + Send>>;
 
     async fn stream_config(
         &self,

@@ -1,20 +1,29 @@
 //! One node's stream: push every new snapshot with a fresh nonce, take the node's
 //! ACK/NACK for the latest push (stale nonces are ignored), and keep its status in the
-//! store so every replica can show it.
+//! store so every replica can show it. The node's throttled traffic goes to the store as
+//! well, and the node gets back its share of each limit (`throttle_shares`).
 use std::sync::Arc;
 use std::time::Duration;
 
 use portico_model::Node;
-use portico_proto::{ConfigPush, NodeHello, NodeMessage, node_message};
+use portico_proto::{
+    ConfigPush, ControlMessage, LoadReport, NodeHello, NodeMessage, ThrottleShares,
+    control_message, node_message,
+};
 use tokio::sync::{mpsc, watch};
 use tonic::{Status, Streaming};
 
+use super::throttle_shares;
 use crate::service::{new_id, now};
 use crate::snapshot::PublishedSnapshot;
 use crate::store::{Store, StoreError};
 
 /// How often a connected node's `lastSeen` is refreshed while nothing else happens.
 const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A node's load older than this is a node that is gone (nodes report twice a second).
+const LOAD_FRESH_MS: i64 = 2_000;
+
+type Outbound = mpsc::Sender<Result<ControlMessage, Status>>;
 
 pub struct NodeSession {
     node: Node,
@@ -28,6 +37,8 @@ pub struct NodeSession {
     acked_hash: String,
     /// Content of the newest push.
     sent_hash: String,
+    /// The throttle shares last sent.
+    sent_shares: Option<ThrottleShares>,
 }
 
 impl NodeSession {
@@ -56,6 +67,7 @@ impl NodeSession {
             sent_version: None,
             acked_hash,
             sent_hash: String::new(),
+            sent_shares: None,
         }
     }
 
@@ -74,10 +86,7 @@ impl NodeSession {
     }
 
     /// Pushes the published snapshot if the node has not been sent it yet.
-    async fn push_if_newer(
-        &mut self,
-        outbound: &mpsc::Sender<Result<ConfigPush, Status>>,
-    ) -> Result<(), ()> {
+    async fn push_if_newer(&mut self, outbound: &Outbound) -> Result<(), ()> {
         let Some(snapshot) = self.snapshots.borrow_and_update().clone() else {
             return Ok(());
         };
@@ -97,10 +106,52 @@ impl NodeSession {
             content_hash: snapshot.content_hash.clone(),
             snapshot: (!version_only).then(|| (*snapshot.snapshot).clone()),
         };
-        outbound.send(Ok(push)).await.map_err(|_| ())?;
+        let message = ControlMessage {
+            kind: Some(control_message::Kind::Push(push)),
+        };
+        outbound.send(Ok(message)).await.map_err(|_| ())?;
         self.sent_version = Some(snapshot.version);
         self.sent_hash = snapshot.content_hash.clone();
         self.pending = Some((nonce, snapshot.version));
+        Ok(())
+    }
+
+    /// Records the node's load and sends it its new shares when they moved. A store
+    /// that cannot be reached leaves the node with the shares it has.
+    async fn take_load(&mut self, report: LoadReport, outbound: &Outbound) -> Result<(), ()> {
+        let seconds = f64::from(report.interval_millis.max(1)) / 1000.0;
+        let load = report
+            .limits
+            .iter()
+            .map(|l| (l.limit_key.clone(), l.requests as f64 / seconds))
+            .collect();
+        let now_ms = now_millis();
+        let node_id = self.node.node_id.clone();
+        let loads = match self.store.record_node_load(&node_id, now_ms, &load).await {
+            Ok(()) => self.store.node_loads_since(now_ms - LOAD_FRESH_MS).await,
+            Err(e) => Err(e),
+        };
+        let mut loads = match loads {
+            Ok(loads) => loads,
+            Err(e) => {
+                tracing::debug!(node = %node_id, error = %e, "cannot divide throttle limits");
+                return Ok(());
+            }
+        };
+        if !loads.iter().any(|l| l.node_id == node_id) {
+            loads.push(crate::store::NodeLoad {
+                node_id: node_id.clone(),
+                load,
+            });
+        }
+        let shares = throttle_shares::shares_for(&node_id, &loads);
+        if throttle_shares::worth_sending(self.sent_shares.as_ref(), &shares) {
+            let message = ControlMessage {
+                kind: Some(control_message::Kind::Shares(shares.clone())),
+            };
+            outbound.send(Ok(message)).await.map_err(|_| ())?;
+            self.sent_shares = Some(shares);
+        }
         Ok(())
     }
 
@@ -137,11 +188,7 @@ impl NodeSession {
         }
     }
 
-    pub async fn run(
-        mut self,
-        mut inbound: Streaming<NodeMessage>,
-        outbound: mpsc::Sender<Result<ConfigPush, Status>>,
-    ) {
+    pub async fn run(mut self, mut inbound: Streaming<NodeMessage>, outbound: Outbound) {
         self.record().await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
@@ -156,6 +203,11 @@ impl NodeSession {
                     }
                 }
                 message = inbound.message() => match message {
+                    Ok(Some(NodeMessage { kind: Some(node_message::Kind::Load(report)) })) => {
+                        if self.take_load(report, &outbound).await.is_err() {
+                            break;
+                        }
+                    }
                     Ok(Some(m)) => {
                         if self.take_answer(m) {
                             self.record().await;
@@ -173,5 +225,15 @@ impl NodeSession {
         tracing::info!(node = %self.node.node_id, "node disconnected");
         self.node.connected = false;
         self.record().await;
+        // The other nodes' shares grow back at their next report.
+        if let Err(e) = self.store.forget_node_load(&self.node.node_id).await {
+            tracing::debug!(node = %self.node.node_id, error = %e, "cannot forget node load");
+        }
     }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

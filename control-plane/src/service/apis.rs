@@ -1,11 +1,13 @@
 use portico_model::{
     API_KEY_SELECTION_EXPRESSION, Api, CreateApi, CreateIntegration, CreateRoute, CreateStage,
     DEFAULT_STAGE, INTEGRATION_HTTP_PROXY, PROTOCOL_HTTP, Page, ROUTE_SELECTION_EXPRESSION,
-    UpdateApi, ValidationError, validate_api_name, validate_description, validate_protocol_type,
+    UpdateApi, ValidationError, validate_api_name, validate_cors, validate_description,
+    validate_protocol_type,
 };
 
 use super::{
-    AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now, page,
+    AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, allow, new_id, now,
+    page,
 };
 use crate::identity::{Caller, Permission};
 use crate::store::StoreTx;
@@ -54,6 +56,9 @@ impl AdminService {
             input.route_selection_expression.as_deref(),
             input.api_key_selection_expression.as_deref(),
         )?;
+        if let Some(c) = &input.cors_configuration {
+            validate_cors(c)?;
+        }
         if input.route_key.is_some() && input.target.is_none() {
             return Err(ValidationError::new(
                 "routeKey",
@@ -73,6 +78,7 @@ impl AdminService {
             disable_execute_api_endpoint: input.disable_execute_api_endpoint.unwrap_or(false),
             version: input.version,
             tags: input.tags.unwrap_or_default(),
+            cors_configuration: input.cors_configuration,
         };
         let (mut tx, version) = self.store.write().await?;
         tx.insert_api(&api).await?;
@@ -178,6 +184,9 @@ impl AdminService {
             input.route_selection_expression.as_deref(),
             input.api_key_selection_expression.as_deref(),
         )?;
+        if let Some(c) = &input.cors_configuration {
+            validate_cors(c)?;
+        }
         let (mut tx, version) = self.store.write().await?;
         let mut api = tx
             .get_api(api_id)
@@ -195,7 +204,15 @@ impl AdminService {
         if let Some(d) = input.disable_execute_api_endpoint {
             api.disable_execute_api_endpoint = d;
         }
+        let cors_changed = input.cors_configuration.is_some();
+        if let Some(c) = input.cors_configuration {
+            api.cors_configuration = Some(c);
+        }
         tx.update_api(&api).await?;
+        if cors_changed {
+            // CORS is frozen into deployments: auto-deploy stages take it at once.
+            self.auto_deploy(&mut tx, api_id).await?;
+        }
         self.commit(
             tx,
             version,
@@ -219,6 +236,35 @@ impl AdminService {
             Change::new("DeleteApi", "api", api_id.to_string()),
         )
         .await
+    }
+
+    /// `DeleteCorsConfiguration`: the API answers no preflight and adds no CORS headers
+    /// from its next deployment on.
+    pub async fn delete_cors_configuration(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+    ) -> ServiceResult<()> {
+        self.change_api(
+            caller,
+            api_id,
+            Effects::REDEPLOY,
+            (),
+            |_| Ok(()),
+            async |tx, ()| {
+                let mut api = self.require_api(tx, api_id).await?;
+                if api.cors_configuration.take().is_none() {
+                    return Err(ServiceError::NotFound(format!(
+                        "API {api_id} has no CORS configuration"
+                    )));
+                }
+                tx.update_api(&api).await?;
+                let change = Change::new("DeleteCorsConfiguration", "api", api_id.to_string());
+                Ok(((), change))
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Fails with NotFound unless the API exists (inside a transaction).

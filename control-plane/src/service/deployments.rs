@@ -42,7 +42,7 @@ fn reported_deployment(
 }
 
 impl AdminService {
-    /// Freezes the API's routes and integrations as they are in `tx` into a new deployment.
+    /// Freezes the API's routes, integrations and CORS configuration as they are in `tx` into a new deployment.
     pub(super) async fn deploy(
         &self,
         tx: &mut StoreTx,
@@ -52,6 +52,7 @@ impl AdminService {
     ) -> ServiceResult<Deployment> {
         let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
         let integrations: Vec<Integration> = tx.all(ResourceKind::Integration, api_id).await?;
+        let cors = self.require_api(tx, api_id).await?.cors_configuration;
         let deployment = Deployment {
             deployment_id: new_id(6),
             deployment_status: DEPLOYMENT_DEPLOYED.to_string(),
@@ -67,6 +68,7 @@ impl AdminService {
             &DeployedApi {
                 routes,
                 integrations,
+                cors,
             },
         )
         .await?;

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use portico_model::{
     CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
 };
@@ -21,7 +23,44 @@ fn build(integration_id: String, input: &CreateIntegration) -> ServiceResult<Int
         timeout_in_millis: spec.timeout_in_millis,
         connection_type: spec.connection_type,
         description: input.description.clone(),
+        request_parameters: spec.request_parameters,
+        response_parameters: spec.response_parameters,
     })
+}
+
+/// AWS's update: each key sent replaces the stored one, and a key sent with an empty
+/// value is removed ("Transform API requests and responses for HTTP APIs").
+fn merge_request_parameters(
+    mut current: BTreeMap<String, String>,
+    update: Option<BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    for (key, value) in update.into_iter().flatten() {
+        if value.is_empty() {
+            current.remove(&key);
+        } else {
+            current.insert(key, value);
+        }
+    }
+    current
+}
+
+/// The same by status code; a status code sent with no mappings loses all of its own.
+fn merge_response_parameters(
+    mut current: BTreeMap<String, BTreeMap<String, String>>,
+    update: Option<BTreeMap<String, BTreeMap<String, String>>>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    for (status, mappings) in update.into_iter().flatten() {
+        if mappings.is_empty() {
+            current.remove(&status);
+            continue;
+        }
+        let merged =
+            merge_request_parameters(current.remove(&status).unwrap_or_default(), Some(mappings));
+        if !merged.is_empty() {
+            current.insert(status, merged);
+        }
+    }
+    current
 }
 
 impl AdminService {
@@ -141,6 +180,14 @@ impl AdminService {
                             input.connection_type.unwrap_or(current.connection_type),
                         ),
                         description: input.description.or(current.description),
+                        request_parameters: Some(merge_request_parameters(
+                            current.request_parameters,
+                            input.request_parameters,
+                        )),
+                        response_parameters: Some(merge_response_parameters(
+                            current.response_parameters,
+                            input.response_parameters,
+                        )),
                     };
                     let integration = build(id.to_string(), &merged)?;
                     tx.upsert_integration(api_id, &integration).await?;

@@ -130,6 +130,7 @@ mod tests {
                 stage_name: "dev".into(),
                 deployment_id: "d1".into(),
                 stage_variables: Default::default(),
+                ..Default::default()
             }],
         };
         let published = PublishedSnapshot {

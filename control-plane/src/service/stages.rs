@@ -1,5 +1,8 @@
+use std::collections::BTreeMap;
+
 use portico_model::{
-    CreateStage, Deployment, Page, Stage, UpdateStage, validate_description, validate_stage_name,
+    CreateStage, Deployment, Page, Route, RouteKey, RouteSettings, Stage, UpdateStage,
+    ValidationError, validate_description, validate_route_settings, validate_stage_name,
     validate_stage_variables,
 };
 
@@ -19,7 +22,48 @@ fn reported_stage(report: &PublishReport, api_id: &str, mut stage: Stage) -> Sta
     stage
 }
 
+/// The settings' own rules, before anything is read.
+fn check_settings(
+    default: Option<&RouteSettings>,
+    by_route: Option<&BTreeMap<String, RouteSettings>>,
+) -> Result<(), ValidationError> {
+    if let Some(d) = default {
+        validate_route_settings("defaultRouteSettings", None, d)?;
+    }
+    for (key, settings) in by_route.into_iter().flatten() {
+        RouteKey::parse(key).map_err(|e| {
+            ValidationError::new(
+                "routeSettings",
+                format!("Invalid route key '{key}' in routeSettings: {}", e.message),
+            )
+        })?;
+        validate_route_settings("routeSettings", Some(key), settings)?;
+    }
+    Ok(())
+}
+
 impl AdminService {
+    /// AWS keys route settings by the API's route keys and refuses a key no route has.
+    async fn require_routes(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        by_route: Option<&BTreeMap<String, RouteSettings>>,
+    ) -> ServiceResult<()> {
+        let Some(by_route) = by_route.filter(|m| !m.is_empty()) else {
+            return Ok(());
+        };
+        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+        for key in by_route.keys() {
+            if !routes.iter().any(|r| &r.route_key == key) {
+                return Err(ServiceError::NotFound(format!(
+                    "Unable to find Route by key {key} within the provided RouteSettings"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn require_deployment(
         &self,
         tx: &mut StoreTx,
@@ -49,6 +93,12 @@ impl AdminService {
         if let Some(d) = &input.description {
             validate_description("description", d)?;
         }
+        check_settings(
+            input.default_route_settings.as_ref(),
+            input.route_settings.as_ref(),
+        )?;
+        self.require_routes(tx, api_id, input.route_settings.as_ref())
+            .await?;
         let existing: Option<Stage> = tx
             .get(ResourceKind::Stage, api_id, &input.stage_name)
             .await?;
@@ -72,6 +122,8 @@ impl AdminService {
             last_updated_date: at,
             tags: input.tags.unwrap_or_default(),
             last_deployment_status_message: None,
+            default_route_settings: input.default_route_settings,
+            route_settings: input.route_settings.unwrap_or_default(),
         };
         tx.insert_stage(api_id, &stage).await?;
         if stage.auto_deploy {
@@ -89,7 +141,14 @@ impl AdminService {
         api_id: &str,
         input: CreateStage,
     ) -> ServiceResult<Stage> {
-        let check = |input: &CreateStage| Ok(validate_stage_name(&input.stage_name)?);
+        let check = |input: &CreateStage| {
+            validate_stage_name(&input.stage_name)?;
+            check_settings(
+                input.default_route_settings.as_ref(),
+                input.route_settings.as_ref(),
+            )?;
+            Ok(())
+        };
         let (stage, version) = self
             .change_api(
                 caller,
@@ -159,6 +218,10 @@ impl AdminService {
             if let Some(d) = &input.description {
                 validate_description("description", d)?;
             }
+            check_settings(
+                input.default_route_settings.as_ref(),
+                input.route_settings.as_ref(),
+            )?;
             Ok(())
         };
         let (stage, version) = self
@@ -189,6 +252,23 @@ impl AdminService {
                     if let Some(d) = input.description {
                         stage.description = Some(d);
                     }
+                    // Limits are the stage's, not the deployment's: they reach nodes with
+                    // this write, as on AWS, with no new deployment.
+                    if let Some(d) = input.default_route_settings {
+                        let merged = d.over(&stage.default_route_settings.unwrap_or_default());
+                        stage.default_route_settings = Some(merged);
+                    }
+                    self.require_routes(tx, api_id, input.route_settings.as_ref())
+                        .await?;
+                    for (key, settings) in input.route_settings.into_iter().flatten() {
+                        let merged = settings.over(
+                            stage
+                                .route_settings
+                                .get(&key)
+                                .unwrap_or(&RouteSettings::default()),
+                        );
+                        stage.route_settings.insert(key, merged);
+                    }
                     let turned_on = input.auto_deploy == Some(true) && !stage.auto_deploy;
                     if let Some(a) = input.auto_deploy {
                         stage.auto_deploy = a;
@@ -206,6 +286,42 @@ impl AdminService {
             .await?;
         self.publisher.published(version).await;
         Ok(reported_stage(&self.publisher.report(), api_id, stage))
+    }
+
+    /// `DeleteRouteSettings`: the route falls back to the stage's defaults.
+    pub async fn delete_route_settings(
+        &self,
+        caller: &Caller,
+        api_id: &str,
+        name: &str,
+        route_key: &str,
+    ) -> ServiceResult<()> {
+        let (_, version) = self
+            .change_api(
+                caller,
+                api_id,
+                Effects::NONE,
+                (),
+                |_| Ok(()),
+                async |tx, ()| {
+                    let mut stage: Stage = tx
+                        .get(ResourceKind::Stage, api_id, name)
+                        .await?
+                        .ok_or_else(|| stage_not_found(name))?;
+                    if stage.route_settings.remove(route_key).is_none() {
+                        return Err(ServiceError::NotFound(format!(
+                            "Unable to find RouteSettings for route key {route_key} in stage {name}"
+                        )));
+                    }
+                    stage.last_updated_date = now();
+                    tx.update_stage(api_id, &stage).await?;
+                    let id = format!("{api_id}/{name}/{route_key}");
+                    Ok(((), Change::new("DeleteRouteSettings", "stage", id)))
+                },
+            )
+            .await?;
+        self.publisher.published(version).await;
+        Ok(())
     }
 
     pub async fn delete_stage(

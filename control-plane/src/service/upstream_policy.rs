@@ -186,6 +186,8 @@ mod tests {
             timeout_in_millis: 30_000,
             connection_type: "INTERNET".into(),
             description: None,
+            request_parameters: Default::default(),
+            response_parameters: Default::default(),
         };
         let stage = |host: &str| Stage {
             stage_name: "dev".into(),
@@ -197,6 +199,8 @@ mod tests {
             last_updated_date: String::new(),
             tags: BTreeMap::new(),
             last_deployment_status_message: None,
+            default_route_settings: None,
+            route_settings: Default::default(),
         };
         let p = UpstreamPolicy::new(vec!["127.0.0.1:9000".parse().unwrap()], vec![]);
         let i = [integration("http://${stageVariables.h}/x/{id}")];

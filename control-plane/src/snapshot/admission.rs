@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use portico_data_plane::{CompileError, CompiledConfig};
+use portico_data_plane::{CompileError, CompiledConfig, Runtime};
 use portico_proto as wire;
 
 use crate::store::{DamagedRow, ResourceKind};
@@ -100,10 +100,10 @@ pub fn admit(
 ) -> Result<(wire::Snapshot, PublishReport), CompileError> {
     let mut report = PublishReport::default();
     // The usual case, nothing damaged and everything compiles, costs one compile.
-    if !damaged.is_empty() || CompiledConfig::compile(&snapshot, 0, String::new()).is_err() {
+    if !damaged.is_empty() || compile(&snapshot).is_err() {
         hold_back_what_fails(&mut snapshot, damaged, previous, &mut report);
     }
-    let compiled = CompiledConfig::compile(&snapshot, 0, String::new())?;
+    let compiled = compile(&snapshot)?;
     for p in compiled.problems() {
         let what = format!(
             "Integration {} cannot be used: {}. Requests to the routes that target it answer 500.",
@@ -241,7 +241,7 @@ fn compile_alone(
             .cloned()
             .collect(),
     };
-    CompiledConfig::compile(&alone, 0, String::new()).map(|_| ())
+    compile(&alone).map(|_| ())
 }
 
 /// Puts the previous snapshot's version of a stage (with its API and deployment) back, if
@@ -302,6 +302,12 @@ pub(super) fn sort(snapshot: &mut wire::Snapshot) {
         .sort_by(|a, b| (&a.api_id, &a.deployment_id).cmp(&(&b.api_id, &b.deployment_id)));
 }
 
+/// The node's own compiler, with a runtime of its own: admission only asks whether a
+/// snapshot compiles, and no request ever uses what it builds.
+fn compile(snapshot: &wire::Snapshot) -> Result<CompiledConfig, CompileError> {
+    CompiledConfig::compile(snapshot, 0, String::new(), &Runtime::default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,7 +336,9 @@ mod tests {
                 method: "ANY".into(),
                 timeout_millis: 0,
                 payload_format_version: "1.0".into(),
+                ..Default::default()
             }],
+            cors: None,
         }
     }
 
@@ -340,6 +348,7 @@ mod tests {
             stage_name: name.into(),
             deployment_id: deployment_id.into(),
             stage_variables: Default::default(),
+            ..Default::default()
         }
     }
 

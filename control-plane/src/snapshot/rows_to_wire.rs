@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use portico_data_plane::CompileError;
-use portico_model::{DeployedApi, INTEGRATION_HTTP_PROXY, Integration, Route, Stage};
+use portico_model::{
+    Cors, DeployedApi, INTEGRATION_HTTP_PROXY, Integration, Route, RouteSettings, Stage,
+};
 use portico_proto as wire;
 
 use super::admission::{self, PublishReport};
@@ -49,7 +51,38 @@ fn wire_integration(integration: &Integration) -> wire::Integration {
         method: integration.integration_method.clone(),
         timeout_millis: integration.timeout_in_millis,
         payload_format_version: integration.payload_format_version.clone(),
+        request_parameters: integration.request_parameters.clone(),
+        response_parameters: integration
+            .response_parameters
+            .iter()
+            // The admin API only stores status codes 200..599.
+            .filter_map(|(status, parameters)| {
+                Some(wire::ResponseParameters {
+                    status_code: status.parse().ok()?,
+                    parameters: parameters.clone(),
+                })
+            })
+            .collect(),
     }
+}
+
+fn wire_cors(cors: &Cors) -> wire::Cors {
+    let list = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
+    wire::Cors {
+        allow_origins: list(&cors.allow_origins),
+        allow_methods: list(&cors.allow_methods),
+        allow_headers: list(&cors.allow_headers),
+        expose_headers: list(&cors.expose_headers),
+        max_age: cors.max_age.unwrap_or(-1),
+        allow_credentials: cors.allow_credentials.unwrap_or(false),
+    }
+}
+
+fn wire_throttle(settings: &RouteSettings) -> Option<wire::Throttle> {
+    settings.is_throttled().then_some(wire::Throttle {
+        rate_limit: settings.throttling_rate_limit,
+        burst_limit: settings.throttling_burst_limit,
+    })
 }
 
 fn wire_deployment(api_id: &str, deployment_id: &str, frozen: &DeployedApi) -> wire::Deployment {
@@ -63,6 +96,7 @@ fn wire_deployment(api_id: &str, deployment_id: &str, frozen: &DeployedApi) -> w
         deployment_id: deployment_id.to_string(),
         routes,
         integrations,
+        cors: frozen.cors.as_ref().map(wire_cors),
     }
 }
 
@@ -75,6 +109,15 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
             .stage_variables
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        default_throttle: stage
+            .default_route_settings
+            .as_ref()
+            .and_then(wire_throttle),
+        route_throttles: stage
+            .route_settings
+            .iter()
+            .filter_map(|(key, s)| Some((key.clone(), wire_throttle(s)?)))
             .collect(),
     })
 }
@@ -163,6 +206,7 @@ mod tests {
             disable_execute_api_endpoint: false,
             version: None,
             tags: BTreeMap::new(),
+            cors_configuration: None,
         }
     }
 
@@ -180,6 +224,8 @@ mod tests {
             last_updated_date: "2026-11-25T00:00:00Z".into(),
             tags: BTreeMap::new(),
             last_deployment_status_message: None,
+            default_route_settings: None,
+            route_settings: Default::default(),
         }
     }
 
@@ -204,6 +250,8 @@ mod tests {
             timeout_in_millis: 30_000,
             connection_type: "INTERNET".into(),
             description: None,
+            request_parameters: Default::default(),
+            response_parameters: Default::default(),
         }
     }
 
@@ -214,6 +262,7 @@ mod tests {
                 route("r1", "GET /notes", "i1"),
             ],
             integrations: vec![integration("i1", "http://127.0.0.1:8080/notes")],
+            cors: None,
         };
         SnapshotSource {
             version: 7,

@@ -99,6 +99,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            ..Default::default()
         };
         let deployment = |api: &str, route: &str| wire::Deployment {
             api_id: api.into(),
@@ -109,6 +110,7 @@ mod tests {
                 integration_id: String::new(),
             }],
             integrations: vec![],
+            cors: None,
         };
         wire::Snapshot {
             execute_api_domain: "execute-api.localhost".into(),

@@ -10,6 +10,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
+pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
 
 #[derive(Debug, thiserror::Error)]

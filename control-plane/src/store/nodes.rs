@@ -60,3 +60,62 @@ impl Store {
             .collect()
     }
 }
+
+/// One node's throttled traffic, as its replica last recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLoad {
+    pub node_id: String,
+    /// Requests per second by limit key.
+    pub load: std::collections::BTreeMap<String, f64>,
+}
+
+impl Store {
+    pub async fn record_node_load(
+        &self,
+        node_id: &str,
+        reported_at_ms: i64,
+        load: &std::collections::BTreeMap<String, f64>,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(load).unwrap_or_else(|_| "{}".to_string());
+        sqlx::query(
+            "INSERT INTO node_loads (node_id, reported_at_ms, load) VALUES ($1, $2, $3)
+             ON CONFLICT (node_id) DO UPDATE SET reported_at_ms = excluded.reported_at_ms, load = excluded.load",
+        )
+        .bind(node_id)
+        .bind(reported_at_ms)
+        .bind(body)
+        .execute(self.pool())
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn forget_node_load(&self, node_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM node_loads WHERE node_id = $1")
+            .bind(node_id)
+            .execute(self.pool())
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// Loads reported at or after `since_ms`, by node id. A row that does not parse counts
+    /// as a node with no throttled traffic: it is still there.
+    pub async fn node_loads_since(&self, since_ms: i64) -> Result<Vec<NodeLoad>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT node_id, load FROM node_loads WHERE reported_at_ms >= $1 ORDER BY node_id",
+        )
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: String = r.try_get(1)?;
+                Ok(NodeLoad {
+                    node_id: r.try_get(0)?,
+                    load: serde_json::from_str(&body).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}

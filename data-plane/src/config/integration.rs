@@ -10,6 +10,8 @@ use http::{HeaderValue, Method, Uri};
 use portico_model::{HttpMethod, UriPart, UriTemplate, ValidationError};
 use portico_proto::{Integration, IntegrationType};
 
+use super::parameter_mapping::{CompiledMappings, MappingSpec};
+
 /// AWS's default (and maximum) integration timeout for HTTP APIs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 
@@ -22,6 +24,8 @@ pub enum IntegrationError {
     InvalidUri(#[from] ValidationError),
     #[error("invalid integration method '{0}' (use ANY or an HTTP method such as GET)")]
     InvalidMethod(String),
+    #[error("{0}")]
+    Mapping(Box<ValidationError>),
 }
 
 /// The integration URI did not come out as an absolute http(s) URI once the stage's
@@ -40,6 +44,7 @@ pub struct IntegrationSpec {
     template: UriTemplate,
     method: Option<Method>,
     timeout: Duration,
+    mappings: MappingSpec,
 }
 
 impl TryFrom<&Integration> for IntegrationSpec {
@@ -64,11 +69,14 @@ impl TryFrom<&Integration> for IntegrationSpec {
             0 => DEFAULT_TIMEOUT,
             ms => Duration::from_millis(u64::from(ms)),
         };
+        let mappings =
+            MappingSpec::try_from(i).map_err(|e| IntegrationError::Mapping(Box::new(e)))?;
         Ok(IntegrationSpec {
             integration_id: i.integration_id.clone(),
             template,
             method,
             timeout,
+            mappings,
         })
     }
 }
@@ -83,6 +91,7 @@ impl IntegrationSpec {
                 uri,
                 method: self.method.clone(),
                 timeout: self.timeout,
+                mappings: self.mappings.for_stage(stage_variables),
             }),
             Err(reason) => CompiledIntegration::Unusable(Arc::new(reason)),
         }
@@ -99,6 +108,16 @@ pub enum CompiledIntegration {
     Unusable(Arc<InvalidUpstreamUri>),
 }
 
+impl CompiledIntegration {
+    /// The integration's parameter mappings, if it has any.
+    pub fn mappings(&self) -> Option<&CompiledMappings> {
+        match self {
+            CompiledIntegration::HttpProxy(i) => i.mappings.as_deref(),
+            CompiledIntegration::Unusable(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpProxyIntegration {
     pub integration_id: String,
@@ -107,6 +126,8 @@ pub struct HttpProxyIntegration {
     pub method: Option<Method>,
     /// The whole upstream response head must arrive within this.
     pub timeout: Duration,
+    /// `None` when the integration maps no parameters.
+    pub mappings: Option<Arc<CompiledMappings>>,
 }
 
 /// An integration URI with the stage variables already in place: literal text and path
@@ -390,6 +411,7 @@ mod tests {
             method: "ANY".into(),
             timeout_millis: 0,
             payload_format_version: "1.0".into(),
+            ..Default::default()
         };
         let spec = IntegrationSpec::try_from(&base).expect("valid");
         assert_eq!(spec.method, None);

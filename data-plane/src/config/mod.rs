@@ -9,8 +9,11 @@
 //! snapshot: AWS deploys it and answers 500 on the routes it touches, and so does a node
 //! ([`StageProblem`]). The control plane runs this same compiler before it publishes.
 
+pub mod cors;
 pub mod integration;
+pub mod parameter_mapping;
 pub mod route_table;
+pub mod throttle;
 
 use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
@@ -19,8 +22,11 @@ use std::sync::Arc;
 use portico_model::{RouteKey, ValidationError};
 use portico_proto::Snapshot;
 
+use crate::runtime::Runtime;
+use cors::{CompiledCors, CorsError};
 use integration::{CompiledIntegration, IntegrationError, IntegrationSpec, InvalidUpstreamUri};
 use route_table::{DuplicateRoute, RouteEntry, RouteTable};
+use throttle::RouteLimit;
 
 /// The stage that serves paths whose first segment names no other stage.
 pub const DEFAULT_STAGE: &str = "$default";
@@ -56,6 +62,12 @@ pub enum CompileError {
         deployment_id: String,
         integration_id: String,
         reason: IntegrationError,
+    },
+    #[error("deployment {deployment_id} of api {api_id}: {reason}")]
+    Cors {
+        api_id: String,
+        deployment_id: String,
+        reason: CorsError,
     },
     #[error(
         "deployment {deployment_id} of api {api_id}: integration {integration_id} appears twice"
@@ -135,6 +147,10 @@ pub struct CompiledStage {
     routes: Arc<RouteTable>,
     /// Index-aligned with the deployment's integrations, rendered for this stage.
     integrations: Box<[CompiledIntegration]>,
+    /// The deployment's CORS configuration, if it has one.
+    cors: Option<Arc<CompiledCors>>,
+    /// Index-aligned with the routes: the stage's limit on each.
+    limits: Box<[Option<RouteLimit>]>,
 }
 
 /// Counts for logs.
@@ -147,6 +163,7 @@ pub struct ConfigStats {
 struct CompiledDeployment {
     routes: Arc<RouteTable>,
     integrations: Vec<IntegrationSpec>,
+    cors: Option<Arc<CompiledCors>>,
 }
 
 impl CompiledConfig {
@@ -159,15 +176,18 @@ impl CompiledConfig {
         }
     }
 
+    /// Compiles a snapshot; what must outlive the swap (token buckets) comes from
+    /// `runtime`.
     pub fn compile(
         snapshot: &Snapshot,
         version: u64,
         content_hash: String,
+        runtime: &Runtime,
     ) -> Result<Self, CompileError> {
         Ok(CompiledConfig {
             version,
             content_hash,
-            routing: Arc::new(Routing::try_from(snapshot)?),
+            routing: Arc::new(Routing::compile(snapshot, runtime)?),
         })
     }
 
@@ -220,7 +240,8 @@ impl CompiledConfig {
     }
 }
 
-fn strip_port(host: &str) -> &str {
+/// `host[:port]` → `host`; `[v6]:port` → `[v6]`.
+pub(crate) fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.find(']').map_or(host, |i| &host[..=i]);
     }
@@ -256,12 +277,19 @@ impl CompiledStage {
     pub fn integration_for(&self, route: &RouteEntry) -> Option<&CompiledIntegration> {
         route.integration.and_then(|i| self.integrations.get(i))
     }
+
+    pub fn cors(&self) -> Option<&CompiledCors> {
+        self.cors.as_deref()
+    }
+
+    /// The stage's throttle on `route`, if any.
+    pub fn limit_for(&self, route: &RouteEntry) -> Option<&RouteLimit> {
+        self.limits.get(route.index)?.as_ref()
+    }
 }
 
-impl TryFrom<&Snapshot> for Routing {
-    type Error = CompileError;
-
-    fn try_from(snapshot: &Snapshot) -> Result<Self, CompileError> {
+impl Routing {
+    fn compile(snapshot: &Snapshot, runtime: &Runtime) -> Result<Self, CompileError> {
         let domain = snapshot.execute_api_domain.trim_matches('.');
         if domain.is_empty() && !snapshot.apis.is_empty() {
             return Err(CompileError::MissingExecuteApiDomain);
@@ -316,8 +344,8 @@ impl TryFrom<&Snapshot> for Routing {
                 });
             };
             // A stage that points at no deployment yet exists but serves nothing.
-            let (routes, integrations) = if s.deployment_id.is_empty() {
-                (Arc::default(), Box::default())
+            let (routes, integrations, cors) = if s.deployment_id.is_empty() {
+                (Arc::default(), Box::default(), None)
             } else {
                 let Some(d) = deployments.get(&(api_id, s.deployment_id.as_str())) else {
                     return Err(CompileError::MissingDeployment {
@@ -343,13 +371,16 @@ impl TryFrom<&Snapshot> for Routing {
                         compiled
                     })
                     .collect();
-                (d.routes.clone(), integrations)
+                (d.routes.clone(), integrations, d.cors.clone())
             };
+            let limits = throttle::stage_limits(s, &routes, &runtime.throttle);
             let compiled = CompiledStage {
                 name: stage.into(),
                 deployment_id: s.deployment_id.clone(),
                 routes,
                 integrations,
+                cors,
+                limits,
             };
             match api.stages.entry(stage.to_string()) {
                 Entry::Occupied(_) => {
@@ -420,12 +451,24 @@ fn compile_deployment(d: &portico_proto::Deployment) -> Result<CompiledDeploymen
                 route_id: r.route_id.clone(),
                 key,
                 integration,
+                index: 0,
             })
             .map_err(|e| route_error(RouteError::Duplicate(e)))?;
     }
+    let cors = match &d.cors {
+        None => None,
+        Some(c) => Some(Arc::new(CompiledCors::try_from(c).map_err(|reason| {
+            CompileError::Cors {
+                api_id: d.api_id.clone(),
+                deployment_id: d.deployment_id.clone(),
+                reason,
+            }
+        })?)),
+    };
     Ok(CompiledDeployment {
         routes: Arc::new(routes),
         integrations,
+        cors,
     })
 }
 
@@ -446,6 +489,7 @@ pub(crate) mod tests {
             method: "ANY".into(),
             timeout_millis: 0,
             payload_format_version: "1.0".into(),
+            ..Default::default()
         }
     }
 
@@ -466,6 +510,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<BTreeMap<_, _>>(),
+            ..Default::default()
         }
     }
 
@@ -490,6 +535,7 @@ pub(crate) mod tests {
                 ),
                 http_integration("rest", "https://${stageVariables.backend}/more/{proxy}"),
             ],
+            ..Default::default()
         };
         let notes_v2 = Deployment {
             deployment_id: "d2".into(),
@@ -508,6 +554,7 @@ pub(crate) mod tests {
             deployment_id: "d1".into(),
             routes: vec![route("r1", "ANY /{proxy+}", "i1")],
             integrations: vec![http_integration("i1", "http://catch.internal/{proxy}")],
+            ..Default::default()
         };
         Snapshot {
             execute_api_domain: "execute-api.localhost".into(),
@@ -544,7 +591,7 @@ pub(crate) mod tests {
     }
 
     fn compile(s: &Snapshot) -> Result<CompiledConfig, CompileError> {
-        CompiledConfig::compile(s, 7, "hash".into())
+        CompiledConfig::compile(s, 7, "hash".into(), &Runtime::default())
     }
 
     /// Host, method, path → (stage, route id, upstream URI) or None for 404.

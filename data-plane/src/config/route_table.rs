@@ -29,6 +29,9 @@ pub struct RouteEntry {
     /// Index of the route's integration in the deployment's integration list; `None` when
     /// the route has no target (AWS answers 404 then).
     pub integration: Option<usize>,
+    /// The route's place in its table, for what stages keep per route (throttle
+    /// limits); set by [`RouteTable::insert`].
+    pub index: usize,
 }
 
 /// Two routes that would serve exactly the same requests.
@@ -97,8 +100,9 @@ fn request_method_index(m: &Method) -> Option<usize> {
 impl RouteTable {
     /// Adds a route. Fails when another route already has the same method (or both are
     /// `ANY`) and the same path shape, or when both are `$default`.
-    pub fn insert(&mut self, entry: RouteEntry) -> Result<(), DuplicateRoute> {
+    pub fn insert(&mut self, mut entry: RouteEntry) -> Result<(), DuplicateRoute> {
         let idx = self.routes.len();
+        entry.index = idx;
         let slot = match &entry.key {
             RouteKey::Default => &mut self.default_route,
             RouteKey::Route { method, path } => {
@@ -129,6 +133,11 @@ impl RouteTable {
         *slot = Some(idx);
         self.routes.push(entry);
         Ok(())
+    }
+
+    /// Every route, in [`RouteEntry::index`] order.
+    pub fn entries(&self) -> &[RouteEntry] {
+        &self.routes
     }
 
     pub fn len(&self) -> usize {
@@ -269,6 +278,7 @@ mod tests {
             route_id: (*k).to_string(),
             key: RouteKey::parse(k).unwrap_or_else(|e| panic!("{k}: {e}")),
             integration: None,
+            index: 0,
         }))
         .expect("no duplicates")
     }
@@ -507,6 +517,7 @@ mod tests {
                 route_id: format!("r-{k}"),
                 key: RouteKey::parse(k).expect("key"),
                 integration: None,
+                index: 0,
             }))
             .expect_err(b);
             assert_eq!(err.other_route_id, format!("r-{a}"));

@@ -6,12 +6,16 @@
 //! A push that fails is NACKed with the reason and the version still being served, and
 //! the old config keeps serving. A stream that fails or ends is reopened with capped,
 //! jittered exponential backoff, rotating through the control-plane URLs.
+//!
+//! Twice a second the node reports what its throttled routes saw, and it applies the
+//! shares of each limit the control plane sends back (see `runtime::throttle`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use portico_proto::config_service_client::ConfigServiceClient;
+use portico_proto::control_message::Kind as ControlKind;
 use portico_proto::node_message::Kind;
 use portico_proto::{Ack, ConfigPush, Nack, NodeHello, NodeMessage};
 use rand::Rng;
@@ -25,12 +29,16 @@ use super::cache::SnapshotCache;
 use super::push;
 use crate::config::CompiledConfig;
 use crate::error_chain::ErrorChain;
+use crate::runtime::Runtime;
 use portico_stream_tls as tls;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// tonic's default (4 MiB) is small for a big fleet's snapshot.
 const MAX_PUSH_BYTES: usize = 64 * 1024 * 1024;
+/// How often throttled traffic is reported; the control plane re-divides limits at this
+/// pace, so a shift of traffic between nodes is followed within about a second.
+pub(crate) const LOAD_REPORT_INTERVAL: Duration = Duration::from_millis(500);
 
 pub(crate) struct SnapshotClient {
     pub endpoints: Vec<Endpoint>,
@@ -39,6 +47,7 @@ pub(crate) struct SnapshotClient {
     pub node_id: String,
     pub address: String,
     pub config: Arc<ArcSwap<CompiledConfig>>,
+    pub runtime: Arc<Runtime>,
     pub cache: SnapshotCache,
 }
 
@@ -136,16 +145,39 @@ impl SnapshotClient {
         let version = serving.version;
         info!(control_plane = %endpoint.uri(), serving_version = version, "config stream open");
 
-        while let Some(push) = pushes.message().await? {
-            // Only a push proves the control plane is really serving us; a server that
-            // accepts and hangs up at once must not make us spin.
-            backoff.reset();
-            let reply = self.apply(push).await;
-            tx.send(NodeMessage { kind: Some(reply) })
-                .await
-                .map_err(|_| SessionError::Closed)?;
+        let mut report = tokio::time::interval(LOAD_REPORT_INTERVAL);
+        report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let message = tokio::select! {
+                message = pushes.message() => message?,
+                _ = report.tick() => {
+                    let load = self
+                        .runtime
+                        .throttle
+                        .load_report(LOAD_REPORT_INTERVAL.as_millis() as u32);
+                    tx.send(NodeMessage { kind: Some(Kind::Load(load)) })
+                        .await
+                        .map_err(|_| SessionError::Closed)?;
+                    continue;
+                }
+            };
+            let Some(message) = message else {
+                return Ok(());
+            };
+            match message.kind {
+                Some(ControlKind::Push(push)) => {
+                    // Only a push proves the control plane is really serving us; a
+                    // server that accepts and hangs up at once must not make us spin.
+                    backoff.reset();
+                    let reply = self.apply(push).await;
+                    tx.send(NodeMessage { kind: Some(reply) })
+                        .await
+                        .map_err(|_| SessionError::Closed)?;
+                }
+                Some(ControlKind::Shares(shares)) => self.runtime.throttle.apply_shares(&shares),
+                None => {}
+            }
         }
-        Ok(())
     }
 
     /// Applies one push and says what to answer.
@@ -173,11 +205,12 @@ impl SnapshotClient {
             self.config.store(Arc::new(serving.with_version(version)));
             return Kind::Ack(Ack { version, nonce });
         }
+        let runtime = self.runtime.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             if same_content {
                 push::verify(&push).map(|()| (None, push))
             } else {
-                push::verify_and_compile(&push).map(|c| (Some(c), push))
+                push::verify_and_compile(&push, &runtime).map(|c| (Some(c), push))
             }
         })
         .await;

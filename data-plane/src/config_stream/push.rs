@@ -5,6 +5,7 @@ use portico_proto::ConfigPush;
 pub use portico_proto::content_hash;
 
 use crate::config::{CompileError, CompiledConfig};
+use crate::runtime::Runtime;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
@@ -34,15 +35,18 @@ pub fn verify(push: &ConfigPush) -> Result<(), PushError> {
 }
 
 /// Verifies and compiles a push. CPU-bound: callers run it off the async workers.
-pub fn verify_and_compile(push: &ConfigPush) -> Result<CompiledConfig, PushError> {
+pub fn verify_and_compile(
+    push: &ConfigPush,
+    runtime: &Runtime,
+) -> Result<CompiledConfig, PushError> {
     verify(push)?;
     let snapshot = push.snapshot.as_ref().ok_or(PushError::MissingSnapshot)?;
-    CompiledConfig::compile(snapshot, push.version, push.content_hash.clone()).map_err(|reason| {
-        PushError::Compile {
+    CompiledConfig::compile(snapshot, push.version, push.content_hash.clone(), runtime).map_err(
+        |reason| PushError::Compile {
             version: push.version,
             reason: Box::new(reason),
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -64,7 +68,7 @@ mod tests {
     #[test]
     fn accepts_a_matching_hash_and_rejects_another() {
         let mut p = push(realistic_snapshot());
-        let compiled = verify_and_compile(&p).expect("valid");
+        let compiled = verify_and_compile(&p, &Runtime::default()).expect("valid");
         assert_eq!(
             (compiled.version, compiled.content_hash.as_str()),
             (3, p.content_hash.as_str())
@@ -72,7 +76,7 @@ mod tests {
 
         p.content_hash = "00".into();
         assert!(matches!(
-            verify_and_compile(&p),
+            verify_and_compile(&p, &Runtime::default()),
             Err(PushError::HashMismatch { .. })
         ));
     }
@@ -85,14 +89,16 @@ mod tests {
         };
         assert_eq!(verify(&p), Err(PushError::MissingSnapshot));
         // The empty snapshot itself is real content and compiles.
-        assert!(verify_and_compile(&push(Snapshot::default())).is_ok());
+        assert!(verify_and_compile(&push(Snapshot::default()), &Runtime::default()).is_ok());
     }
 
     #[test]
     fn compile_errors_name_the_version() {
         let mut s = realistic_snapshot();
         s.stages[1].deployment_id = "d9".into();
-        let err = verify_and_compile(&push(s)).expect_err("bad").to_string();
+        let err = verify_and_compile(&push(s), &Runtime::default())
+            .expect_err("bad")
+            .to_string();
         assert_eq!(
             err,
             "snapshot version 3 does not compile: stage prod of api notes1 names missing deployment d9"

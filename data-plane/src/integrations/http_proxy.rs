@@ -66,10 +66,14 @@ where
             .authority()
             .and_then(|a| host_header_for(a.as_str())),
     };
-    match host {
-        Some(h) => headers.insert(HOST, h),
-        None => headers.remove(HOST),
-    };
+    // The client's Host was taken off before mapping, so a Host here is one that the
+    // integration's request mapping set, and it wins.
+    if !headers.contains_key(HOST) {
+        match host {
+            Some(h) => headers.insert(HOST, h),
+            None => headers.remove(HOST),
+        };
+    }
     append_forwarded_for(headers, client_ip);
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
     match forwarded_host {

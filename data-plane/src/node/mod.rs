@@ -29,6 +29,7 @@ use crate::error_chain::ErrorChain;
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
+use crate::runtime::Runtime;
 use crate::upstream::pool::SWEEP_INTERVAL;
 use portico_stream_tls::{ServerTrust, load_ca_bundle};
 
@@ -169,6 +170,7 @@ pub struct Node {
     authorization: Option<MetadataValue<Ascii>>,
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
+    runtime: Arc<Runtime>,
     /// One listener socket and one upstream pool per proxy worker.
     workers: Vec<(std::net::TcpListener, UpstreamPool)>,
     proxy_addr: SocketAddr,
@@ -217,7 +219,8 @@ impl Node {
         };
         let cache = SnapshotCache::new(args.cache_dir);
         let config = Arc::new(ArcSwap::from_pointee(CompiledConfig::empty()));
-        load_cached_snapshot(&cache, &config).await;
+        let runtime = Arc::new(Runtime::default());
+        load_cached_snapshot(&cache, &config, &runtime).await;
 
         Ok(Node {
             node_id,
@@ -226,6 +229,7 @@ impl Node {
             authorization,
             cache,
             config,
+            runtime,
             workers,
             proxy_addr,
             metrics_listener,
@@ -275,6 +279,7 @@ impl Node {
             node_id: self.node_id.clone(),
             address: self.proxy_addr.to_string(),
             config: self.config.clone(),
+            runtime: self.runtime.clone(),
             cache: self.cache,
         };
         let client = tokio::spawn(client.run());
@@ -414,14 +419,19 @@ fn control_plane_endpoints(
 /// Serves the last good snapshot before any control plane answers. A cache that cannot
 /// be read, decoded, verified or compiled is ignored: the control plane will send a
 /// fresh one.
-async fn load_cached_snapshot(cache: &SnapshotCache, config: &ArcSwap<CompiledConfig>) {
+async fn load_cached_snapshot(
+    cache: &SnapshotCache,
+    config: &ArcSwap<CompiledConfig>,
+    runtime: &Arc<Runtime>,
+) {
     let path = cache.path();
     let reader = cache.clone();
+    let runtime = runtime.clone();
     let loaded = tokio::task::spawn_blocking(move || -> Result<Option<CompiledConfig>, String> {
         let Some(push) = reader.load().map_err(|e| e.to_string())? else {
             return Ok(None);
         };
-        push::verify_and_compile(&push)
+        push::verify_and_compile(&push, &runtime)
             .map(Some)
             .map_err(|e| e.to_string())
     })

@@ -2,12 +2,16 @@
 //! when it connects, and what each phase has learnt, borrowed from the config the request
 //! loaded.
 
+use std::fmt::Write;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use http::HeaderValue;
+use http::{HeaderValue, Method, Uri, Version};
+use portico_model::ContextVar;
 
+use super::phases::cors::ResponseCors;
 use super::request_id::RequestId;
+use super::request_time;
 use crate::config::route_table::RouteEntry;
 use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
 
@@ -49,6 +53,21 @@ pub struct RequestContext<'cfg> {
     /// `None` until resolve has matched a route; respond and log read it for requests
     /// that ended before (a 404 has no route).
     pub matched: Option<Matched<'cfg>>,
+    /// Set when the stage's deployment has CORS: respond puts the API's CORS headers on
+    /// whatever the answer is.
+    pub cors: Option<ResponseCors<'cfg>>,
+}
+
+/// What `$context` variables read of the request, kept past the point where the request
+/// itself has moved on to the integration.
+#[derive(Debug)]
+pub struct RequestFacts<'r> {
+    pub method: Method,
+    pub uri: &'r Uri,
+    /// The host the client named, port and all.
+    pub host: Option<&'r str>,
+    pub version: Version,
+    pub user_agent: Option<HeaderValue>,
 }
 
 impl<'cfg> RequestContext<'cfg> {
@@ -59,6 +78,56 @@ impl<'cfg> RequestContext<'cfg> {
             received_at: Instant::now(),
             config_version: config.version,
             matched: None,
+            cors: None,
+        }
+    }
+
+    /// Appends `$context.{var}` to `out`, as AWS defines each variable for HTTP APIs.
+    /// `$context.accountId` is empty: a self-hosted gateway belongs to no AWS account.
+    pub fn write_variable(
+        &self,
+        var: ContextVar,
+        matched: Matched<'_>,
+        facts: &RequestFacts<'_>,
+        out: &mut String,
+    ) {
+        match var {
+            ContextVar::RequestId | ContextVar::ExtendedRequestId => {
+                out.push_str(self.request_id.as_str())
+            }
+            ContextVar::RouteKey => {
+                let _ = write!(out, "{}", matched.route.key);
+            }
+            ContextVar::Stage => out.push_str(&matched.stage.name),
+            ContextVar::ApiId => out.push_str(&matched.api.api_id),
+            ContextVar::AccountId => {}
+            ContextVar::DomainName | ContextVar::DomainPrefix => {
+                let name = crate::config::strip_port(facts.host.unwrap_or(""));
+                if var == ContextVar::DomainName {
+                    out.push_str(name);
+                } else {
+                    out.push_str(name.split('.').next().unwrap_or(""));
+                }
+            }
+            ContextVar::HttpMethod => out.push_str(facts.method.as_str()),
+            ContextVar::Path => out.push_str(facts.uri.path()),
+            ContextVar::Protocol => out.push_str(match facts.version {
+                Version::HTTP_2 => "HTTP/2.0",
+                Version::HTTP_10 => "HTTP/1.0",
+                _ => "HTTP/1.1",
+            }),
+            ContextVar::SourceIp => {
+                let _ = write!(out, "{}", self.client.addr.ip().to_canonical());
+            }
+            ContextVar::UserAgent => {
+                if let Some(ua) = facts.user_agent.as_ref().and_then(|v| v.to_str().ok()) {
+                    out.push_str(ua);
+                }
+            }
+            ContextVar::RequestTime => request_time::write_clf(out, SystemTime::now()),
+            ContextVar::RequestTimeEpoch => {
+                let _ = write!(out, "{}", request_time::epoch_millis(SystemTime::now()));
+            }
         }
     }
 }

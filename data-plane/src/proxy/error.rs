@@ -31,6 +31,9 @@ pub enum ProxyError {
     NotFound,
     #[error("the matched route has no integration")]
     NoIntegration,
+    /// The stage's or route's throttle has no token for the request.
+    #[error("throttled by the limit {}", .0.key())]
+    Throttled(Arc<crate::runtime::TokenBucket>),
     #[error("the request body exceeds {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
     #[error("no response head from upstream within {0:?}")]
@@ -81,6 +84,13 @@ impl ProxyError {
                 StatusCode::NOT_FOUND,
                 "RESOURCE_NOT_FOUND",
                 NOT_FOUND,
+                Downstream,
+                false,
+            ),
+            ProxyError::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "THROTTLED",
+                &br#"{"message":"Too Many Requests"}"#[..],
                 Downstream,
                 false,
             ),
@@ -144,6 +154,11 @@ mod tests {
         for (err, status, body) in [
             (ProxyError::NotFound, 404, r#"{"message":"Not Found"}"#),
             (ProxyError::NoIntegration, 404, r#"{"message":"Not Found"}"#),
+            (
+                ProxyError::Throttled(crate::runtime::ThrottleRegistry::default().bucket("k")),
+                429,
+                r#"{"message":"Too Many Requests"}"#,
+            ),
             (
                 ProxyError::PayloadTooLarge,
                 413,

@@ -7,4 +7,5 @@ pub mod error;
 pub mod phases;
 pub mod pipeline;
 pub mod request_id;
+pub mod request_time;
 pub(crate) mod server;

@@ -1,17 +1,21 @@
 //! The request pipeline: a short list of named phases run in a fixed order, with one
 //! [`RequestContext`] carried from phase to phase.
 //!
-//! 1. **resolve**: `Host` → API → stage → route (`phases/resolve.rs`).
-//! 2. *(CORS preflight: answered before any authorizer; not yet)*
-//! 3. *(throttle: stage and route limits; not yet)*
+//! 1. **resolve**: `Host` → API → stage (`phases/resolve.rs`).
+//! 2. **CORS**: a preflight is answered here, before routing and any authorizer, when
+//!    the stage's deployment has CORS (`phases/cors.rs`); then the route is resolved.
+//! 3. **throttle**: the stage's limit on the route, a share of the cluster-wide total
+//!    (`phases/throttle.rs`).
 //! 4. *(authorize: JWT, Lambda and IAM authorizers; not yet)*
-//! 5. *(map request: parameter mapping; not yet)*
+//! 5. **map request**: the integration's `requestParameters` (`phases/map_request.rs`).
 //! 6. **integrate**: call the route's integration; HTTP_PROXY today
 //!    (`phases/integrate.rs`).
-//! 7. *(map response and CORS headers; not yet)*
+//! 7. **map response**: the integration's `responseParameters` for the backend's status
+//!    (`phases/map_response.rs`); the CORS headers are put on in respond, so that the
+//!    gateway's own errors carry them too.
 //! 8. **respond**: turn the outcome into the client's response; every error becomes its
 //!    AWS-shaped response here and nowhere else, and every response gets the request's
-//!    `apigw-requestid` (`phases/respond.rs`).
+//!    `apigw-requestid` and, on a CORS-enabled API, its CORS headers (`phases/respond.rs`).
 //! 9. *(log: access log and metrics at the end of the response body; not yet)*
 //!
 //! This file only orders the phases; each is a file in `phases/` with the contract
@@ -27,14 +31,19 @@ use http::header::{HOST, HeaderValue};
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use super::body::{DownstreamBody, ProxyBody, UpstreamPool, UpstreamResponseBody};
+use super::body::{DownstreamBody, ProxyBody, UpstreamPool};
 pub use super::context::ClientConnection;
 use super::context::RequestContext;
 use super::error::ProxyError;
+use super::phases::cors;
 use super::phases::integrate::{Outgoing, integrate};
-use super::phases::resolve::resolve;
+use super::phases::map_request::{self, MappedRequest, map_request};
+use super::phases::map_response::map_response;
+use super::phases::resolve::{resolve_route, resolve_stage};
 use super::phases::respond::respond;
+use super::phases::throttle::throttle;
 use crate::config::CompiledConfig;
+use crate::config::integration::CompiledIntegration;
 
 /// What every request shares: the live config and the upstream connection pool.
 pub struct ProxyState {
@@ -58,7 +67,7 @@ async fn run_phases<'cfg>(
     config: &'cfg CompiledConfig,
     ctx: &mut RequestContext<'cfg>,
     req: Request<Incoming>,
-) -> Result<Response<UpstreamResponseBody>, ProxyError> {
+) -> Result<Response<ProxyBody>, ProxyError> {
     let (mut parts, body) = req.into_parts();
     let body = DownstreamBody::new(body, parts.version);
     // Resolve borrows the path and the host while the rest of the request moves on
@@ -72,18 +81,49 @@ async fn run_phases<'cfg>(
         None => host_header.as_ref().and_then(|h| h.to_str().ok()),
     };
 
-    let (matched, route) = resolve(config, &parts.method, host, &uri)?;
+    let (api, stage, path) = resolve_stage(config, host, &uri)?;
+    if let Some(c) = stage.cors() {
+        if let Some(answer) = cors::preflight(c, &parts.method, &parts.headers) {
+            return Ok(answer);
+        }
+        ctx.cors = Some(cors::for_response(c, &parts.headers));
+    }
+    let (matched, route) = resolve_route(api, stage, &parts.method, path)?;
     ctx.matched = Some(matched);
-    // CORS preflight, throttle, authorize and request mapping go here.
+    throttle(ctx, matched)?;
+    // Authorize goes here.
+    let mappings = stage
+        .integration_for(matched.route)
+        .and_then(CompiledIntegration::mappings);
+    // `$context` values outlive the request head, which moves on to the integration.
+    let facts = mappings.map(|_| map_request::facts(&parts, &uri, host));
+    let mapped = match (mappings, &facts) {
+        (Some(m), Some(facts)) if !m.request.is_empty() => map_request(
+            &m.request,
+            ctx,
+            matched,
+            &route,
+            facts,
+            path,
+            uri.query(),
+            &mut parts.headers,
+        ),
+        _ => MappedRequest::default(),
+    };
     let forwarded_host = match uri.authority() {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
-        None => host_header,
+        None => host_header.clone(),
     };
     let outgoing = Outgoing {
         uri: &uri,
         forwarded_host,
         parts,
         body,
+        mapped,
     };
-    integrate(&state.upstream, ctx, matched, route, outgoing).await
+    let mut response = integrate(&state.upstream, ctx, matched, route, outgoing).await?;
+    if let (Some(m), Some(facts)) = (mappings, &facts) {
+        map_response(m, ctx, matched, facts, &mut response);
+    }
+    Ok(response.map(ProxyBody::Upstream))
 }

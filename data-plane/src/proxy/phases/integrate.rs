@@ -8,6 +8,7 @@ use crate::integrations::http_proxy;
 use crate::proxy::body::{DownstreamBody, UpstreamPool, UpstreamResponseBody};
 use crate::proxy::context::{Matched, RequestContext};
 use crate::proxy::error::ProxyError;
+use crate::proxy::phases::map_request::MappedRequest;
 
 /// What integrate needs of the request beyond its match.
 pub struct Outgoing<'r> {
@@ -15,6 +16,8 @@ pub struct Outgoing<'r> {
     pub forwarded_host: Option<HeaderValue>,
     pub parts: http::request::Parts,
     pub body: DownstreamBody,
+    /// What request mapping made of the query string and path.
+    pub mapped: MappedRequest,
 }
 
 pub async fn integrate(
@@ -30,10 +33,17 @@ pub async fn integrate(
         .ok_or(ProxyError::NoIntegration)?
     {
         CompiledIntegration::HttpProxy(integration) => {
-            let upstream_uri = integration
+            let query = match &request.mapped.query {
+                Some(q) => Some(q.as_str()),
+                None => request.uri.query(),
+            };
+            let mut upstream_uri = integration
                 .uri
-                .build(|name| route.param(name), request.uri.query())
+                .build(|name| route.param(name), query)
                 .map_err(ProxyError::UpstreamUri)?;
+            if let Some(path) = &request.mapped.path {
+                upstream_uri = with_path(upstream_uri, path).map_err(ProxyError::UpstreamUri)?;
+            }
             http_proxy::forward(
                 upstream,
                 integration,
@@ -50,4 +60,16 @@ pub async fn integrate(
             Err(ProxyError::UnusableIntegration(reason.clone()))
         }
     }
+}
+
+/// `overwrite:path`: the mapped path in place of the integration URI's, its query kept.
+fn with_path(uri: Uri, path: &str) -> Result<Uri, http::uri::InvalidUri> {
+    let mut parts = uri.into_parts();
+    let path_and_query = match parts.path_and_query.as_ref().and_then(|pq| pq.query()) {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    };
+    parts.path_and_query = Some(path_and_query.parse()?);
+    // Only the path changed, so the parts still make a URI.
+    Ok(Uri::from_parts(parts).unwrap_or_default())
 }

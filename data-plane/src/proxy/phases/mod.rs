@@ -8,6 +8,10 @@
 //! the request itself with a success (a CORS preflight) returns that response as its
 //! answer the same way, through respond. Phases do no I/O a cache could have done ahead
 //! and hold no lock across an await.
+pub mod cors;
 pub mod integrate;
+pub mod map_request;
+pub mod map_response;
 pub mod resolve;
 pub mod respond;
+pub mod throttle;

@@ -1,19 +1,20 @@
 //! Respond: the upstream's response streams through; every error becomes its AWS-shaped
 //! response here, with the detail logged rather than sent. Both carry the request's
-//! `apigw-requestid`.
+//! `apigw-requestid`, and on an API with CORS, the API's CORS headers in place of any
+//! the backend sent.
 
 use http::Response;
 use tracing::{debug, warn};
 
 use crate::error_chain::ErrorChain;
-use crate::proxy::body::{ProxyBody, UpstreamResponseBody};
+use crate::proxy::body::ProxyBody;
 use crate::proxy::context::RequestContext;
 use crate::proxy::error::{ErrorOrigin, ProxyError};
 use crate::proxy::request_id::APIGW_REQUEST_ID;
 
 pub fn respond(
     ctx: &RequestContext<'_>,
-    outcome: Result<Response<UpstreamResponseBody>, ProxyError>,
+    outcome: Result<Response<ProxyBody>, ProxyError>,
 ) -> Response<ProxyBody> {
     let (api, stage, route) = match &ctx.matched {
         Some(m) => (
@@ -36,7 +37,7 @@ pub fn respond(
                 elapsed_us = ctx.received_at.elapsed().as_micros() as u64,
                 "served"
             );
-            response.map(ProxyBody::Upstream)
+            response
         }
         Err(e) => {
             let spec = e.spec();
@@ -69,6 +70,9 @@ pub fn respond(
             e.into_response()
         }
     };
+    if let Some(cors) = &ctx.cors {
+        cors.apply(response.headers_mut());
+    }
     // The backend's own `apigw-requestid`, if it sent one, is not the gateway's.
     response
         .headers_mut()

@@ -1,0 +1,111 @@
+//! Map response: the integration's `responseParameters` for the status the backend
+//! answered with, applied to its response on the way to the client: headers appended,
+//! overwritten or removed, and the status code overwritten. Values are rendered from the
+//! backend's response as it arrived.
+
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use portico_model::{ContextVar, MappingAction, MappingSource, parse_status_override};
+
+use crate::config::parameter_mapping::{CompiledMappings, MappedValue};
+use crate::proxy::context::{Matched, RequestContext, RequestFacts};
+
+struct Source<'a> {
+    ctx: &'a RequestContext<'a>,
+    matched: Matched<'a>,
+    facts: &'a RequestFacts<'a>,
+    headers: &'a HeaderMap,
+}
+
+impl MappingSource for Source<'_> {
+    fn request_header(&self, _: &str) -> Option<&str> {
+        // The parser refuses `$request.*` in response mappings.
+        None
+    }
+
+    fn request_querystring(&self, _: &str) -> Option<&str> {
+        None
+    }
+
+    fn path_param(&self, _: &str) -> Option<&str> {
+        None
+    }
+
+    fn request_path(&self) -> &str {
+        ""
+    }
+
+    fn response_header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn context(&self, var: ContextVar, out: &mut String) {
+        self.ctx.write_variable(var, self.matched, self.facts, out);
+    }
+
+    fn stage_variable(&self, _: &str) -> Option<&str> {
+        // Filled in when the stage compiled.
+        None
+    }
+}
+
+fn render(value: &MappedValue, source: &Source<'_>) -> String {
+    match value {
+        MappedValue::Static(text, _) => text.to_string(),
+        MappedValue::Dynamic(v) => {
+            let mut out = String::new();
+            v.render(source, &mut out);
+            out
+        }
+    }
+}
+
+pub fn map_response<B>(
+    mappings: &CompiledMappings,
+    ctx: &RequestContext<'_>,
+    matched: Matched<'_>,
+    facts: &RequestFacts<'_>,
+    response: &mut Response<B>,
+) {
+    let Some(mapping) = mappings.for_status(response.status().as_u16()) else {
+        return;
+    };
+    let source = Source {
+        ctx,
+        matched,
+        facts,
+        headers: response.headers(),
+    };
+    let rendered: Vec<Option<HeaderValue>> = mapping
+        .headers
+        .iter()
+        .map(|m| match (&m.action, &m.value) {
+            (MappingAction::Remove, _) => None,
+            (_, MappedValue::Static(_, h)) => h.clone(),
+            (_, value) => HeaderValue::try_from(render(value, &source)).ok(),
+        })
+        .collect();
+    // A code that does not come out as 200..599 leaves the status as the backend sent it.
+    let status = mapping
+        .status_code
+        .as_ref()
+        .and_then(|v| parse_status_override(&render(v, &source)))
+        .and_then(|code| StatusCode::from_u16(code).ok());
+    let headers = response.headers_mut();
+    for (m, value) in mapping.headers.iter().zip(rendered) {
+        match (m.action, value) {
+            (MappingAction::Remove, _) => {
+                headers.remove(&m.name);
+            }
+            (MappingAction::Overwrite, Some(v)) => {
+                headers.insert(m.name.clone(), v);
+            }
+            (MappingAction::Append, Some(v)) => {
+                headers.append(m.name.clone(), v);
+            }
+            (_, None) => {}
+        }
+    }
+    if let Some(status) = status {
+        *response.status_mut() = status;
+    }
+}
