@@ -93,6 +93,14 @@ impl Proc {
         }
     }
 
+    /// A program from the system (haproxy, nginx), started by the caller.
+    pub fn adopt(name: &str, child: Child) -> Proc {
+        Proc {
+            name: name.to_string(),
+            child: Some(child),
+        }
+    }
+
     /// SIGKILL: the process gets no chance to clean up, like a crash.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -1,5 +1,7 @@
 //! A real upstream HTTP server that answers every request with what it received, as JSON,
-//! so tests can see exactly what the proxy sent.
+//! so tests can see exactly what the proxy sent. A request header
+//! `x-echo-response-header: name: value` (any number of them) makes it answer with that
+//! header too, so tests can see what the gateway does with a backend's headers.
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -20,6 +22,16 @@ async fn echo(req: Request) -> impl IntoResponse {
         .collect();
     let mut out = HeaderMap::new();
     out.insert("x-upstream", "echo".parse().expect("header"));
+    for asked in parts.headers.get_all("x-echo-response-header") {
+        if let Some((name, value)) = asked.to_str().ok().and_then(|a| a.split_once(':'))
+            && let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::try_from(name.trim()),
+                axum::http::HeaderValue::try_from(value.trim()),
+            )
+        {
+            out.append(name, value);
+        }
+    }
     (
         out,
         axum::Json(json!({

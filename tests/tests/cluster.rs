@@ -93,6 +93,161 @@ fn start_node(name: &str, grpc_ports: &[u16], cache: &Path, proxy: u16, metrics:
     }
 }
 
+/// haproxy from Debian's package, round-robin over the nodes, per request.
+fn round_robin(nodes: &[Node], dir: &Path) -> (Proc, u16) {
+    let port = free_port();
+    let servers: String = nodes
+        .iter()
+        .map(|n| format!("  server {} 127.0.0.1:{}\n", n.name, n.proxy))
+        .collect();
+    let config = format!(
+        "global\n  maxconn 2048\ndefaults\n  mode http\n  timeout connect 2s\n  \
+         timeout client 30s\n  timeout server 30s\nfrontend gateway\n  \
+         bind 127.0.0.1:{port}\n  default_backend nodes\nbackend nodes\n  balance roundrobin\n{servers}"
+    );
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, config).expect("write haproxy.cfg");
+    let child = std::process::Command::new("haproxy")
+        .args(["-db", "-f"])
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("start haproxy (apt-get install haproxy)");
+    (Proc::adopt("haproxy", child), port)
+}
+
+/// Sends requests from `workers` loops for `run`, each to `port` with `host`; counts
+/// the 200s and 429s (anything else fails the test). Bounded by `run` and by the count.
+async fn hammer(port: u16, host: &str, path: &str, workers: usize, run: Duration) -> (u64, u64) {
+    let until = tokio::time::Instant::now() + run;
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (client, host, url) = (
+                http_client(),
+                host.to_string(),
+                format!("http://127.0.0.1:{port}{path}"),
+            );
+            tokio::spawn(async move {
+                let (mut ok, mut throttled) = (0u64, 0u64);
+                for _ in 0..100_000 {
+                    if tokio::time::Instant::now() >= until {
+                        break;
+                    }
+                    let res = client.get(&url).header("host", &host).send().await;
+                    match res.map(|r| r.status().as_u16()) {
+                        Ok(200) => ok += 1,
+                        Ok(429) => throttled += 1,
+                        other => panic!("unexpected answer {other:?}"),
+                    }
+                }
+                (ok, throttled)
+            })
+        })
+        .collect();
+    let mut total = (0, 0);
+    for t in tasks {
+        let (ok, throttled) = t.await.expect("load worker");
+        total = (total.0 + ok, total.1 + throttled);
+    }
+    total
+}
+
+/// "Throttle requests to your HTTP APIs": a route's rate and burst are the totals of the
+/// whole fleet. Through a round-robin balancer the three nodes together admit
+/// `burst + rate × seconds`; when all traffic moves to one node, that node gets
+/// (nearly) the whole limit within a second or two, as the control planes re-divide it.
+async fn cluster_wide_throttle(replica: &Replica, api_id: &str, host: &str, fleet: &[Node]) {
+    const RATE: f64 = 50.0;
+    const BURST: u64 = 20;
+    let route = "ANY /items/{proxy+}";
+    let updated = portico_tests::e2e_script(
+        "policies.py",
+        &[
+            "throttle",
+            "--endpoint",
+            &format!("http://127.0.0.1:{}", replica.admin),
+            "--api-id",
+            api_id,
+            "--stage",
+            "dev",
+            "--route-key",
+            route,
+            "--rate",
+            &RATE.to_string(),
+            "--burst",
+            &BURST.to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(
+        updated["routeSettings"][route]["ThrottlingBurstLimit"],
+        BURST
+    );
+    // Every node serves the new limit (the version moved on) before the clock starts.
+    let version = stored_version_via(replica).await;
+    wait_for("every node to apply the throttle", LIMIT, || async {
+        let list = nodes(replica).await;
+        list.iter()
+            .all(|n| n["appliedVersion"].as_u64() >= Some(version))
+            .then_some(())
+    })
+    .await;
+    // Load reports come twice a second: give the control planes one to see all nodes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let dir = tempfile::tempdir().expect("haproxy dir");
+    let (_haproxy, port) = round_robin(fleet, dir.path());
+    wait_for("haproxy to answer", LIMIT, || async {
+        let res = http_client()
+            .get(format!("http://127.0.0.1:{port}/dev/notes"))
+            .header("host", host)
+            .send()
+            .await
+            .ok()?;
+        (res.status() != 503).then_some(())
+    })
+    .await;
+
+    let run = Duration::from_secs(4);
+    let started = std::time::Instant::now();
+    let (admitted, throttled) = hammer(port, host, "/dev/items/x", 8, run).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let expected = BURST as f64 + RATE * seconds;
+    println!(
+        "cluster-wide throttle, 3 nodes behind haproxy round-robin: admitted {admitted} \
+         (throttled {throttled}) in {seconds:.2} s; expected burst + rate × seconds = \
+         {expected:.0} ± 5%"
+    );
+    assert!(
+        (admitted as f64 - expected).abs() <= expected * 0.05,
+        "admitted {admitted}, expected {expected:.0} ± 5%"
+    );
+
+    // All traffic to node 1: within 2 s it holds (nearly) the whole rate.
+    let first = &fleet[0];
+    hammer(first.proxy, host, "/dev/items/x", 8, Duration::from_secs(2)).await;
+    let started = std::time::Instant::now();
+    let (admitted, throttled) =
+        hammer(first.proxy, host, "/dev/items/x", 8, Duration::from_secs(3)).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let expected = RATE * seconds;
+    println!(
+        "cluster-wide throttle, all traffic on {}: admitted {admitted} (throttled \
+         {throttled}) in {seconds:.2} s after 2 s; expected rate × seconds = {expected:.0} ± 10%",
+        first.name
+    );
+    assert!(
+        (admitted as f64 - expected).abs() <= expected * 0.10,
+        "admitted {admitted}, expected {expected:.0} ± 10%"
+    );
+}
+
+async fn stored_version_via(replica: &Replica) -> u64 {
+    admin_get(replica, "/portico/nodes").await["currentVersion"]
+        .as_u64()
+        .expect("currentVersion")
+}
+
 fn python(args: &[&str]) -> Value {
     portico_tests::e2e_script("notes_api.py", args, &[])
 }
@@ -310,6 +465,8 @@ async fn two_replicas_three_nodes_serve_the_notes_api() {
         })
         .await;
     }
+
+    cluster_wide_throttle(&a, &api_id, &host, &nodes_up).await;
 
     // A deployment damaged behind the control plane's back, which nodes could not compile,
     // is held back by the control plane: the stage keeps serving what it served, the

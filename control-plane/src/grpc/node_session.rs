@@ -22,6 +22,9 @@ use crate::store::{Store, StoreError};
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A node's load older than this is a node that is gone (nodes report twice a second).
 const LOAD_FRESH_MS: i64 = 2_000;
+/// How often limits are re-divided: at each multiple of this on the wall clock, plus half
+/// of it, on every replica at once.
+const DIVIDE_EVERY: Duration = Duration::from_millis(500);
 
 type Outbound = mpsc::Sender<Result<ControlMessage, Status>>;
 
@@ -116,21 +119,35 @@ impl NodeSession {
         Ok(())
     }
 
-    /// Records the node's load and sends it its new shares when they moved. A store
-    /// that cannot be reached leaves the node with the shares it has.
-    async fn take_load(&mut self, report: LoadReport, outbound: &Outbound) -> Result<(), ()> {
+    /// Records the node's load for every replica's next division.
+    async fn take_load(&mut self, report: LoadReport) {
         let seconds = f64::from(report.interval_millis.max(1)) / 1000.0;
         let load = report
             .limits
             .iter()
             .map(|l| (l.limit_key.clone(), l.requests as f64 / seconds))
             .collect();
-        let now_ms = now_millis();
+        if let Err(e) = self
+            .store
+            .record_node_load(&self.node.node_id, now_millis(), &load)
+            .await
+        {
+            tracing::debug!(node = %self.node.node_id, error = %e, "cannot record node load");
+        }
+    }
+
+    /// Sends the node its share of each limit, from every node's last load, when it
+    /// moved. Every session of every replica does this at the same instants of the wall
+    /// clock ([`DIVIDE_EVERY`]), so they read the same loads and the shares they send
+    /// add up to one: a node whose load is not seen yet gets less for half a second, and
+    /// the fleet never admits more than the limit. A store that cannot be reached leaves
+    /// the node with the shares it has.
+    async fn send_shares(&mut self, outbound: &Outbound) -> Result<(), ()> {
         let node_id = self.node.node_id.clone();
-        let loads = match self.store.record_node_load(&node_id, now_ms, &load).await {
-            Ok(()) => self.store.node_loads_since(now_ms - LOAD_FRESH_MS).await,
-            Err(e) => Err(e),
-        };
+        let loads = self
+            .store
+            .node_loads_since(now_millis() - LOAD_FRESH_MS)
+            .await;
         let mut loads = match loads {
             Ok(loads) => loads,
             Err(e) => {
@@ -139,9 +156,10 @@ impl NodeSession {
             }
         };
         if !loads.iter().any(|l| l.node_id == node_id) {
+            // Not reported yet: a node with no throttled traffic.
             loads.push(crate::store::NodeLoad {
                 node_id: node_id.clone(),
-                load,
+                load: Default::default(),
             });
         }
         let shares = throttle_shares::shares_for(&node_id, &loads);
@@ -192,6 +210,7 @@ impl NodeSession {
         self.record().await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
+        let mut divide = on_the_wall_clock(DIVIDE_EVERY);
         loop {
             if self.push_if_newer(&outbound).await.is_err() {
                 break;
@@ -204,9 +223,7 @@ impl NodeSession {
                 }
                 message = inbound.message() => match message {
                     Ok(Some(NodeMessage { kind: Some(node_message::Kind::Load(report)) })) => {
-                        if self.take_load(report, &outbound).await.is_err() {
-                            break;
-                        }
+                        self.take_load(report).await;
                     }
                     Ok(Some(m)) => {
                         if self.take_answer(m) {
@@ -220,6 +237,11 @@ impl NodeSession {
                     }
                 },
                 _ = heartbeat.tick() => self.record().await,
+                _ = divide.tick() => {
+                    if self.send_shares(&outbound).await.is_err() {
+                        break;
+                    }
+                }
             }
         }
         tracing::info!(node = %self.node.node_id, "node disconnected");
@@ -236,4 +258,15 @@ fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// An interval whose ticks fall at the same wall-clock instants on every replica: half
+/// way between multiples of `period` since the epoch.
+fn on_the_wall_clock(period: Duration) -> tokio::time::Interval {
+    let period_ms = period.as_millis().max(1) as i64;
+    let phase = (now_millis() + period_ms / 2).rem_euclid(period_ms);
+    let first = Duration::from_millis((period_ms - phase) as u64);
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    interval
 }

@@ -174,7 +174,14 @@ impl SnapshotClient {
                         .await
                         .map_err(|_| SessionError::Closed)?;
                 }
-                Some(ControlKind::Shares(shares)) => self.runtime.throttle.apply_shares(&shares),
+                Some(ControlKind::Shares(shares)) => {
+                    tracing::debug!(
+                        nodes = shares.nodes,
+                        limits = shares.shares.len(),
+                        "throttle shares"
+                    );
+                    self.runtime.throttle.apply_shares(&shares)
+                }
                 None => {}
             }
         }
