@@ -12,6 +12,7 @@ use portico_tests::{credentials, free_port, wait_for_admin};
 /// The README sections whose shell blocks make up the walkthrough, in reading order.
 const WALKTHROUGH: &[&str] = &[
     "## Five minutes with the notes API",
+    "## CORS, parameter mapping and throttling",
     "## When a stage is not served as deployed",
 ];
 
@@ -140,5 +141,12 @@ readme_settle() {{
         "dev and prod both serve the notes:\n{stdout}"
     );
     assert!(stdout.contains(r#""lastStatus":"ACK""#), "{stdout}");
+    assert!(stdout.contains("HTTP/1.1 204 No Content"), "{stdout}");
+    assert!(
+        stdout.contains("access-control-allow-origin: https://app.example.com"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("x-served-by: portico dev"), "{stdout}");
+    assert!(stdout.contains("200 200 429 429"), "{stdout}");
     assert!(stdout.contains(r#""actor":"admin""#), "{stdout}");
 }
