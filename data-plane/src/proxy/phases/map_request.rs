@@ -10,7 +10,7 @@ use http::header::{HeaderMap, HeaderValue, USER_AGENT};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use portico_model::{ContextVar, MappingAction, MappingSource};
 
-use crate::config::parameter_mapping::{MappedValue, RequestMapping};
+use crate::config::parameter_mapping::{HeaderMapping, MappedValue, RequestMapping};
 use crate::config::route_table::RouteMatch;
 use crate::proxy::context::{Matched, RequestContext, RequestFacts};
 
@@ -92,7 +92,8 @@ impl MappingSource for Source<'_, '_> {
     }
 }
 
-fn render(value: &MappedValue, source: &Source<'_, '_>) -> String {
+/// The value as text; static values are copied, dynamic ones rendered from `source`.
+pub(super) fn render(value: &MappedValue, source: &dyn MappingSource) -> String {
     match value {
         MappedValue::Static(text, _) => text.to_string(),
         MappedValue::Dynamic(v) => {
@@ -103,16 +104,41 @@ fn render(value: &MappedValue, source: &Source<'_, '_>) -> String {
     }
 }
 
-fn header_value(value: &MappedValue, source: &Source<'_, '_>) -> Option<HeaderValue> {
-    match value {
-        MappedValue::Static(_, Some(h)) => Some(h.clone()),
-        MappedValue::Static(_, None) => None,
-        MappedValue::Dynamic(v) => {
-            let mut out = String::new();
-            v.render(source, &mut out);
-            // A request value that makes no valid header (a control character in a
-            // query parameter) maps to nothing rather than failing the request.
-            HeaderValue::try_from(out).ok()
+/// What each header mapping will write, rendered before any of them changes anything.
+/// A value that makes no valid header (a control character from a query parameter)
+/// maps to nothing rather than failing the request.
+pub(super) fn header_values(
+    mappings: &[HeaderMapping],
+    source: &dyn MappingSource,
+) -> Vec<Option<HeaderValue>> {
+    mappings
+        .iter()
+        .map(|m| match (m.action, &m.value) {
+            (MappingAction::Remove, _) => None,
+            (_, MappedValue::Static(_, h)) => h.clone(),
+            (_, value) => HeaderValue::try_from(render(value, source)).ok(),
+        })
+        .collect()
+}
+
+/// Applies header mappings with the values [`header_values`] rendered for them.
+pub(super) fn apply_headers(
+    headers: &mut HeaderMap,
+    mappings: &[HeaderMapping],
+    values: Vec<Option<HeaderValue>>,
+) {
+    for (m, value) in mappings.iter().zip(values) {
+        match (m.action, value) {
+            (MappingAction::Remove, _) => {
+                headers.remove(&m.name);
+            }
+            (MappingAction::Overwrite, Some(v)) => {
+                headers.insert(m.name.clone(), v);
+            }
+            (MappingAction::Append, Some(v)) => {
+                headers.append(m.name.clone(), v);
+            }
+            (_, None) => {}
         }
     }
 }
@@ -139,14 +165,7 @@ pub fn map_request<'r>(
         route,
         path,
     };
-    let rendered: Vec<Option<HeaderValue>> = mapping
-        .headers
-        .iter()
-        .map(|m| match m.action {
-            MappingAction::Remove => None,
-            _ => header_value(&m.value, &source),
-        })
-        .collect();
+    let rendered = header_values(&mapping.headers, &source);
     let mut mapped = MappedRequest::default();
     if !mapping.query.is_empty() {
         let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = source.query.clone();
@@ -184,20 +203,7 @@ pub fn map_request<'r>(
         mapped.path = Some(out);
     }
     drop(source);
-    for (m, value) in mapping.headers.iter().zip(rendered) {
-        match (m.action, value) {
-            (MappingAction::Remove, _) => {
-                headers.remove(&m.name);
-            }
-            (MappingAction::Overwrite, Some(v)) => {
-                headers.insert(m.name.clone(), v);
-            }
-            (MappingAction::Append, Some(v)) => {
-                headers.append(m.name.clone(), v);
-            }
-            (_, None) => {}
-        }
-    }
+    apply_headers(headers, &mapping.headers, rendered);
     mapped
 }
 

@@ -3,10 +3,11 @@
 //! overwritten or removed, and the status code overwritten. Values are rendered from the
 //! backend's response as it arrived.
 
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use portico_model::{ContextVar, MappingAction, MappingSource, parse_status_override};
+use http::{HeaderMap, Response, StatusCode};
+use portico_model::{ContextVar, MappingSource, parse_status_override};
 
-use crate::config::parameter_mapping::{CompiledMappings, MappedValue};
+use super::map_request::{apply_headers, header_values, render};
+use crate::config::parameter_mapping::CompiledMappings;
 use crate::proxy::context::{Matched, RequestContext, RequestFacts};
 
 struct Source<'a> {
@@ -48,17 +49,6 @@ impl MappingSource for Source<'_> {
     }
 }
 
-fn render(value: &MappedValue, source: &Source<'_>) -> String {
-    match value {
-        MappedValue::Static(text, _) => text.to_string(),
-        MappedValue::Dynamic(v) => {
-            let mut out = String::new();
-            v.render(source, &mut out);
-            out
-        }
-    }
-}
-
 pub fn map_response<B>(
     mappings: &CompiledMappings,
     ctx: &RequestContext<'_>,
@@ -75,36 +65,14 @@ pub fn map_response<B>(
         facts,
         headers: response.headers(),
     };
-    let rendered: Vec<Option<HeaderValue>> = mapping
-        .headers
-        .iter()
-        .map(|m| match (&m.action, &m.value) {
-            (MappingAction::Remove, _) => None,
-            (_, MappedValue::Static(_, h)) => h.clone(),
-            (_, value) => HeaderValue::try_from(render(value, &source)).ok(),
-        })
-        .collect();
+    let rendered = header_values(&mapping.headers, &source);
     // A code that does not come out as 200..599 leaves the status as the backend sent it.
     let status = mapping
         .status_code
         .as_ref()
         .and_then(|v| parse_status_override(&render(v, &source)))
         .and_then(|code| StatusCode::from_u16(code).ok());
-    let headers = response.headers_mut();
-    for (m, value) in mapping.headers.iter().zip(rendered) {
-        match (m.action, value) {
-            (MappingAction::Remove, _) => {
-                headers.remove(&m.name);
-            }
-            (MappingAction::Overwrite, Some(v)) => {
-                headers.insert(m.name.clone(), v);
-            }
-            (MappingAction::Append, Some(v)) => {
-                headers.append(m.name.clone(), v);
-            }
-            (_, None) => {}
-        }
-    }
+    apply_headers(response.headers_mut(), &mapping.headers, rendered);
     if let Some(status) = status {
         *response.status_mut() = status;
     }
