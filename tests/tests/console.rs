@@ -2,7 +2,9 @@
 //! (chromedriver), against `portico up` and a real upstream. It logs in, builds the notes
 //! API by clicking, sees a bad route key's error beside the field in the API's own
 //! words, watches the Nodes page show the new version ACKed, and sends a request from
-//! the Test panel. Every page it visits is saved under `target/screenshots/`.
+//! the Test panel. It maps parameters on an integration, sets CORS and calls the API from
+//! the console's own page across origins, and throttles a stage. Every page it visits is
+//! saved under `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -471,9 +473,307 @@ async fn the_notes_api_in_the_console() {
     shot(&c, "10-test-phone").await;
     c.set_window_size(1280, 1000).await.expect("resize");
 
+    let dev = "//section[@data-stage='dev']";
+
+    // Parameter mapping on the notes integration. A row without a key is refused before
+    // anything is sent; a bad key's message, in the API's words, appears beside its row.
+    click_link(&c, "Integrations").await;
+    let edit_integration =
+        format!("//tr[td[normalize-space()='{integration_id}']]//button[normalize-space()='Edit']");
+    click_xpath(&c, &edit_integration).await;
+    let form = ".edit-row .integration-form";
+    let request = format!("{form} .mapping-editor[data-field='requestParameters']");
+    let response = format!("{form} .mapping-editor[data-field='responseParameters']");
+    click(&c, &format!("{request} button.add-mapping")).await;
+    fill(&c, &format!("{request} .mapping-key"), "append:path").await;
+    fill(&c, &format!("{request} .mapping-value"), "console").await;
+    click(&c, &format!("{response} button.add-mapping")).await;
+    let status = find(&c, &format!("{response} .mapping-status")).await;
+    assert_eq!(
+        status.prop("value").await.expect("value").as_deref(),
+        Some("200")
+    );
+    fill(&c, &format!("{response} .mapping-value"), "yes").await;
+    click(&c, &format!("{form} button[type=submit]")).await;
+    text_where(&c, &format!("{response} .row-error"), |t| {
+        t == "Enter a key"
+    })
+    .await;
+    fill(
+        &c,
+        &format!("{response} .mapping-key"),
+        "overwrite:header.x-mapped",
+    )
+    .await;
+    click(&c, &format!("{form} button[type=submit]")).await;
+    let shown = text_where(&c, &format!("{request} .row-error"), |t| {
+        t.contains("'append:path'")
+    })
+    .await;
+    let integration_path = format!("{base}/v2/apis/{api_id}/integrations/{integration_id}");
+    let rest = http_client()
+        .patch(&integration_path)
+        .bearer_auth(&token)
+        .json(&json!({ "requestParameters": { "append:path": "console" } }))
+        .send()
+        .await
+        .expect("PATCH integration");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "requestParameters");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    let key = find(&c, &format!("{request} .mapping-key")).await;
+    assert_eq!(
+        key.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    assert!(
+        text_where(&c, &format!("{response} .row-error"), |_| true)
+            .await
+            .is_empty()
+    );
+    shot(&c, "10a-integration-mapping-error").await;
+    fill(
+        &c,
+        &format!("{request} .mapping-key"),
+        "append:header.x-source",
+    )
+    .await;
+    click(&c, &format!("{form} button[type=submit]")).await;
+    text_where(&c, "td.mappings", |t| t == "1 request / 1 response").await;
+    let stored = admin_get(&integration_path, &token).await;
+    assert_eq!(
+        stored["requestParameters"],
+        json!({ "append:header.x-source": "console" })
+    );
+    assert_eq!(
+        stored["responseParameters"],
+        json!({ "200": { "overwrite:header.x-mapped": "yes" } })
+    );
+    // The auto-deploy stage serves them: the backend sees the header, the client the other.
+    let host = format!("{api_id}.execute-api.localhost:{proxy}");
+    wait_for("the mappings to be served", LIMIT, || async {
+        let res = http_client()
+            .get(format!("http://127.0.0.1:{proxy}/dev/notes"))
+            .header("host", &host)
+            .send()
+            .await
+            .ok()?;
+        let mapped = res.headers().get("x-mapped").is_some_and(|v| v == "yes");
+        let echoed: Value = res.json().await.ok()?;
+        (mapped && echoed["headers"]["x-source"] == "console").then_some(())
+    })
+    .await;
+    // A removed row is sent as "key": "" and goes; the response mapping stays.
+    click_xpath(&c, &edit_integration).await;
+    click(&c, &format!("{request} .mapping-row button")).await;
+    click(&c, &format!("{form} button[type=submit]")).await;
+    text_where(&c, "td.mappings", |t| t == "0 request / 1 response").await;
+    let stored = admin_get(&integration_path, &token).await;
+    assert_eq!(stored.get("requestParameters"), None, "{stored}");
+    assert_eq!(
+        stored["responseParameters"],
+        json!({ "200": { "overwrite:header.x-mapped": "yes" } })
+    );
+    shot(&c, "10b-integrations-mapped").await;
+
+    // CORS. Without it a script on the console's page cannot call the API: the browser
+    // refuses the answer.
+    let invoke_notes = format!("http://{host}/dev/notes");
+    let refused = cross_origin_fetch(&c, &invoke_notes).await;
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("TypeError")),
+        "{refused}"
+    );
+    click_link(&c, "CORS").await;
+    text_where(&c, ".cors-state", |t| {
+        t.starts_with("No CORS configuration")
+    })
+    .await;
+    text_where(&c, ".cors-stages li[data-stage='dev']", |t| {
+        t.contains("deploys automatically")
+    })
+    .await;
+    // Credentials with any origin: refused, and said beside the credentials box.
+    fill(&c, "#cors-allow-origins", "*").await;
+    click(&c, "#cors-allow-credentials").await;
+    click(&c, ".cors-form button[type=submit]").await;
+    let shown = text_where(
+        &c,
+        ".field[data-field='allowCredentials'] .field-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    let rest = http_client()
+        .patch(format!("{base}/v2/apis/{api_id}"))
+        .bearer_auth(&token)
+        .json(&json!({ "corsConfiguration": { "allowOrigins": ["*"], "allowCredentials": true } }))
+        .send()
+        .await
+        .expect("PATCH API");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "allowCredentials");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    assert_eq!(
+        shown,
+        "allow-credentials is not supported if 'allow-origin' is *"
+    );
+    shot(&c, "10c-cors-error").await;
+    // The console's own origin, one per line and comma-separated lists.
+    fill(
+        &c,
+        "#cors-allow-origins",
+        &format!("{base}\nhttps://app.example.com"),
+    )
+    .await;
+    fill(&c, "#cors-allow-headers", "x-console, content-type").await;
+    click(&c, "input[name='allowMethods'][value='GET']").await;
+    click(&c, "input[name='allowMethods'][value='POST']").await;
+    fill(
+        &c,
+        "#cors-expose-headers",
+        "x-upstream,access-control-allow-origin",
+    )
+    .await;
+    fill(&c, "#cors-max-age", "600").await;
+    click(&c, ".cors-form button[type=submit]").await;
+    text_where(&c, ".saved", |t| t == "Saved").await;
+    text_where(&c, ".cors-state", |t| t.starts_with("Browsers may call")).await;
+    let api = admin_get(&format!("{base}/v2/apis/{api_id}"), &token).await;
+    assert_eq!(
+        api["corsConfiguration"],
+        json!({
+            "allowOrigins": [base.as_str(), "https://app.example.com"],
+            "allowHeaders": ["x-console", "content-type"],
+            "allowMethods": ["GET", "POST"],
+            "exposeHeaders": ["x-upstream", "access-control-allow-origin"],
+            "maxAge": 600,
+            "allowCredentials": true,
+        })
+    );
+    // Rendered on the server, the page holds what is stored, and hydrates.
+    c.refresh().await.expect("reload CORS");
+    hydrated(&c).await;
+    let origins = find(&c, "#cors-allow-origins").await;
+    assert_eq!(
+        origins.prop("value").await.expect("value"),
+        Some(format!("{base}\nhttps://app.example.com"))
+    );
+    shot(&c, "10d-cors").await;
+    // The auto-deploy stage serves it: a credentialed fetch with a header that needs a
+    // preflight succeeds, and the script reads the headers it was allowed to.
+    let fetched = wait_for("the API to answer the console's origin", LIMIT, || async {
+        let r = cross_origin_fetch(&c, &invoke_notes).await;
+        (r["ok"] == true).then_some(r)
+    })
+    .await;
+    assert_eq!(fetched["status"], 200, "{fetched}");
+    assert_eq!(fetched["allowOrigin"], base.as_str(), "{fetched}");
+    assert_eq!(fetched["upstream"], "echo", "{fetched}");
+    let echoed: Value =
+        serde_json::from_str(fetched["body"].as_str().expect("body")).expect("upstream JSON");
+    assert_eq!(echoed["headers"]["x-console"], "1");
+    assert_eq!(echoed["headers"]["origin"], base.as_str());
+    // Removed, the API stops answering the console's origin.
+    click_xpath(&c, "//button[normalize-space()='Remove CORS']").await;
+    text_where(&c, ".cors-state", |t| {
+        t.starts_with("No CORS configuration")
+    })
+    .await;
+    let api = admin_get(&format!("{base}/v2/apis/{api_id}"), &token).await;
+    assert_eq!(api.get("corsConfiguration"), None, "{api}");
+    wait_for(
+        "the API to stop answering the console's origin",
+        LIMIT,
+        || async {
+            let r = cross_origin_fetch(&c, &invoke_notes).await;
+            (r["ok"] == false).then_some(())
+        },
+    )
+    .await;
+
+    // Throttling on stage dev: a default for every route and an override for GET /notes.
+    click_link(&c, "Stages").await;
+    let throttling = "section[data-stage='dev'] .throttling";
+    let rate = format!("{throttling} input[name='throttlingRateLimit']");
+    let burst = format!("{throttling} input[name='throttlingBurstLimit']");
+    fill(&c, &rate, "-5").await;
+    click(&c, &format!("{throttling} button[type=submit]")).await;
+    text_where(
+        &c,
+        &format!("{throttling} .field[data-field='throttlingRateLimit'] .field-error"),
+        |t| t.contains("0 or more"),
+    )
+    .await;
+    fill(&c, &rate, "100").await;
+    fill(&c, &burst, "200").await;
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Add override']"),
+    )
+    .await;
+    let route = find(&c, &format!("{throttling} .override-row select")).await;
+    assert_eq!(
+        route.prop("value").await.expect("value").as_deref(),
+        Some("GET /notes")
+    );
+    fill(&c, &format!("{throttling} .override-rate"), "10.5").await;
+    fill(&c, &format!("{throttling} .override-burst"), "20").await;
+    click(&c, &format!("{throttling} button[type=submit]")).await;
+    find(
+        &c,
+        &format!("{throttling} .override-row[data-route='GET /notes'] .route-key"),
+    )
+    .await;
+    let stage_path = format!("{base}/v2/apis/{api_id}/stages/dev");
+    let stage = admin_get(&stage_path, &token).await;
+    let default = &stage["defaultRouteSettings"];
+    assert_eq!(
+        default["throttlingRateLimit"].as_f64(),
+        Some(100.0),
+        "{stage}"
+    );
+    assert_eq!(default["throttlingBurstLimit"], 200, "{stage}");
+    let over = &stage["routeSettings"]["GET /notes"];
+    assert_eq!(over["throttlingRateLimit"].as_f64(), Some(10.5), "{stage}");
+    assert_eq!(over["throttlingBurstLimit"], 20, "{stage}");
+    // Rendered on the server, the section holds what is stored, and hydrates.
+    c.refresh().await.expect("reload stages");
+    hydrated(&c).await;
+    let value = async |css: &str| find(&c, css).await.prop("value").await.expect("value");
+    assert_eq!(value(&rate).await.as_deref(), Some("100"));
+    let over_rate = format!("{throttling} .override-row[data-route='GET /notes'] .override-rate");
+    assert_eq!(value(&over_rate).await.as_deref(), Some("10.5"));
+    shot(&c, "10e-stage-throttling").await;
+    // Remove deletes the override; the default stays.
+    click_xpath(
+        &c,
+        &format!(
+            "{dev}//div[contains(@class, 'override-row')]//button[normalize-space()='Remove']"
+        ),
+    )
+    .await;
+    wait_for("the override to go", LIMIT, || async {
+        let rows = c
+            .find_all(Locator::Css(&format!("{throttling} .override-row")))
+            .await
+            .ok()?;
+        rows.is_empty().then_some(())
+    })
+    .await;
+    let stage = admin_get(&stage_path, &token).await;
+    assert_eq!(stage.get("routeSettings"), None, "{stage}");
+    assert_eq!(
+        stage["defaultRouteSettings"]["throttlingBurstLimit"], 200,
+        "{stage}"
+    );
+
     // Edit the stage (auto-deploy off), deploy by hand, then roll back to the first one.
     click_link(&c, "Stages").await;
-    let dev = "//section[@data-stage='dev']";
     let first = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
         !t.is_empty()
     })
@@ -648,4 +948,38 @@ async fn uri_integration_id(base: &str, token: &str, api_id: &str) -> String {
         .as_str()
         .expect("an integration")
         .to_string()
+}
+
+/// GETs `url` from the admin API as JSON.
+async fn admin_get(url: &str, token: &str) -> Value {
+    http_client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
+}
+
+/// A `fetch` of `url` from the page the browser shows, as a script on the console's origin
+/// makes it: with credentials, and a header that needs a preflight. `ok` is false with the
+/// error (a TypeError) when the browser refuses the answer.
+async fn cross_origin_fetch(c: &Client, url: &str) -> Value {
+    const SCRIPT: &str = r#"
+        const [url, done] = arguments;
+        fetch(url, { credentials: "include", headers: { "x-console": "1" } })
+            .then(async (r) => done({
+                ok: true,
+                status: r.status,
+                allowOrigin: r.headers.get("access-control-allow-origin"),
+                upstream: r.headers.get("x-upstream"),
+                body: await r.text(),
+            }))
+            .catch((e) => done({ ok: false, error: String(e) }));
+    "#;
+    c.execute_async(SCRIPT, vec![json!(url)])
+        .await
+        .expect("run fetch in the page")
 }

@@ -16,6 +16,10 @@ pub fn TextField(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(default = "text")] input_type: &'static str,
+    /// The keyboard a phone shows (`decimal`, `numeric`) where the input is a number that
+    /// the form checks itself: a `number` input reads as empty while it holds a typo.
+    #[prop(optional)]
+    inputmode: &'static str,
     #[prop(optional)] required: bool,
 ) -> impl IntoView {
     let error = errors.field(field);
@@ -28,6 +32,7 @@ pub fn TextField(
                 id=id
                 name=field
                 type=input_type
+                inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 placeholder=placeholder
                 required=required
                 value=value.get_untracked()

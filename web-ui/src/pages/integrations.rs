@@ -62,6 +62,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     .filter(|r| r.target.as_deref() == Some(target.as_str()))
                                     .map(|r| view! { <li class="mono">{r.route_key.clone()}</li> })
                                     .collect_view();
+                                let mappings = mappings_note(&i);
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
                                 let edit = move || {
@@ -70,19 +71,20 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     }
                                 };
                                 view! {
-                                    <ResourceRow columns=7 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
+                                    <ResourceRow columns=8 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                         <td class="mono">{i.integration_id.clone()}</td>
                                         <td>{i.integration_type.clone()}</td>
                                         <td>{i.integration_method.clone()}</td>
                                         <td class="mono uri">{i.integration_uri.clone()}</td>
                                         <td>{format!("{} ms", i.timeout_in_millis)}</td>
+                                        <td class="mappings">{mappings}</td>
                                         <td class="used-by"><ul class="plain">{used_by}</ul></td>
                                     </ResourceRow>
                                 }
                             })
                             .collect_view();
                         view! {
-                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout", "Used by routes"]>
+                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout", "Mappings", "Used by routes"]>
                                 {rows}
                             </ResourceTable>
                         }
@@ -95,5 +97,16 @@ pub fn IntegrationsPage() -> impl IntoView {
             <h2>"Create an HTTP integration"</h2>
             <IntegrationForm id_prefix="new-integration" existing=None on_saved/>
         </section>
+    }
+}
+
+/// How many parameter mappings an integration applies, each way.
+fn mappings_note(i: &Integration) -> String {
+    let request = i.request_parameters.len();
+    let response: usize = i.response_parameters.values().map(|m| m.len()).sum();
+    if request + response == 0 {
+        "none".into()
+    } else {
+        format!("{request} request / {response} response")
     }
 }

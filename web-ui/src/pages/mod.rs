@@ -5,6 +5,8 @@ pub mod api_edit_form;
 pub mod api_layout;
 pub mod api_overview;
 pub mod apis;
+pub mod cors;
+pub mod cors_form;
 pub mod deployments;
 pub mod integration_form;
 pub mod integrations;
@@ -16,8 +18,10 @@ pub mod routes;
 pub mod stage_deployment;
 pub mod stage_form;
 pub mod stage_serving;
+pub mod stage_throttling;
 pub mod stages;
 pub mod test_invoke;
+pub mod throttle_override;
 
 use std::collections::BTreeMap;
 
@@ -116,6 +120,18 @@ pub(crate) fn parse_pairs(
     Ok(pairs)
 }
 
+/// Reads a list typed one value per line or separated by commas (origins, header
+/// names); blank entries are skipped, and an empty list is `None`, so it is not sent.
+pub(crate) fn parse_list(text: &str) -> Option<Vec<String>> {
+    let items: Vec<String> = text
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
 /// `(value, label)` options for a method drop-down, `ANY` first when routes may use it.
 pub(crate) fn method_options(with_any: bool) -> Vec<(String, String)> {
     let any = with_any.then_some("ANY");
@@ -136,6 +152,19 @@ pub(crate) fn sort_routes(routes: &mut [Route]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_split_on_lines_and_commas() {
+        assert_eq!(
+            parse_list("https://a.example\n  https://b.example, http://localhost:3000 ,\n\n"),
+            Some(vec![
+                "https://a.example".to_owned(),
+                "https://b.example".to_owned(),
+                "http://localhost:3000".to_owned(),
+            ])
+        );
+        assert_eq!(parse_list(" \n , "), None);
+    }
 
     #[test]
     fn routes_sort_by_path_then_method() {

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
-use portico_model::{ApiServing, Deployment, Page, Stage};
+use portico_model::{ApiServing, Deployment, Page, Route, Stage};
 
 use super::stage_deployment::StageDeployment;
 use super::stage_form::StageForm;
 use super::stage_serving::StageServingStatus;
-use super::{CurrentApi, Reload, current_api_id, invoke_url, live_tick};
+use super::stage_throttling::StageThrottling;
+use super::{CurrentApi, Reload, current_api_id, invoke_url, live_tick, sort_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::copy_button::CopyButton;
 use crate::components::delete_button::DeleteButton;
@@ -12,7 +13,8 @@ use crate::components::deployment_notice::DeploymentNotice;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::relative_time::RelativeTime;
 
-/// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back.
+/// An API's stages: invoke URLs, variables, auto-deploy, deploying and rolling back, and
+/// throttling.
 #[component]
 pub fn StagesPage() -> impl IntoView {
     let CurrentApi { api, .. } = expect_context::<CurrentApi>();
@@ -28,7 +30,14 @@ pub fn StagesPage() -> impl IntoView {
                 let deployments = client
                     .get::<Page<Deployment>>(&format!("{base}/deployments?maxResults=500"))
                     .await?;
-                Ok::<_, ApiFailure>((stages.items, deployments.items))
+                // Throttling overrides are chosen by route key.
+                let mut routes = client
+                    .get::<Page<Route>>(&format!("{base}/routes?maxResults=500"))
+                    .await?
+                    .items;
+                sort_routes(&mut routes);
+                let route_keys = routes.into_iter().map(|r| r.route_key).collect::<Vec<_>>();
+                Ok::<_, ApiFailure>((stages.items, deployments.items, route_keys))
             }
         }
     });
@@ -50,7 +59,7 @@ pub fn StagesPage() -> impl IntoView {
                 let base = base.clone();
                 async move {
                     let (api, data) = (api.await, data.await);
-                    let ((stages, deployments), api) = match (data, api) {
+                    let ((stages, deployments, route_keys), api) = match (data, api) {
                         (Ok(d), Ok(api)) => (d, api),
                         (Err(e), _) | (_, Err(e)) => {
                             return view! { <ErrorBanner failure=Some(e)/> }.into_any();
@@ -111,6 +120,7 @@ pub fn StagesPage() -> impl IntoView {
                                     <Show when=move || editing.get()>
                                         <StageForm id_prefix=id_prefix.clone() existing=Some(form_stage.clone()) on_saved/>
                                     </Show>
+                                    <StageThrottling dom_id=dom_id.clone() stage=stage.clone() route_keys=route_keys.clone() on_saved/>
                                 </section>
                             }
                         })
