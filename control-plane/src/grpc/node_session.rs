@@ -22,6 +22,8 @@ use crate::store::{Store, StoreError};
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A node's load older than this is a node that is gone (nodes report twice a second).
 const LOAD_FRESH_MS: i64 = 2_000;
+/// How often an idle node's load row is rewritten, to stay fresh.
+const LOAD_REFRESH_MS: i64 = 1_000;
 /// How often limits are re-divided: at each multiple of this on the wall clock, plus half
 /// of it, on every replica at once.
 const DIVIDE_EVERY: Duration = Duration::from_millis(500);
@@ -42,6 +44,9 @@ pub struct NodeSession {
     sent_hash: String,
     /// The throttle shares last sent.
     sent_shares: Option<ThrottleShares>,
+    /// When the node's load was last written, and whether it had no throttled traffic.
+    load_recorded_ms: i64,
+    load_idle: bool,
 }
 
 impl NodeSession {
@@ -71,6 +76,8 @@ impl NodeSession {
             acked_hash,
             sent_hash: String::new(),
             sent_shares: None,
+            load_recorded_ms: 0,
+            load_idle: false,
         }
     }
 
@@ -127,12 +134,24 @@ impl NodeSession {
             .iter()
             .map(|l| (l.limit_key.clone(), l.requests as f64 / seconds))
             .collect();
-        if let Err(e) = self
+        // An idle node's row only needs to stay fresh, not be rewritten twice a second.
+        let now_ms = now_millis();
+        let idle = report.limits.is_empty();
+        if idle && self.load_idle && now_ms - self.load_recorded_ms < LOAD_REFRESH_MS {
+            return;
+        }
+        match self
             .store
-            .record_node_load(&self.node.node_id, now_millis(), &load)
+            .record_node_load(&self.node.node_id, now_ms, &load)
             .await
         {
-            tracing::debug!(node = %self.node.node_id, error = %e, "cannot record node load");
+            Ok(()) => {
+                self.load_recorded_ms = now_ms;
+                self.load_idle = idle;
+            }
+            Err(e) => {
+                tracing::debug!(node = %self.node.node_id, error = %e, "cannot record node load")
+            }
         }
     }
 
