@@ -84,14 +84,14 @@ impl TryFrom<&Integration> for IntegrationSpec {
 impl IntegrationSpec {
     /// Renders the integration for one stage. A stage variable the stage does not define
     /// renders as the empty string, as in AWS.
-    pub fn for_stage(&self, stage_variables: &BTreeMap<String, String>) -> CompiledIntegration {
-        match UpstreamUri::render(&self.template, stage_variables) {
+    pub fn for_stage(&self, stage: &portico_proto::Stage) -> CompiledIntegration {
+        match UpstreamUri::render(&self.template, &stage.stage_variables) {
             Ok(uri) => CompiledIntegration::HttpProxy(HttpProxyIntegration {
                 integration_id: self.integration_id.clone(),
                 uri,
                 method: self.method.clone(),
                 timeout: self.timeout,
-                mappings: self.mappings.for_stage(stage_variables),
+                mappings: self.mappings.for_stage(stage),
             }),
             Err(reason) => CompiledIntegration::Unusable(Arc::new(reason)),
         }

@@ -358,7 +358,7 @@ impl Routing {
                     .integrations
                     .iter()
                     .map(|spec| {
-                        let compiled = spec.for_stage(&s.stage_variables);
+                        let compiled = spec.for_stage(s);
                         if let CompiledIntegration::Unusable(reason) = &compiled {
                             problems.push(StageProblem {
                                 api_id: api_id.into(),

@@ -7,34 +7,47 @@ use std::sync::Arc;
 
 use http::{HeaderName, HeaderValue};
 use portico_model::{
-    MappingAction, MappingValue, RequestTarget, ResponseTarget, ValidationError, ValuePart,
-    parse_request_parameters, parse_response_parameters,
+    ContextVar, MappingAction, MappingValue, RequestTarget, ResponseTarget, ValidationError,
+    ValuePart, parse_request_parameters, parse_response_parameters,
 };
-use portico_proto::Integration;
+use portico_proto::{Integration, Stage};
 
-/// A mapping value for one stage: fixed text (kept as a header value when it is one), or
-/// parts a request fills in.
+/// A mapping value for one stage: fixed text (kept as a header value when it is one),
+/// the request's id alone (whose header value every response already has), or parts a
+/// request fills in.
 #[derive(Debug, Clone)]
 pub enum MappedValue {
     Static(Box<str>, Option<HeaderValue>),
+    RequestId,
     Dynamic(MappingValue),
 }
 
 impl MappedValue {
-    fn for_stage(value: &MappingValue, vars: &BTreeMap<String, String>) -> MappedValue {
+    /// What is the same for every request of the stage is filled in now: its variables
+    /// (AWS renders one the stage does not define as empty text), `$context.stage` and
+    /// `$context.apiId`.
+    fn for_stage(value: &MappingValue, stage: &Stage) -> MappedValue {
         let mut parts: Vec<ValuePart> = Vec::with_capacity(value.parts.len());
         for part in &value.parts {
             let part = match part {
-                // AWS renders a variable the stage does not define as empty text.
                 ValuePart::StageVariable(name) => {
-                    ValuePart::Static(vars.get(name).cloned().unwrap_or_default())
+                    ValuePart::Static(stage.stage_variables.get(name).cloned().unwrap_or_default())
                 }
+                ValuePart::Context(ContextVar::Stage) => {
+                    ValuePart::Static(stage.stage_name.clone())
+                }
+                ValuePart::Context(ContextVar::ApiId) => ValuePart::Static(stage.api_id.clone()),
                 other => other.clone(),
             };
             match (parts.last_mut(), part) {
                 (Some(ValuePart::Static(prev)), ValuePart::Static(next)) => prev.push_str(&next),
                 (_, part) => parts.push(part),
             }
+        }
+        if let [ValuePart::Context(ContextVar::RequestId | ContextVar::ExtendedRequestId)] =
+            parts.as_slice()
+        {
+            return MappedValue::RequestId;
         }
         let value = MappingValue { parts };
         match value.as_static() {
@@ -129,9 +142,9 @@ impl MappingSpec {
         self.request.is_empty() && self.response.is_empty()
     }
 
-    /// The mappings with `vars` in place. `None` when there are none at all, so an
-    /// integration without mappings costs a request nothing.
-    pub fn for_stage(&self, vars: &BTreeMap<String, String>) -> Option<Arc<CompiledMappings>> {
+    /// The mappings for `stage`. `None` when there are none at all, so an integration
+    /// without mappings costs a request nothing.
+    pub fn for_stage(&self, stage: &Stage) -> Option<Arc<CompiledMappings>> {
         if self.is_empty() {
             return None;
         }
@@ -139,7 +152,7 @@ impl MappingSpec {
         let mut query = Vec::new();
         let mut path = None;
         for p in &self.request {
-            let value = MappedValue::for_stage(&p.value, vars);
+            let value = MappedValue::for_stage(&p.value, stage);
             match &p.target {
                 RequestTarget::Header(name) => {
                     if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
@@ -165,7 +178,7 @@ impl MappingSpec {
                 let mut headers = Vec::new();
                 let mut status_code = None;
                 for p in &m.parameters {
-                    let value = MappedValue::for_stage(&p.value, vars);
+                    let value = MappedValue::for_stage(&p.value, stage);
                     match &p.target {
                         ResponseTarget::Header(name) => {
                             if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
@@ -247,8 +260,13 @@ mod tests {
             ],
             &[],
         );
-        let vars = [("env".to_string(), "prod".to_string())].into();
-        let m = s.for_stage(&vars).expect("some");
+        let stage = Stage {
+            api_id: "a1".into(),
+            stage_name: "prod".into(),
+            stage_variables: [("env".to_string(), "prod".to_string())].into(),
+            ..Default::default()
+        };
+        let m = s.for_stage(&stage).expect("some");
         match &m.request.headers[0].value {
             MappedValue::Static(text, Some(h)) => {
                 assert_eq!(&**text, "env-prod");
@@ -261,7 +279,7 @@ mod tests {
 
     #[test]
     fn no_mappings_cost_nothing() {
-        assert!(spec(&[], &[]).for_stage(&BTreeMap::new()).is_none());
+        assert!(spec(&[], &[]).for_stage(&Stage::default()).is_none());
     }
 
     #[test]
@@ -273,7 +291,7 @@ mod tests {
                 (200, &[("remove:header.server", "''")]),
             ],
         );
-        let m = s.for_stage(&BTreeMap::new()).unwrap();
+        let m = s.for_stage(&Stage::default()).unwrap();
         assert_eq!(m.for_status(200).unwrap().headers.len(), 1);
         assert!(m.for_status(404).unwrap().status_code.is_some());
         assert!(m.for_status(500).is_none());

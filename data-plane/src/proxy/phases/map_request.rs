@@ -13,6 +13,7 @@ use portico_model::{ContextVar, MappingAction, MappingSource};
 use crate::config::parameter_mapping::{HeaderMapping, MappedValue, RequestMapping};
 use crate::config::route_table::RouteMatch;
 use crate::proxy::context::{Matched, RequestContext, RequestFacts};
+use crate::proxy::request_id::RequestId;
 
 /// Query components: everything but unreserved characters is escaped.
 const QUERY: &AsciiSet = &CONTROLS
@@ -96,6 +97,11 @@ impl MappingSource for Source<'_, '_> {
 pub(super) fn render(value: &MappedValue, source: &dyn MappingSource) -> String {
     match value {
         MappedValue::Static(text, _) => text.to_string(),
+        MappedValue::RequestId => {
+            let mut out = String::new();
+            source.context(ContextVar::RequestId, &mut out);
+            out
+        }
         MappedValue::Dynamic(v) => {
             let mut out = String::new();
             v.render(source, &mut out);
@@ -110,12 +116,14 @@ pub(super) fn render(value: &MappedValue, source: &dyn MappingSource) -> String 
 pub(super) fn header_values(
     mappings: &[HeaderMapping],
     source: &dyn MappingSource,
+    request_id: &RequestId,
 ) -> Vec<Option<HeaderValue>> {
     mappings
         .iter()
         .map(|m| match (m.action, &m.value) {
             (MappingAction::Remove, _) => None,
             (_, MappedValue::Static(_, h)) => h.clone(),
+            (_, MappedValue::RequestId) => Some(request_id.header_value()),
             (_, value) => HeaderValue::try_from(render(value, source)).ok(),
         })
         .collect()
@@ -165,7 +173,7 @@ pub fn map_request<'r>(
         route,
         path,
     };
-    let rendered = header_values(&mapping.headers, &source);
+    let rendered = header_values(&mapping.headers, &source, &ctx.request_id);
     let mut mapped = MappedRequest::default();
     if !mapping.query.is_empty() {
         let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = source.query.clone();

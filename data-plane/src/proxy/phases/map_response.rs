@@ -65,7 +65,7 @@ pub fn map_response<B>(
         facts,
         headers: response.headers(),
     };
-    let rendered = header_values(&mapping.headers, &source);
+    let rendered = header_values(&mapping.headers, &source, &ctx.request_id);
     // A code that does not come out as 200..599 leaves the status as the backend sent it.
     let status = mapping
         .status_code
