@@ -146,6 +146,9 @@ struct RegistryState {
     /// The share of a limit the control plane named no share for: 1 / its node count.
     /// Alone (before any control plane spoke) a node admits the whole limit.
     default_share: f64,
+    /// Dead entries are swept when the map grows to this, which then doubles, so a
+    /// compile that makes thousands of buckets sweeps a few times, not once per bucket.
+    sweep_at: usize,
 }
 
 impl Default for ThrottleRegistry {
@@ -155,6 +158,7 @@ impl Default for ThrottleRegistry {
                 buckets: HashMap::new(),
                 shares: HashMap::new(),
                 default_share: 1.0,
+                sweep_at: 64,
             }),
         }
     }
@@ -180,7 +184,10 @@ impl ThrottleRegistry {
             .copied()
             .unwrap_or(state.default_share);
         let bucket = Arc::new(TokenBucket::new(key, share));
-        state.buckets.retain(|_, b| b.strong_count() > 0);
+        if state.buckets.len() >= state.sweep_at {
+            state.buckets.retain(|_, b| b.strong_count() > 0);
+            state.sweep_at = (state.buckets.len() * 2).max(64);
+        }
         state.buckets.insert(key.into(), Arc::downgrade(&bucket));
         bucket
     }
@@ -200,6 +207,7 @@ impl ThrottleRegistry {
             buckets,
             shares,
             default_share,
+            ..
         } = &mut *state;
         for (key, bucket) in buckets.iter() {
             if let Some(bucket) = bucket.upgrade() {
@@ -331,6 +339,18 @@ mod tests {
         assert_eq!(r.bucket("a/s/GET /other").share(), 0.25);
         // The same key gives the same bucket while a config holds it.
         assert!(Arc::ptr_eq(&live, &r.bucket("a/s/GET /x")));
+    }
+
+    #[test]
+    fn buckets_no_config_holds_are_swept() {
+        let r = ThrottleRegistry::default();
+        let held: Vec<_> = (0..10).map(|i| r.bucket(&format!("held/{i}"))).collect();
+        for i in 0..1000 {
+            drop(r.bucket(&format!("gone/{i}")));
+        }
+        let len = r.state().buckets.len();
+        assert!(len < 200, "{len} entries kept");
+        assert!(held.iter().all(|b| Arc::ptr_eq(b, &r.bucket(b.key()))));
     }
 
     #[test]
