@@ -57,55 +57,66 @@ impl MappedValue {
     }
 }
 
+/// One header mapping. The header name is parsed once, when the deployment compiles
+/// (`V` = [`MappingValue`]); each stage then gets its own copy with its values filled in
+/// (`V` = [`MappedValue`]).
 #[derive(Debug, Clone)]
-pub struct HeaderMapping {
+pub struct HeaderMapping<V = MappedValue> {
     pub action: MappingAction,
     pub name: HeaderName,
-    pub value: MappedValue,
+    pub value: V,
 }
 
 #[derive(Debug, Clone)]
-pub struct QueryMapping {
+pub struct QueryMapping<V = MappedValue> {
     pub action: MappingAction,
     pub name: Box<str>,
-    pub value: MappedValue,
+    pub value: V,
 }
 
-/// `requestParameters`, for one stage.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMapping {
-    pub headers: Box<[HeaderMapping]>,
-    pub query: Box<[QueryMapping]>,
-    pub path: Option<MappedValue>,
+/// `requestParameters`.
+#[derive(Debug, Clone)]
+pub struct RequestMapping<V = MappedValue> {
+    pub headers: Box<[HeaderMapping<V>]>,
+    pub query: Box<[QueryMapping<V>]>,
+    pub path: Option<V>,
 }
 
-impl RequestMapping {
+impl<V> RequestMapping<V> {
     pub fn is_empty(&self) -> bool {
         self.headers.is_empty() && self.query.is_empty() && self.path.is_none()
     }
 }
 
-/// `responseParameters` for one status code, for one stage.
+/// `responseParameters` for one status code.
 #[derive(Debug, Clone)]
-pub struct StatusMapping {
+pub struct StatusMapping<V = MappedValue> {
     pub status: u16,
-    pub headers: Box<[HeaderMapping]>,
-    pub status_code: Option<MappedValue>,
+    pub headers: Box<[HeaderMapping<V>]>,
+    pub status_code: Option<V>,
 }
 
 /// An integration's mappings as parsed from the deployment, before any stage.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MappingSpec {
-    request: Vec<portico_model::RequestParameter>,
-    response: Vec<portico_model::ResponseMapping>,
+    request: RequestMapping<MappingValue>,
+    response: Vec<StatusMapping<MappingValue>>,
 }
 
-fn header_name(name: &str) -> Result<HeaderName, ValidationError> {
-    HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        ValidationError::new(
-            "requestParameters",
-            format!("Invalid header name '{name}' in a mapping"),
-        )
+fn header(
+    field: &'static str,
+    action: MappingAction,
+    name: &str,
+    value: &MappingValue,
+) -> Result<HeaderMapping<MappingValue>, ValidationError> {
+    // The parser checked the name; `HeaderName` must take it too.
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        ValidationError::new(field, format!("Invalid header name '{name}' in a mapping"))
+    })?;
+    Ok(HeaderMapping {
+        action,
+        name,
+        value: value.clone(),
     })
 }
 
@@ -113,28 +124,68 @@ impl TryFrom<&Integration> for MappingSpec {
     type Error = ValidationError;
 
     fn try_from(i: &Integration) -> Result<Self, ValidationError> {
-        let request = parse_request_parameters(&i.request_parameters)?;
+        let mut headers = Vec::new();
+        let mut query = Vec::new();
+        let mut path = None;
+        for p in parse_request_parameters(&i.request_parameters)? {
+            match &p.target {
+                RequestTarget::Header(name) => {
+                    headers.push(header("requestParameters", p.action, name, &p.value)?)
+                }
+                RequestTarget::QueryString(name) => query.push(QueryMapping {
+                    action: p.action,
+                    name: name.as_str().into(),
+                    value: p.value,
+                }),
+                RequestTarget::Path => path = Some(p.value),
+            }
+        }
         let response: BTreeMap<String, BTreeMap<String, String>> = i
             .response_parameters
             .iter()
             .map(|r| (r.status_code.to_string(), r.parameters.clone()))
             .collect();
-        let response = parse_response_parameters(&response)?;
-        // Header names were checked by the parser; make sure they are ours too.
-        for p in &request {
-            if let RequestTarget::Header(name) = &p.target {
-                header_name(name)?;
-            }
-        }
-        for m in &response {
-            for p in &m.parameters {
-                if let ResponseTarget::Header(name) = &p.target {
-                    header_name(name)?;
+        let mut statuses = Vec::new();
+        for m in parse_response_parameters(&response)? {
+            let mut headers = Vec::new();
+            let mut status_code = None;
+            for p in m.parameters {
+                match &p.target {
+                    ResponseTarget::Header(name) => {
+                        headers.push(header("responseParameters", p.action, name, &p.value)?)
+                    }
+                    ResponseTarget::StatusCode => status_code = Some(p.value),
                 }
             }
+            statuses.push(StatusMapping {
+                status: m.status,
+                headers: headers.into(),
+                status_code,
+            });
         }
-        Ok(MappingSpec { request, response })
+        Ok(MappingSpec {
+            request: RequestMapping {
+                headers: headers.into(),
+                query: query.into(),
+                path,
+            },
+            response: statuses,
+        })
     }
+}
+
+fn headers_for_stage(
+    headers: &[HeaderMapping<MappingValue>],
+    stage: &Stage,
+) -> Box<[HeaderMapping]> {
+    headers
+        .iter()
+        .map(|h| HeaderMapping {
+            action: h.action,
+            name: h.name.clone(),
+            value: MappedValue::for_stage(&h.value, stage),
+        })
+        .collect()
 }
 
 impl MappingSpec {
@@ -148,69 +199,41 @@ impl MappingSpec {
         if self.is_empty() {
             return None;
         }
-        let mut headers = Vec::new();
-        let mut query = Vec::new();
-        let mut path = None;
-        for p in &self.request {
-            let value = MappedValue::for_stage(&p.value, stage);
-            match &p.target {
-                RequestTarget::Header(name) => {
-                    if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-                        headers.push(HeaderMapping {
-                            action: p.action,
-                            name,
-                            value,
-                        });
-                    }
-                }
-                RequestTarget::QueryString(name) => query.push(QueryMapping {
-                    action: p.action,
-                    name: name.as_str().into(),
-                    value,
-                }),
-                RequestTarget::Path => path = Some(value),
-            }
-        }
+        let request = RequestMapping {
+            headers: headers_for_stage(&self.request.headers, stage),
+            query: self
+                .request
+                .query
+                .iter()
+                .map(|q| QueryMapping {
+                    action: q.action,
+                    name: q.name.clone(),
+                    value: MappedValue::for_stage(&q.value, stage),
+                })
+                .collect(),
+            path: self
+                .request
+                .path
+                .as_ref()
+                .map(|v| MappedValue::for_stage(v, stage)),
+        };
         let response = self
             .response
             .iter()
-            .map(|m| {
-                let mut headers = Vec::new();
-                let mut status_code = None;
-                for p in &m.parameters {
-                    let value = MappedValue::for_stage(&p.value, stage);
-                    match &p.target {
-                        ResponseTarget::Header(name) => {
-                            if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-                                headers.push(HeaderMapping {
-                                    action: p.action,
-                                    name,
-                                    value,
-                                });
-                            }
-                        }
-                        ResponseTarget::StatusCode => status_code = Some(value),
-                    }
-                }
-                StatusMapping {
-                    status: m.status,
-                    headers: headers.into(),
-                    status_code,
-                }
+            .map(|m| StatusMapping {
+                status: m.status,
+                headers: headers_for_stage(&m.headers, stage),
+                status_code: m
+                    .status_code
+                    .as_ref()
+                    .map(|v| MappedValue::for_stage(v, stage)),
             })
             .collect();
-        Some(Arc::new(CompiledMappings {
-            request: RequestMapping {
-                headers: headers.into(),
-                query: query.into(),
-                path,
-            },
-            response,
-        }))
+        Some(Arc::new(CompiledMappings { request, response }))
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CompiledMappings {
     pub request: RequestMapping,
     /// By status code, ascending.

@@ -3,7 +3,7 @@
 //! resolves them) and the runtime bucket that counts against it.
 use std::sync::Arc;
 
-use portico_proto::{Stage, Throttle};
+use portico_proto::Stage;
 
 use super::route_table::RouteTable;
 use crate::runtime::throttle::{Limit, ThrottleRegistry, TokenBucket};
@@ -36,8 +36,9 @@ pub fn stage_limits(
         .map(|entry| {
             let route_key = entry.key.to_string();
             let own = stage.route_throttles.get(&route_key);
-            let field = |f: fn(&Throttle) -> Option<f64>| own.and_then(f).or(default.and_then(f));
-            let rate = field(|t| t.rate_limit);
+            let rate = own
+                .and_then(|t| t.rate_limit)
+                .or(default.and_then(|t| t.rate_limit));
             let burst = own
                 .and_then(|t| t.burst_limit)
                 .or(default.and_then(|t| t.burst_limit));
