@@ -138,6 +138,11 @@ pub struct UpArgs {
     /// The built-in proxy node's health and metrics address.
     #[arg(long, env = "PORTICO_METRICS_ADDR", default_value = "127.0.0.1:9100")]
     pub metrics_addr: SocketAddr,
+    /// Where the node invokes Lambda integrations (a service speaking the Lambda Invoke
+    /// API, such as the runtime interface emulator) [default: AWS, from each function's
+    /// ARN].
+    #[arg(long, env = "PORTICO_LAMBDA_ENDPOINT", value_name = "URL")]
+    pub lambda_endpoint: Option<http::Uri>,
     #[command(flatten)]
     pub control_plane: ControlPlaneArgs,
 }

@@ -120,6 +120,7 @@ pub async fn run_up(
         proxy_addr: args.proxy_addr,
         metrics_addr: args.metrics_addr,
         proxy_workers: None,
+        lambda_endpoint: args.lambda_endpoint.clone(),
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 

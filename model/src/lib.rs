@@ -7,6 +7,7 @@
 mod cors;
 mod error;
 mod identity;
+mod lambda_arn;
 mod parameter_mapping;
 mod resources;
 mod route_key;
@@ -17,6 +18,7 @@ mod validate;
 pub use cors::*;
 pub use error::ValidationError;
 pub use identity::*;
+pub use lambda_arn::LambdaFunctionArn;
 pub use parameter_mapping::*;
 pub use resources::*;
 pub use route_key::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};

@@ -9,6 +9,10 @@ use crate::{Cors, RouteSettings};
 
 pub const PROTOCOL_HTTP: &str = "HTTP";
 pub const INTEGRATION_HTTP_PROXY: &str = "HTTP_PROXY";
+/// A Lambda proxy integration: the request goes to a function through the Invoke API.
+pub const INTEGRATION_AWS_PROXY: &str = "AWS_PROXY";
+/// The event shapes a Lambda proxy integration can send.
+pub const PAYLOAD_FORMAT_VERSIONS: [&str; 2] = ["1.0", "2.0"];
 pub const AUTHORIZATION_NONE: &str = "NONE";
 pub const DEFAULT_STAGE: &str = "$default";
 pub const DEFAULT_TIMEOUT_MILLIS: u32 = 30_000;

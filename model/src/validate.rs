@@ -2,8 +2,9 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    CreateIntegration, DEFAULT_STAGE, DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_HTTP_PROXY,
-    UriTemplate, ValidationError, parse_request_parameters, parse_response_parameters,
+    CreateIntegration, DEFAULT_STAGE, DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_AWS_PROXY,
+    INTEGRATION_HTTP_PROXY, LambdaFunctionArn, PAYLOAD_FORMAT_VERSIONS, UriTemplate,
+    ValidationError, parse_request_parameters, parse_response_parameters,
 };
 
 pub fn validate_api_name(name: &str) -> Result<(), ValidationError> {
@@ -145,13 +146,14 @@ pub struct IntegrationSpec {
 }
 
 pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec, ValidationError> {
-    match input.integration_type.as_str() {
-        INTEGRATION_HTTP_PROXY => {}
-        "AWS_PROXY" | "MOCK" | "HTTP" | "AWS" => {
+    let (uri, method, payload) = match input.integration_type.as_str() {
+        INTEGRATION_HTTP_PROXY => http_proxy_fields(input)?,
+        INTEGRATION_AWS_PROXY => lambda_fields(input)?,
+        "MOCK" | "HTTP" | "AWS" => {
             return Err(ValidationError::new(
                 "integrationType",
                 format!(
-                    "integrationType '{}' is not supported yet; use HTTP_PROXY",
+                    "integrationType '{}' is not supported yet; use HTTP_PROXY or AWS_PROXY",
                     input.integration_type
                 ),
             ));
@@ -162,7 +164,55 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
                 format!("Invalid integrationType '{other}'"),
             ));
         }
+    };
+    let timeout = input.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MILLIS);
+    validate_timeout(timeout)?;
+    let connection = input.connection_type.as_deref().unwrap_or("INTERNET");
+    if connection != "INTERNET" {
+        return Err(ValidationError::new(
+            "connectionType",
+            format!("connectionType '{connection}' is not supported yet; use INTERNET"),
+        ));
     }
+    if let Some(d) = &input.description {
+        validate_description("description", d)?;
+    }
+    let request_parameters = input.request_parameters.clone().unwrap_or_default();
+    parse_request_parameters(&request_parameters)?;
+    let response_parameters = input.response_parameters.clone().unwrap_or_default();
+    parse_response_parameters(&response_parameters)?;
+    if input.integration_type == INTEGRATION_AWS_PROXY {
+        // Lambda proxy integrations take no parameter mapping on AWS (only the AWS
+        // service integrations with a subtype do): the function shapes its own response.
+        if !request_parameters.is_empty() {
+            return Err(ValidationError::new(
+                "requestParameters",
+                "requestParameters are not supported for AWS_PROXY integrations with a Lambda function",
+            ));
+        }
+        if !response_parameters.is_empty() {
+            return Err(ValidationError::new(
+                "responseParameters",
+                "responseParameters are not supported for AWS_PROXY integrations with a Lambda function",
+            ));
+        }
+    }
+    Ok(IntegrationSpec {
+        integration_type: input.integration_type.clone(),
+        integration_uri: uri,
+        integration_method: method,
+        payload_format_version: payload,
+        timeout_in_millis: timeout,
+        connection_type: connection.to_string(),
+        request_parameters,
+        response_parameters,
+    })
+}
+
+/// URI, method and payload format version of an HTTP proxy integration.
+fn http_proxy_fields(
+    input: &CreateIntegration,
+) -> Result<(String, String, String), ValidationError> {
     let uri = input.integration_uri.as_deref().ok_or_else(|| {
         ValidationError::new(
             "integrationUri",
@@ -184,32 +234,46 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
             "HTTP_PROXY integrations use payloadFormatVersion 1.0",
         ));
     }
-    let timeout = input.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MILLIS);
-    validate_timeout(timeout)?;
-    let connection = input.connection_type.as_deref().unwrap_or("INTERNET");
-    if connection != "INTERNET" {
+    Ok((uri.to_string(), method.to_string(), payload.to_string()))
+}
+
+/// The same for a Lambda proxy integration
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
+/// the URI names a function, the payload format version is required from an SDK or the
+/// CLI, and the function is always invoked with POST.
+fn lambda_fields(input: &CreateIntegration) -> Result<(String, String, String), ValidationError> {
+    let uri = input.integration_uri.as_deref().ok_or_else(|| {
+        ValidationError::new(
+            "integrationUri",
+            "integrationUri is required for AWS_PROXY: the Lambda function's ARN",
+        )
+    })?;
+    LambdaFunctionArn::parse_integration_uri(uri)?;
+    let method = input.integration_method.as_deref().unwrap_or("POST");
+    if method != "POST" {
         return Err(ValidationError::new(
-            "connectionType",
-            format!("connectionType '{connection}' is not supported yet; use INTERNET"),
+            "integrationMethod",
+            format!(
+                "Invalid integrationMethod '{method}': AWS_PROXY integrations invoke the Lambda function with POST"
+            ),
         ));
     }
-    if let Some(d) = &input.description {
-        validate_description("description", d)?;
-    }
-    let request_parameters = input.request_parameters.clone().unwrap_or_default();
-    parse_request_parameters(&request_parameters)?;
-    let response_parameters = input.response_parameters.clone().unwrap_or_default();
-    parse_response_parameters(&response_parameters)?;
-    Ok(IntegrationSpec {
-        integration_type: input.integration_type.clone(),
-        integration_uri: uri.to_string(),
-        integration_method: method.to_string(),
-        payload_format_version: payload.to_string(),
-        timeout_in_millis: timeout,
-        connection_type: connection.to_string(),
-        request_parameters,
-        response_parameters,
-    })
+    let payload = match input.payload_format_version.as_deref() {
+        None => {
+            return Err(ValidationError::new(
+                "payloadFormatVersion",
+                "payloadFormatVersion is required for AWS_PROXY integrations: 1.0 or 2.0",
+            ));
+        }
+        Some(v) if PAYLOAD_FORMAT_VERSIONS.contains(&v) => v,
+        Some(v) => {
+            return Err(ValidationError::new(
+                "payloadFormatVersion",
+                format!("Invalid payloadFormatVersion '{v}': use 1.0 or 2.0"),
+            ));
+        }
+    };
+    Ok((uri.to_string(), method.to_string(), payload.to_string()))
 }
 
 #[cfg(test)]
@@ -272,6 +336,58 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.field, "integrationUri");
+    }
+
+    /// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html:
+    /// an SDK must name the payload format version; Lambda is invoked with POST.
+    #[test]
+    fn lambda_integrations() {
+        let lambda = |f: &dyn Fn(&mut CreateIntegration)| {
+            let mut input = CreateIntegration {
+                integration_type: "AWS_PROXY".into(),
+                integration_uri: Some(
+                    "arn:aws:lambda:us-east-1:123456789012:function:notes_get".into(),
+                ),
+                payload_format_version: Some("2.0".into()),
+                ..Default::default()
+            };
+            f(&mut input);
+            validate_integration(&input)
+        };
+        let spec = lambda(&|_| {}).expect("valid");
+        assert_eq!(spec.integration_method, "POST");
+        assert_eq!(spec.timeout_in_millis, 30_000);
+        assert_eq!(
+            lambda(&|i| i.payload_format_version = Some("1.0".into()))
+                .expect("1.0")
+                .payload_format_version,
+            "1.0"
+        );
+        for (field, change) in [
+            (
+                "payloadFormatVersion",
+                &(|i: &mut CreateIntegration| i.payload_format_version = None)
+                    as &dyn Fn(&mut CreateIntegration),
+            ),
+            ("payloadFormatVersion", &|i| {
+                i.payload_format_version = Some("3.0".into())
+            }),
+            ("integrationUri", &|i| i.integration_uri = None),
+            ("integrationUri", &|i| {
+                i.integration_uri = Some("http://h/x".into())
+            }),
+            ("integrationMethod", &|i| {
+                i.integration_method = Some("GET".into())
+            }),
+            ("timeoutInMillis", &|i| i.timeout_in_millis = Some(49)),
+            ("timeoutInMillis", &|i| i.timeout_in_millis = Some(30_001)),
+            ("requestParameters", &|i| {
+                i.request_parameters =
+                    Some(BTreeMap::from([("overwrite:header.x".into(), "y".into())]))
+            }),
+        ] {
+            assert_eq!(lambda(change).expect_err(field).field, field);
+        }
     }
 
     #[test]

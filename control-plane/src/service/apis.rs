@@ -1,8 +1,8 @@
 use portico_model::{
     API_KEY_SELECTION_EXPRESSION, Api, CreateApi, CreateIntegration, CreateRoute, CreateStage,
-    DEFAULT_STAGE, INTEGRATION_HTTP_PROXY, PROTOCOL_HTTP, Page, ROUTE_SELECTION_EXPRESSION,
-    UpdateApi, ValidationError, validate_api_name, validate_cors, validate_description,
-    validate_protocol_type,
+    DEFAULT_STAGE, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, PROTOCOL_HTTP, Page,
+    ROUTE_SELECTION_EXPRESSION, UpdateApi, ValidationError, validate_api_name, validate_cors,
+    validate_description, validate_protocol_type,
 };
 
 use super::{
@@ -106,16 +106,24 @@ impl AdminService {
         target: String,
         route_key: Option<String>,
     ) -> ServiceResult<()> {
+        // A function ARN makes a Lambda proxy integration, with the payload format AWS's
+        // quick create picks for it (2.0); anything else is an HTTP URL.
+        let integration = if target.starts_with("arn:") {
+            CreateIntegration {
+                integration_type: INTEGRATION_AWS_PROXY.to_string(),
+                integration_uri: Some(target),
+                payload_format_version: Some("2.0".to_string()),
+                ..Default::default()
+            }
+        } else {
+            CreateIntegration {
+                integration_type: INTEGRATION_HTTP_PROXY.to_string(),
+                integration_uri: Some(target),
+                ..Default::default()
+            }
+        };
         let integration = self
-            .add_integration(
-                tx,
-                api_id,
-                CreateIntegration {
-                    integration_type: INTEGRATION_HTTP_PROXY.to_string(),
-                    integration_uri: Some(target),
-                    ..Default::default()
-                },
-            )
+            .add_integration(tx, api_id, integration)
             .await
             .map_err(|e| match e {
                 ServiceError::Invalid(v) if v.field == "integrationUri" => {

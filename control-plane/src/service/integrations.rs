@@ -156,6 +156,20 @@ impl AdminService {
                         .get(ResourceKind::Integration, api_id, id)
                         .await?
                         .ok_or_else(|| integration_not_found(id))?;
+                    // A new type starts from that type's defaults: HTTP_PROXY's `ANY` is
+                    // no method for a Lambda function, nor its payload format for one.
+                    let same_type = input
+                        .integration_type
+                        .as_ref()
+                        .is_none_or(|t| *t == current.integration_type);
+                    let (method, payload) = if same_type {
+                        (
+                            Some(current.integration_method),
+                            Some(current.payload_format_version),
+                        )
+                    } else {
+                        (None, None)
+                    };
                     let merged = CreateIntegration {
                         integration_type: input
                             .integration_type
@@ -163,16 +177,8 @@ impl AdminService {
                         integration_uri: Some(
                             input.integration_uri.unwrap_or(current.integration_uri),
                         ),
-                        integration_method: Some(
-                            input
-                                .integration_method
-                                .unwrap_or(current.integration_method),
-                        ),
-                        payload_format_version: Some(
-                            input
-                                .payload_format_version
-                                .unwrap_or(current.payload_format_version),
-                        ),
+                        integration_method: input.integration_method.or(method),
+                        payload_format_version: input.payload_format_version.or(payload),
                         timeout_in_millis: Some(
                             input.timeout_in_millis.unwrap_or(current.timeout_in_millis),
                         ),

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use portico_model::{Integration, Stage, UriPart, UriTemplate, ValidationError};
+use portico_model::{
+    INTEGRATION_AWS_PROXY, Integration, Stage, UriPart, UriTemplate, ValidationError,
+};
 
 const METADATA: [IpAddr; 2] = [
     IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
@@ -102,7 +104,12 @@ impl UpstreamPolicy {
         } else {
             stages.iter().map(|s| &s.stage_variables).collect()
         };
-        for integration in integrations {
+        // A Lambda integration names a function, not a host: the node calls the Lambda
+        // endpoint its operator set (`--lambda-endpoint`), never one an editor chose.
+        let http = integrations
+            .iter()
+            .filter(|i| i.integration_type != INTEGRATION_AWS_PROXY);
+        for integration in http {
             let template = UriTemplate::parse(&integration.integration_uri)?;
             for vars in &variable_sets {
                 let rendered = template

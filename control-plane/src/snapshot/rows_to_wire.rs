@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use portico_data_plane::CompileError;
 use portico_model::{
-    Cors, DeployedApi, INTEGRATION_HTTP_PROXY, Integration, Route, RouteSettings, Stage,
+    Cors, DeployedApi, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, Integration, Route,
+    RouteSettings, Stage,
 };
 use portico_proto as wire;
 
@@ -41,6 +42,7 @@ fn wire_route(route: &Route) -> wire::Route {
 fn wire_integration(integration: &Integration) -> wire::Integration {
     let integration_type = match integration.integration_type.as_str() {
         INTEGRATION_HTTP_PROXY => wire::IntegrationType::HttpProxy,
+        INTEGRATION_AWS_PROXY => wire::IntegrationType::AwsProxy,
         // A type this compiler does not know reaches nodes as unspecified; they refuse it.
         _ => wire::IntegrationType::Unspecified,
     };
@@ -355,7 +357,7 @@ mod tests {
     #[test]
     fn unknown_integration_types_reach_nodes_as_unspecified() {
         let mut i = integration("i9", "http://h/");
-        i.integration_type = "AWS_PROXY".into();
+        i.integration_type = "MOCK".into();
         assert_eq!(
             wire_integration(&i).integration_type,
             wire::IntegrationType::Unspecified as i32
