@@ -1,4 +1,4 @@
-//! Integrations as the request path uses them. Everything that depends only on the
+//! Integrations as the request path uses them (Lambda's own part is `lambda.rs`). Everything that depends only on the
 //! deployment or the stage (the URI template, stage variables, method, timeout) is worked
 //! out when a snapshot compiles, so a request only fills in its path parameters and query.
 
@@ -10,6 +10,7 @@ use http::{HeaderValue, Method, Uri};
 use portico_model::{HttpMethod, UriPart, UriTemplate, ValidationError};
 use portico_proto::{Integration, IntegrationType};
 
+use super::lambda::{LambdaFunction, LambdaIntegration};
 use super::parameter_mapping::{CompiledMappings, MappingSpec};
 
 /// AWS's default (and maximum) integration timeout for HTTP APIs.
@@ -18,7 +19,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 /// Why a deployment's integration cannot be used at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IntegrationError {
-    #[error("unsupported integration type {0} (only HTTP_PROXY is supported)")]
+    #[error("unsupported integration type {0} (HTTP_PROXY and AWS_PROXY are supported)")]
     UnsupportedType(i32),
     #[error("{0}")]
     InvalidUri(#[from] ValidationError),
@@ -26,6 +27,10 @@ pub enum IntegrationError {
     InvalidMethod(String),
     #[error("{0}")]
     Mapping(Box<ValidationError>),
+    #[error("invalid payload format version '{0}' (use 1.0 or 2.0)")]
+    PayloadFormat(String),
+    #[error("cannot build the Lambda Invoke URI: {0}")]
+    LambdaEndpoint(String),
 }
 
 /// The integration URI did not come out as an absolute http(s) URI once the stage's
@@ -41,6 +46,17 @@ pub struct InvalidUpstreamUri {
 #[derive(Debug, Clone)]
 pub struct IntegrationSpec {
     pub integration_id: String,
+    kind: SpecKind,
+}
+
+#[derive(Debug, Clone)]
+enum SpecKind {
+    Http(HttpSpec),
+    Lambda(Arc<LambdaFunction>),
+}
+
+#[derive(Debug, Clone)]
+struct HttpSpec {
     template: UriTemplate,
     method: Option<Method>,
     timeout: Duration,
@@ -51,12 +67,26 @@ impl TryFrom<&Integration> for IntegrationSpec {
     type Error = IntegrationError;
 
     fn try_from(i: &Integration) -> Result<Self, Self::Error> {
-        match IntegrationType::try_from(i.integration_type) {
-            Ok(IntegrationType::HttpProxy) => {}
+        let kind = match IntegrationType::try_from(i.integration_type) {
+            Ok(IntegrationType::HttpProxy) => SpecKind::Http(HttpSpec::try_from(i)?),
+            Ok(IntegrationType::AwsProxy) => {
+                SpecKind::Lambda(Arc::new(LambdaFunction::try_from(i)?))
+            }
             Ok(IntegrationType::Unspecified) | Err(_) => {
                 return Err(IntegrationError::UnsupportedType(i.integration_type));
             }
-        }
+        };
+        Ok(IntegrationSpec {
+            integration_id: i.integration_id.clone(),
+            kind,
+        })
+    }
+}
+
+impl TryFrom<&Integration> for HttpSpec {
+    type Error = IntegrationError;
+
+    fn try_from(i: &Integration) -> Result<Self, Self::Error> {
         let template = UriTemplate::parse(&i.uri)?;
         let method = match i.method.as_str() {
             "" | "ANY" => None,
@@ -71,8 +101,7 @@ impl TryFrom<&Integration> for IntegrationSpec {
         };
         let mappings =
             MappingSpec::try_from(i).map_err(|e| IntegrationError::Mapping(Box::new(e)))?;
-        Ok(IntegrationSpec {
-            integration_id: i.integration_id.clone(),
+        Ok(HttpSpec {
             template,
             method,
             timeout,
@@ -85,13 +114,19 @@ impl IntegrationSpec {
     /// Renders the integration for one stage. A stage variable the stage does not define
     /// renders as the empty string, as in AWS.
     pub fn for_stage(&self, stage: &portico_proto::Stage) -> CompiledIntegration {
-        match UpstreamUri::render(&self.template, &stage.stage_variables) {
+        let http = match &self.kind {
+            SpecKind::Http(http) => http,
+            SpecKind::Lambda(function) => {
+                return CompiledIntegration::Lambda(LambdaIntegration::for_stage(function, stage));
+            }
+        };
+        match UpstreamUri::render(&http.template, &stage.stage_variables) {
             Ok(uri) => CompiledIntegration::HttpProxy(HttpProxyIntegration {
                 integration_id: self.integration_id.clone(),
                 uri,
-                method: self.method.clone(),
-                timeout: self.timeout,
-                mappings: self.mappings.for_stage(stage),
+                method: http.method.clone(),
+                timeout: http.timeout,
+                mappings: http.mappings.for_stage(stage),
             }),
             Err(reason) => CompiledIntegration::Unusable(Arc::new(reason)),
         }
@@ -102,6 +137,7 @@ impl IntegrationSpec {
 #[derive(Debug, Clone)]
 pub enum CompiledIntegration {
     HttpProxy(HttpProxyIntegration),
+    Lambda(LambdaIntegration),
     /// The stage's variables leave the integration without a usable URI. AWS deploys such
     /// a stage and answers 500 on the routes that target it; so does a node, and every
     /// other route of the stage, and every other stage, serves as usual.
@@ -109,11 +145,12 @@ pub enum CompiledIntegration {
 }
 
 impl CompiledIntegration {
-    /// The integration's parameter mappings, if it has any.
+    /// The integration's parameter mappings, if it has any (Lambda integrations take
+    /// none, as on AWS).
     pub fn mappings(&self) -> Option<&CompiledMappings> {
         match self {
             CompiledIntegration::HttpProxy(i) => i.mappings.as_deref(),
-            CompiledIntegration::Unusable(_) => None,
+            CompiledIntegration::Lambda(_) | CompiledIntegration::Unusable(_) => None,
         }
     }
 }
@@ -413,11 +450,11 @@ mod tests {
             payload_format_version: "1.0".into(),
             ..Default::default()
         };
-        let spec = IntegrationSpec::try_from(&base).expect("valid");
+        let spec = HttpSpec::try_from(&base).expect("valid");
         assert_eq!(spec.method, None);
         assert_eq!(spec.timeout, DEFAULT_TIMEOUT);
 
-        let spec = IntegrationSpec::try_from(&Integration {
+        let spec = HttpSpec::try_from(&Integration {
             method: "POST".into(),
             timeout_millis: 250,
             ..base.clone()

@@ -11,6 +11,7 @@
 
 pub mod cors;
 pub mod integration;
+pub mod lambda;
 pub mod parameter_mapping;
 pub mod route_table;
 pub mod throttle;
@@ -611,6 +612,7 @@ pub(crate) mod tests {
                 .build(|n| m.param(n), uri.query())
                 .expect("uri")
                 .to_string(),
+            CompiledIntegration::Lambda(l) => l.function.arn.to_string(),
             CompiledIntegration::Unusable(reason) => format!("500: {reason}"),
         });
         Some((stage.name.clone(), m.route.route_id.clone(), upstream))

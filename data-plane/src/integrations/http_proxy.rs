@@ -4,12 +4,12 @@
 
 use std::error::Error as StdError;
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
+use http::header::{CONNECTION, HOST, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, Uri, Version};
 use http_body_util::{LengthLimitError, Limited};
 
-use super::MAX_BODY_BYTES;
+use super::{MAX_BODY_BYTES, declared_length};
 use crate::config::integration::{HttpProxyIntegration, host_header_for};
 use crate::upstream::pool::{RequestBody, UpstreamError, UpstreamPool, UpstreamResponseBody};
 
@@ -58,7 +58,7 @@ where
         return Err(ForwardError::PayloadTooLarge);
     }
 
-    strip_hop_by_hop(&mut parts.headers);
+    forwarding_headers(&mut parts.headers, client_ip);
     let headers = &mut parts.headers;
     let host = match integration.uri.host_header() {
         Some(h) => Some(h.clone()),
@@ -74,8 +74,6 @@ where
             None => headers.remove(HOST),
         };
     }
-    append_forwarded_for(headers, client_ip);
-    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
     match forwarded_host {
         Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
         None => headers.remove(&X_FORWARDED_HOST),
@@ -103,16 +101,6 @@ where
             Ok(response)
         }
     }
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
@@ -195,6 +183,14 @@ fn earlier(v: &HeaderValue) -> Option<&str> {
 }
 
 /// Appends the client's address to any `X-Forwarded-For` the request already carries.
+/// What every integration is told of the hop: hop-by-hop headers dropped, the client's
+/// address added to `X-Forwarded-For`, and the protocol it spoke.
+pub fn forwarding_headers(headers: &mut HeaderMap, client_ip: &HeaderValue) {
+    strip_hop_by_hop(headers);
+    append_forwarded_for(headers, client_ip);
+    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
+}
+
 fn append_forwarded_for(headers: &mut HeaderMap, client_ip: &HeaderValue) {
     if headers
         .get_all(&X_FORWARDED_FOR)

@@ -26,6 +26,9 @@ use crate::config_stream::cache::SnapshotCache;
 use crate::config_stream::client::{self, SnapshotClient};
 use crate::config_stream::push;
 use crate::error_chain::ErrorChain;
+use crate::integrations::lambda::{
+    LambdaClient, LambdaCredentials, LambdaEndpoint, LambdaSettings,
+};
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
@@ -108,6 +111,14 @@ pub struct NodeArgs {
     /// and upstream connection pool [default: one per CPU].
     #[arg(long, env = "PORTICO_PROXY_WORKERS", value_name = "N")]
     pub proxy_workers: Option<usize>,
+
+    /// Where Lambda integrations are invoked (scheme, host and port of a service that
+    /// speaks the Lambda Invoke API, such as the runtime interface emulator) [default:
+    /// https://lambda.<region>.amazonaws.com from each function's ARN]. Calls are signed
+    /// with the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN credentials
+    /// when they are set.
+    #[arg(long, env = "PORTICO_LAMBDA_ENDPOINT", value_name = "URL")]
+    pub lambda_endpoint: Option<Uri>,
 }
 
 impl Default for NodeArgs {
@@ -122,6 +133,7 @@ impl Default for NodeArgs {
             proxy_addr: DEFAULT_PROXY_ADDR,
             metrics_addr: DEFAULT_METRICS_ADDR,
             proxy_workers: None,
+            lambda_endpoint: None,
         }
     }
 }
@@ -147,6 +159,8 @@ impl fmt::Debug for NodeArgs {
             .field("cache_dir", &self.cache_dir)
             .field("proxy_addr", &self.proxy_addr)
             .field("metrics_addr", &self.metrics_addr)
+            .field("proxy_workers", &self.proxy_workers)
+            .field("lambda_endpoint", &self.lambda_endpoint)
             .finish()
     }
 }
@@ -171,8 +185,8 @@ pub struct Node {
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
     runtime: Arc<Runtime>,
-    /// One listener socket and one upstream pool per proxy worker.
-    workers: Vec<(std::net::TcpListener, UpstreamPool)>,
+    /// One listener socket, upstream pool and Lambda client per proxy worker.
+    workers: Vec<(std::net::TcpListener, UpstreamPool, LambdaClient)>,
     proxy_addr: SocketAddr,
     metrics_listener: TcpListener,
     metrics_addr: SocketAddr,
@@ -198,6 +212,17 @@ impl Node {
             .proxy_workers
             .filter(|n| *n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let lambda = Arc::new(LambdaSettings {
+            endpoint: match &args.lambda_endpoint {
+                Some(uri) => Some(LambdaEndpoint::parse(uri)?),
+                None => None,
+            },
+            credentials: LambdaCredentials::from_env(),
+        });
+        match &lambda.credentials {
+            Some(c) => info!(access_key_id = c.access_key_id(), "Lambda calls are signed"),
+            None => info!("no AWS credentials in the environment: Lambda calls go unsigned"),
+        }
         let mut workers = Vec::with_capacity(worker_count);
         let mut proxy_addr = args.proxy_addr;
         for _ in 0..worker_count {
@@ -206,7 +231,9 @@ impl Node {
                 .with_context(|| format!("binding the proxy address {proxy_addr}"))?;
             proxy_addr = listener.local_addr()?;
             let upstream = UpstreamPool::new().context("setting up the upstream TLS client")?;
-            workers.push((listener, upstream));
+            let lambda =
+                LambdaClient::new(lambda.clone()).context("setting up the Lambda TLS client")?;
+            workers.push((listener, upstream, lambda));
         }
         let metrics_listener = TcpListener::bind(args.metrics_addr)
             .await
@@ -256,10 +283,11 @@ impl Node {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker_count = self.workers.len();
         let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<String>(worker_count);
-        for (i, (listener, upstream)) in self.workers.into_iter().enumerate() {
+        for (i, (listener, upstream, lambda)) in self.workers.into_iter().enumerate() {
             let state = Arc::new(ProxyState {
                 config: self.config.clone(),
                 upstream,
+                lambda,
             });
             spawn_proxy_worker(i, listener, state, stop_rx.clone(), done_tx.clone())?;
         }
@@ -355,13 +383,14 @@ fn spawn_proxy_worker(
                     runtime.block_on(async {
                         let listener = TcpListener::from_std(listener)
                             .map_err(|e| format!("{thread_name}: {e}"))?;
-                        let pool = state.upstream.clone();
+                        let (pool, lambda) = (state.upstream.clone(), state.lambda.clone());
                         let pruning = tokio::spawn(async move {
                             let mut tick = tokio::time::interval(SWEEP_INTERVAL);
                             tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
                             loop {
                                 tick.tick().await;
                                 pool.prune_idle();
+                                lambda.prune_idle();
                             }
                         });
                         server::serve(listener, state, stop).await;

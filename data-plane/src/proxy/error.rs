@@ -13,6 +13,7 @@ use crate::config::integration::InvalidUpstreamUri;
 
 pub use crate::integrations::MAX_BODY_BYTES;
 use crate::integrations::http_proxy::ForwardError;
+use crate::integrations::lambda::LambdaError;
 
 /// Which side of the proxy a failure came from, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,17 @@ pub enum ProxyError {
     /// The stage's variables leave the route's integration without a usable URI.
     #[error("the integration cannot be used on this stage: {0}")]
     UnusableIntegration(Arc<InvalidUpstreamUri>),
+    #[error("Lambda integration failed")]
+    Lambda(#[source] LambdaError),
+}
+
+impl From<LambdaError> for ProxyError {
+    fn from(e: LambdaError) -> Self {
+        match e {
+            LambdaError::PayloadTooLarge => ProxyError::PayloadTooLarge,
+            other => ProxyError::Lambda(other),
+        }
+    }
 }
 
 impl From<ForwardError> for ProxyError {
@@ -115,6 +127,35 @@ impl ProxyError {
                 Upstream,
                 e.nothing_sent(),
             ),
+            // HTTP APIs answer a Lambda that ran too long with 503, and every other
+            // failure to get a response out of a function (an error it raised, output
+            // that is no response, a refused or throttled invocation) with 500
+            // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+            ProxyError::Lambda(LambdaError::Timeout(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTEGRATION_TIMEOUT",
+                &br#"{"message":"Service Unavailable"}"#[..],
+                Upstream,
+                false,
+            ),
+            ProxyError::Lambda(LambdaError::RequestBody(_)) => (
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST_BODY",
+                &br#"{"message":"Bad Request"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::Lambda(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTEGRATION_FAILURE",
+                INTERNAL,
+                Upstream,
+                matches!(
+                    e,
+                    LambdaError::Invoke(crate::integrations::lambda::InvokeError::Unreachable(u))
+                        if u.nothing_sent()
+                ),
+            ),
             ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "DEFAULT_5XX",
@@ -168,6 +209,27 @@ mod tests {
                 ProxyError::UpstreamTimeout(Duration::from_secs(1)),
                 504,
                 r#"{"message":"Endpoint request timed out"}"#,
+            ),
+            (
+                ProxyError::Lambda(LambdaError::Timeout(Duration::from_secs(1))),
+                503,
+                r#"{"message":"Service Unavailable"}"#,
+            ),
+            (
+                ProxyError::Lambda(LambdaError::Invalid(
+                    crate::integrations::lambda::response::InvalidResponse("not JSON".into()),
+                )),
+                500,
+                r#"{"message":"Internal Server Error"}"#,
+            ),
+            (
+                ProxyError::Lambda(LambdaError::Invoke(
+                    crate::integrations::lambda::InvokeError::Throttled(
+                        "TooManyRequestsException".into(),
+                    ),
+                )),
+                500,
+                r#"{"message":"Internal Server Error"}"#,
             ),
         ] {
             let r = err.into_response();

@@ -8,8 +8,8 @@
 //!    (`phases/throttle.rs`).
 //! 4. *(authorize: JWT, Lambda and IAM authorizers; not yet)*
 //! 5. **map request**: the integration's `requestParameters` (`phases/map_request.rs`).
-//! 6. **integrate**: call the route's integration; HTTP_PROXY today
-//!    (`phases/integrate.rs`).
+//! 6. **integrate**: call the route's integration: an HTTP backend, or a Lambda function
+//!    through the Invoke API (`phases/integrate.rs`, `integrations/`).
 //! 7. **map response**: the integration's `responseParameters` for the backend's status
 //!    (`phases/map_response.rs`); the CORS headers are put on in respond, so that the
 //!    gateway's own errors carry them too.
@@ -36,7 +36,7 @@ pub use super::context::ClientConnection;
 use super::context::RequestContext;
 use super::error::ProxyError;
 use super::phases::cors;
-use super::phases::integrate::{Outgoing, integrate};
+use super::phases::integrate::{Integrations, Outgoing, integrate};
 use super::phases::map_request::{self, MappedRequest, map_request};
 use super::phases::map_response::map_response;
 use super::phases::resolve::{resolve_route, resolve_stage};
@@ -44,11 +44,14 @@ use super::phases::respond::respond;
 use super::phases::throttle::throttle;
 use crate::config::CompiledConfig;
 use crate::config::integration::CompiledIntegration;
+use crate::integrations::lambda::LambdaClient;
 
-/// What every request shares: the live config and the upstream connection pool.
+/// What every request of a worker shares: the live config, the upstream connection
+/// pool and the Lambda client.
 pub struct ProxyState {
     pub config: Arc<ArcSwap<CompiledConfig>>,
     pub upstream: UpstreamPool,
+    pub lambda: LambdaClient,
 }
 
 pub async fn handle(
@@ -121,9 +124,13 @@ async fn run_phases<'cfg>(
         body,
         mapped,
     };
-    let mut response = integrate(&state.upstream, ctx, matched, route, outgoing).await?;
+    let clients = Integrations {
+        upstream: &state.upstream,
+        lambda: &state.lambda,
+    };
+    let mut response = integrate(clients, ctx, matched, route, outgoing).await?;
     if let (Some(m), Some(facts)) = (mappings, &facts) {
         map_response(m, ctx, matched, facts, &mut response);
     }
-    Ok(response.map(ProxyBody::Upstream))
+    Ok(response)
 }

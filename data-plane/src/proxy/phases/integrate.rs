@@ -1,11 +1,15 @@
 //! Integrate: hand the request to the matched route's integration.
 
+use std::time::SystemTime;
+
 use http::{HeaderValue, Response, Uri};
 
 use crate::config::integration::CompiledIntegration;
 use crate::config::route_table::RouteMatch;
 use crate::integrations::http_proxy;
-use crate::proxy::body::{DownstreamBody, UpstreamPool, UpstreamResponseBody};
+use crate::integrations::lambda::LambdaClient;
+use crate::integrations::lambda::event::{self, EventRequest};
+use crate::proxy::body::{DownstreamBody, ProxyBody, UpstreamPool};
 use crate::proxy::context::{Matched, RequestContext};
 use crate::proxy::error::ProxyError;
 use crate::proxy::phases::map_request::MappedRequest;
@@ -20,13 +24,19 @@ pub struct Outgoing<'r> {
     pub mapped: MappedRequest,
 }
 
+/// The worker's clients, one per kind of integration that keeps connections.
+pub struct Integrations<'s> {
+    pub upstream: &'s UpstreamPool,
+    pub lambda: &'s LambdaClient,
+}
+
 pub async fn integrate(
-    upstream: &UpstreamPool,
+    clients: Integrations<'_>,
     ctx: &RequestContext<'_>,
     matched: Matched<'_>,
     route: RouteMatch<'_, '_>,
     request: Outgoing<'_>,
-) -> Result<Response<UpstreamResponseBody>, ProxyError> {
+) -> Result<Response<ProxyBody>, ProxyError> {
     match matched
         .stage
         .integration_for(matched.route)
@@ -44,8 +54,8 @@ pub async fn integrate(
             if let Some(path) = &request.mapped.path {
                 upstream_uri = with_path(upstream_uri, path).map_err(ProxyError::UpstreamUri)?;
             }
-            http_proxy::forward(
-                upstream,
+            let response = http_proxy::forward(
+                clients.upstream,
                 integration,
                 upstream_uri,
                 request.parts,
@@ -53,8 +63,45 @@ pub async fn integrate(
                 &ctx.client.forwarded_for,
                 request.forwarded_host,
             )
-            .await
-            .map_err(ProxyError::from)
+            .await?;
+            Ok(response.map(ProxyBody::Upstream))
+        }
+        CompiledIntegration::Lambda(integration) => {
+            let Outgoing {
+                uri,
+                forwarded_host,
+                mut parts,
+                body,
+                ..
+            } = request;
+            http_proxy::forwarding_headers(&mut parts.headers, &ctx.client.forwarded_for);
+            let host = forwarded_host.as_ref().and_then(|h| h.to_str().ok());
+            let function = &integration.function;
+            let received = SystemTime::now();
+            let build_event = |body: &[u8]| {
+                event::build(
+                    function.payload,
+                    &EventRequest {
+                        method: &parts.method,
+                        uri,
+                        version: parts.version,
+                        headers: &parts.headers,
+                        host,
+                        source_ip: ctx.client.addr.ip(),
+                        request_id: ctx.request_id.as_str(),
+                        api_id: &matched.api.api_id,
+                        stage: &matched.stage.name,
+                        route,
+                        stage_variables: integration.stage_variables.as_deref(),
+                        body,
+                        received,
+                    },
+                )
+            };
+            Ok(clients
+                .lambda
+                .proxy(function, &parts.headers, body, build_event)
+                .await?)
         }
         CompiledIntegration::Unusable(reason) => {
             Err(ProxyError::UnusableIntegration(reason.clone()))

@@ -1,0 +1,840 @@
+//! The event a Lambda proxy integration sends, in AWS's two payload formats
+//! (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+//!
+//! Both are written straight from the request with serde, borrowing wherever the request
+//! already holds the text: no intermediate JSON tree.
+//!
+//! - 2.0: header names lower-cased, repeated headers and query parameters joined with
+//!   commas, the `Cookie` headers split into `cookies` (and left out of `headers`),
+//!   `rawPath`/`rawQueryString` as the client sent them; fields with nothing in them
+//!   are left out.
+//! - 1.0: the last value of each header and query parameter in `headers` and
+//!   `queryStringParameters`, every value in the `multiValue…` maps; fields with nothing
+//!   in them are `null`, as in AWS's sample.
+//!
+//! A body goes as text when its media type is textual and it is UTF-8, else base64
+//! with `isBase64Encoded: true`, as AWS sends binary bodies.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::header::{CONTENT_TYPE, COOKIE};
+use http::{HeaderMap, Method, Uri, Version};
+use percent_encoding::percent_decode_str;
+use portico_model::RouteKey;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::config::lambda::PayloadFormat;
+use crate::config::route_table::RouteMatch;
+use crate::proxy::request_time;
+
+/// What an event is made of: the request as the client sent it, and what the gateway
+/// knows about it.
+pub struct EventRequest<'a> {
+    pub method: &'a Method,
+    /// The path (stage prefix included) and query as the client sent them.
+    pub uri: &'a Uri,
+    pub version: Version,
+    /// The client's headers; `host` is added from [`EventRequest::host`].
+    pub headers: &'a HeaderMap,
+    /// The host the client asked for, port and all.
+    pub host: Option<&'a str>,
+    pub source_ip: IpAddr,
+    pub request_id: &'a str,
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    pub route: RouteMatch<'a, 'a>,
+    pub stage_variables: Option<&'a BTreeMap<String, String>>,
+    pub body: &'a [u8],
+    pub received: SystemTime,
+}
+
+/// The event, serialized.
+pub fn build(format: PayloadFormat, req: &EventRequest<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
+    let written = match format {
+        PayloadFormat::V2 => serde_json::to_writer(
+            &mut out,
+            &V2Event {
+                common: Common::new(req, true),
+                req,
+            },
+        ),
+        PayloadFormat::V1 => serde_json::to_writer(
+            &mut out,
+            &V1Event {
+                common: Common::new(req, false),
+                req,
+            },
+        ),
+    };
+    // Writing to a Vec cannot fail, and every value above is serializable.
+    debug_assert!(written.is_ok());
+    out
+}
+
+/// Whether AWS would send this body as text: a textual media type and valid UTF-8.
+fn text_body<'b>(headers: &HeaderMap, body: &'b [u8]) -> Option<&'b str> {
+    let media = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })?;
+    let (kind, sub) = media.split_once('/')?;
+    let textual = kind == "text"
+        || (kind == "application"
+            && (matches!(sub, "json" | "xml" | "javascript")
+                || sub.ends_with("+json")
+                || sub.ends_with("+xml")));
+    if textual {
+        std::str::from_utf8(body).ok()
+    } else {
+        None
+    }
+}
+
+struct EventBody<'a> {
+    text: Option<Cow<'a, str>>,
+    base64: bool,
+}
+
+impl<'a> EventBody<'a> {
+    fn new(headers: &HeaderMap, body: &'a [u8]) -> Self {
+        if body.is_empty() {
+            return EventBody {
+                text: None,
+                base64: false,
+            };
+        }
+        match text_body(headers, body) {
+            Some(text) => EventBody {
+                text: Some(Cow::Borrowed(text)),
+                base64: false,
+            },
+            None => EventBody {
+                text: Some(Cow::Owned(STANDARD.encode(body))),
+                base64: true,
+            },
+        }
+    }
+}
+
+fn lossy(v: &http::HeaderValue) -> Cow<'_, str> {
+    String::from_utf8_lossy(v.as_bytes())
+}
+
+fn domain_prefix(domain: &str) -> &str {
+    domain.split('.').next().unwrap_or("")
+}
+
+fn protocol(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+fn time_clf(t: SystemTime) -> String {
+    let mut s = String::with_capacity(26);
+    request_time::write_clf(&mut s, t);
+    s
+}
+
+/// The query string's parameters, decoded, each with its values in order.
+fn query_params(uri: &Uri) -> BTreeMap<Cow<'_, str>, Vec<Cow<'_, str>>> {
+    let mut params: BTreeMap<Cow<'_, str>, Vec<Cow<'_, str>>> = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        params.entry(k).or_default().push(v);
+    }
+    params
+}
+
+fn path_params<'a>(route: &RouteMatch<'a, 'a>) -> Vec<(&'a str, Cow<'a, str>)> {
+    route
+        .params()
+        .map(|(name, raw)| (name, percent_decode_str(raw).decode_utf8_lossy()))
+        .collect()
+}
+
+/// A header name (lower case, as hyper keeps them) and its values.
+type HeaderValues<'a> = Vec<(&'a str, Vec<Cow<'a, str>>)>;
+
+/// The client's headers and `host`, in the order they came, minus `cookie` where 2.0
+/// takes it apart.
+fn header_values<'a>(req: &EventRequest<'a>, skip_cookie: bool) -> HeaderValues<'a> {
+    let mut out: HeaderValues<'a> = Vec::with_capacity(req.headers.keys_len() + 1);
+    if let Some(host) = req.host {
+        out.push(("host", vec![Cow::Borrowed(host)]));
+    }
+    for name in req.headers.keys() {
+        if (skip_cookie && name == COOKIE) || name == http::header::HOST {
+            continue;
+        }
+        out.push((
+            name.as_str(),
+            req.headers.get_all(name).iter().map(lossy).collect(),
+        ));
+    }
+    out
+}
+
+/// A map whose values are written joined (`a,b`), last (`b`) or as lists.
+enum Values {
+    Joined,
+    Last,
+    All,
+}
+
+struct ValueMap<'m, K, V> {
+    entries: &'m [(K, Vec<V>)],
+    values: Values,
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Serialize for ValueMap<'_, K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.entries.len()))?;
+        for (k, vs) in self.entries {
+            match self.values {
+                Values::All => {
+                    let list: Vec<&str> = vs.iter().map(AsRef::as_ref).collect();
+                    map.serialize_entry(k.as_ref(), &list)?;
+                }
+                Values::Last => {
+                    map.serialize_entry(k.as_ref(), vs.last().map_or("", AsRef::as_ref))?;
+                }
+                Values::Joined if vs.len() == 1 => {
+                    map.serialize_entry(k.as_ref(), vs[0].as_ref())?
+                }
+                Values::Joined => {
+                    let joined: Vec<&str> = vs.iter().map(AsRef::as_ref).collect();
+                    map.serialize_entry(k.as_ref(), &joined.join(","))?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+struct PathParams<'p, 'a>(&'p [(&'a str, Cow<'a, str>)]);
+
+impl Serialize for PathParams<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v.as_ref())))
+    }
+}
+
+/// A route key or route path written with its `Display`, without a String in between.
+struct Shown<'a, T: std::fmt::Display>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V2<'a> {
+    version: &'static str,
+    route_key: Shown<'a, RouteKey>,
+    raw_path: &'a str,
+    raw_query_string: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cookies: Vec<&'a str>,
+    headers: ValueMap<'a, &'a str, Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_parameters: Option<PathParams<'a, 'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    request_context: V2Context<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    is_base64_encoded: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V2Context<'a> {
+    /// A self-hosted gateway belongs to no AWS account (as `$context.accountId`).
+    account_id: &'static str,
+    api_id: &'a str,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    http: V2Http<'a>,
+    request_id: &'a str,
+    route_key: Shown<'a, RouteKey>,
+    stage: &'a str,
+    time: String,
+    time_epoch: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V2Http<'a> {
+    method: &'a str,
+    path: &'a str,
+    protocol: &'static str,
+    source_ip: String,
+    user_agent: &'a str,
+}
+
+/// The pieces both formats read, worked out once.
+struct Common<'a> {
+    domain: &'a str,
+    headers: HeaderValues<'a>,
+    query: Vec<(Cow<'a, str>, Vec<Cow<'a, str>>)>,
+    path_params: Vec<(&'a str, Cow<'a, str>)>,
+    user_agent: Cow<'a, str>,
+    body: EventBody<'a>,
+}
+
+impl<'a> Common<'a> {
+    fn new(req: &EventRequest<'a>, skip_cookie: bool) -> Self {
+        Common {
+            domain: crate::config::strip_port(req.host.unwrap_or("")),
+            headers: header_values(req, skip_cookie),
+            query: query_params(req.uri).into_iter().collect(),
+            path_params: path_params(&req.route),
+            user_agent: req
+                .headers
+                .get(http::header::USER_AGENT)
+                .map(lossy)
+                .unwrap_or_default(),
+            body: EventBody::new(req.headers, req.body),
+        }
+    }
+}
+
+/// The 2.0 event: the request and what was worked out of it, which the serialized
+/// struct borrows.
+struct V2Event<'a> {
+    common: Common<'a>,
+    req: &'a EventRequest<'a>,
+}
+
+impl Serialize for V2Event<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (req, c) = (self.req, &self.common);
+        let cookies = req
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let event = V2 {
+            version: "2.0",
+            route_key: Shown(&req.route.route.key),
+            raw_path: req.uri.path(),
+            raw_query_string: req.uri.query().unwrap_or(""),
+            cookies,
+            headers: ValueMap {
+                entries: &c.headers,
+                values: Values::Joined,
+            },
+            query_string_parameters: (!c.query.is_empty()).then_some(ValueMap {
+                entries: &c.query,
+                values: Values::Joined,
+            }),
+            path_parameters: (!c.path_params.is_empty()).then_some(PathParams(&c.path_params)),
+            stage_variables: req.stage_variables,
+            request_context: V2Context {
+                account_id: "",
+                api_id: req.api_id,
+                domain_name: c.domain,
+                domain_prefix: domain_prefix(c.domain),
+                http: V2Http {
+                    method: req.method.as_str(),
+                    path: req.uri.path(),
+                    protocol: protocol(req.version),
+                    source_ip: req.source_ip.to_canonical().to_string(),
+                    user_agent: &c.user_agent,
+                },
+                request_id: req.request_id,
+                route_key: Shown(&req.route.route.key),
+                stage: req.stage,
+                time: time_clf(req.received),
+                time_epoch: request_time::epoch_millis(req.received),
+            },
+            body: c.body.text.as_deref(),
+            is_base64_encoded: c.body.base64,
+        };
+        event.serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1<'a> {
+    version: &'static str,
+    resource: Resource<'a>,
+    path: &'a str,
+    http_method: &'a str,
+    headers: ValueMap<'a, &'a str, Cow<'a, str>>,
+    multi_value_headers: ValueMap<'a, &'a str, Cow<'a, str>>,
+    query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
+    multi_value_query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
+    request_context: V1Context<'a>,
+    path_parameters: Option<PathParams<'a, 'a>>,
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    body: Option<&'a str>,
+    is_base64_encoded: bool,
+}
+
+/// The route's path (`/notes/{id}`), or the request's own path for `$default`, as in
+/// AWS's 1.0 sample.
+#[derive(Clone, Copy)]
+struct Resource<'a> {
+    key: &'a RouteKey,
+    path: &'a str,
+}
+
+impl Serialize for Resource<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.key {
+            RouteKey::Route { path, .. } => s.collect_str(path),
+            RouteKey::Default => s.serialize_str(self.path),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Context<'a> {
+    account_id: &'static str,
+    api_id: &'a str,
+    authorizer: V1Authorizer,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    extended_request_id: &'a str,
+    http_method: &'a str,
+    identity: V1Identity<'a>,
+    path: &'a str,
+    protocol: &'static str,
+    request_id: &'a str,
+    request_time: String,
+    request_time_epoch: u64,
+    resource_id: Option<&'a str>,
+    resource_path: Resource<'a>,
+    stage: &'a str,
+}
+
+/// No authorizer ran (authorizers come with a later phase): AWS's sample shape.
+#[derive(Serialize)]
+struct V1Authorizer {
+    claims: Option<()>,
+    scopes: Option<()>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Identity<'a> {
+    access_key: Option<&'a str>,
+    account_id: Option<&'a str>,
+    caller: Option<&'a str>,
+    cognito_authentication_provider: Option<&'a str>,
+    cognito_authentication_type: Option<&'a str>,
+    cognito_identity_id: Option<&'a str>,
+    cognito_identity_pool_id: Option<&'a str>,
+    principal_org_id: Option<&'a str>,
+    source_ip: String,
+    user: Option<&'a str>,
+    user_agent: &'a str,
+    user_arn: Option<&'a str>,
+}
+
+/// The 1.0 event, as [`V2Event`].
+struct V1Event<'a> {
+    common: Common<'a>,
+    req: &'a EventRequest<'a>,
+}
+
+impl Serialize for V1Event<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (req, c) = (self.req, &self.common);
+        let resource = Resource {
+            key: &req.route.route.key,
+            path: req.uri.path(),
+        };
+        let source_ip = req.source_ip.to_canonical().to_string();
+        let query = |values| {
+            (!c.query.is_empty()).then_some(ValueMap {
+                entries: &c.query,
+                values,
+            })
+        };
+        let event = V1 {
+            version: "1.0",
+            resource,
+            path: req.uri.path(),
+            http_method: req.method.as_str(),
+            headers: ValueMap {
+                entries: &c.headers,
+                values: Values::Last,
+            },
+            multi_value_headers: ValueMap {
+                entries: &c.headers,
+                values: Values::All,
+            },
+            query_string_parameters: query(Values::Last),
+            multi_value_query_string_parameters: query(Values::All),
+            request_context: V1Context {
+                account_id: "",
+                api_id: req.api_id,
+                authorizer: V1Authorizer {
+                    claims: None,
+                    scopes: None,
+                },
+                domain_name: c.domain,
+                domain_prefix: domain_prefix(c.domain),
+                extended_request_id: req.request_id,
+                http_method: req.method.as_str(),
+                identity: V1Identity {
+                    access_key: None,
+                    account_id: None,
+                    caller: None,
+                    cognito_authentication_provider: None,
+                    cognito_authentication_type: None,
+                    cognito_identity_id: None,
+                    cognito_identity_pool_id: None,
+                    principal_org_id: None,
+                    source_ip,
+                    user: None,
+                    user_agent: &c.user_agent,
+                    user_arn: None,
+                },
+                path: req.uri.path(),
+                protocol: protocol(req.version),
+                request_id: req.request_id,
+                request_time: time_clf(req.received),
+                request_time_epoch: request_time::epoch_millis(req.received),
+                resource_id: None,
+                resource_path: resource,
+                stage: req.stage,
+            },
+            path_parameters: (!c.path_params.is_empty()).then_some(PathParams(&c.path_params)),
+            stage_variables: req.stage_variables,
+            body: c.body.text.as_deref(),
+            is_base64_encoded: c.body.base64,
+        };
+        event.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::route_table::{self, RouteEntry, RouteTable};
+
+    fn table(keys: &[&str]) -> RouteTable {
+        route_table::build(keys.iter().enumerate().map(|(i, k)| RouteEntry {
+            route_id: format!("r{i}"),
+            key: RouteKey::parse(k).expect("route key"),
+            integration: Some(0),
+            index: 0,
+        }))
+        .expect("table")
+    }
+
+    struct Case {
+        method: Method,
+        uri: Uri,
+        version: Version,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        vars: Option<BTreeMap<String, String>>,
+    }
+
+    fn case(method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Case {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                http::HeaderValue::from_str(v).expect("value"),
+            );
+        }
+        Case {
+            method: method.parse().expect("method"),
+            uri: uri.parse().expect("uri"),
+            version: Version::HTTP_11,
+            headers: map,
+            body: body.to_vec(),
+            vars: None,
+        }
+    }
+
+    /// 2020-03-12T19:03:58.390Z, the time of AWS's sample event.
+    fn sample_time() -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(1_584_039_838_390)
+    }
+
+    fn event(format: PayloadFormat, routes: &RouteTable, stage: &str, c: &Case) -> Value {
+        let path = c.uri.path();
+        let route_path = match stage {
+            "$default" => path,
+            s => path.strip_prefix(&format!("/{s}")[..]).unwrap_or(path),
+        };
+        let route = routes.lookup(&c.method, route_path).expect("route");
+        let req = EventRequest {
+            method: &c.method,
+            uri: &c.uri,
+            version: c.version,
+            headers: &c.headers,
+            host: Some("id.execute-api.us-east-1.amazonaws.com"),
+            source_ip: "192.0.2.1".parse().expect("ip"),
+            request_id: "JKJaXmPLvHcESHA=",
+            api_id: "id",
+            stage,
+            route,
+            stage_variables: c.vars.as_ref(),
+            body: &c.body,
+            received: sample_time(),
+        };
+        serde_json::from_slice(&build(format, &req)).expect("the event is JSON")
+    }
+
+    /// AWS's sample 2.0 event, field by field (the page this module's doc names; the
+    /// `authentication` and `authorizer` blocks come with mutual TLS and authorizers).
+    #[test]
+    fn v2_matches_the_aws_sample() {
+        let routes = table(&["$default"]);
+        let mut c = case(
+            "POST",
+            "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+            &[
+                ("header1", "value1"),
+                ("header2", "value1"),
+                ("header2", "value2"),
+                ("cookie", "cookie1; cookie2"),
+                ("user-agent", "agent"),
+                ("content-type", "text/plain"),
+            ],
+            b"Hello from Lambda",
+        );
+        c.vars = Some(BTreeMap::from([
+            ("stageVariable1".to_string(), "value1".to_string()),
+            ("stageVariable2".to_string(), "value2".to_string()),
+        ]));
+        let got = event(PayloadFormat::V2, &routes, "$default", &c);
+        let expected = json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/my/path",
+            "rawQueryString": "parameter1=value1&parameter1=value2&parameter2=value",
+            "cookies": ["cookie1", "cookie2"],
+            "headers": {
+                "host": "id.execute-api.us-east-1.amazonaws.com",
+                "header1": "value1",
+                "header2": "value1,value2",
+                "user-agent": "agent",
+                "content-type": "text/plain"
+            },
+            "queryStringParameters": {"parameter1": "value1,value2", "parameter2": "value"},
+            "requestContext": {
+                "accountId": "",
+                "apiId": "id",
+                "domainName": "id.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "id",
+                "http": {
+                    "method": "POST",
+                    "path": "/my/path",
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "192.0.2.1",
+                    "userAgent": "agent"
+                },
+                "requestId": "JKJaXmPLvHcESHA=",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "12/Mar/2020:19:03:58 +0000",
+                "timeEpoch": 1_584_039_838_390u64
+            },
+            "body": "Hello from Lambda",
+            "isBase64Encoded": false,
+            "stageVariables": {"stageVariable1": "value1", "stageVariable2": "value2"}
+        });
+        assert_eq!(got, expected);
+    }
+
+    /// AWS's sample 1.0 event, field by field.
+    #[test]
+    fn v1_matches_the_aws_sample() {
+        let routes = table(&["GET /my/path"]);
+        let c = case(
+            "GET",
+            "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+            &[
+                ("header1", "value1"),
+                ("header2", "value1"),
+                ("header2", "value2"),
+                ("user-agent", "user-agent"),
+            ],
+            b"Hello from Lambda!",
+        );
+        let got = event(PayloadFormat::V1, &routes, "$default", &c);
+        let expected = json!({
+            "version": "1.0",
+            "resource": "/my/path",
+            "path": "/my/path",
+            "httpMethod": "GET",
+            "headers": {
+                "host": "id.execute-api.us-east-1.amazonaws.com",
+                "header1": "value1",
+                "header2": "value2",
+                "user-agent": "user-agent"
+            },
+            "multiValueHeaders": {
+                "host": ["id.execute-api.us-east-1.amazonaws.com"],
+                "header1": ["value1"],
+                "header2": ["value1", "value2"],
+                "user-agent": ["user-agent"]
+            },
+            "queryStringParameters": {"parameter1": "value2", "parameter2": "value"},
+            "multiValueQueryStringParameters": {
+                "parameter1": ["value1", "value2"],
+                "parameter2": ["value"]
+            },
+            "requestContext": {
+                "accountId": "",
+                "apiId": "id",
+                "authorizer": {"claims": null, "scopes": null},
+                "domainName": "id.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "id",
+                "extendedRequestId": "JKJaXmPLvHcESHA=",
+                "httpMethod": "GET",
+                "identity": {
+                    "accessKey": null,
+                    "accountId": null,
+                    "caller": null,
+                    "cognitoAuthenticationProvider": null,
+                    "cognitoAuthenticationType": null,
+                    "cognitoIdentityId": null,
+                    "cognitoIdentityPoolId": null,
+                    "principalOrgId": null,
+                    "sourceIp": "192.0.2.1",
+                    "user": null,
+                    "userAgent": "user-agent",
+                    "userArn": null
+                },
+                "path": "/my/path",
+                "protocol": "HTTP/1.1",
+                "requestId": "JKJaXmPLvHcESHA=",
+                "requestTime": "12/Mar/2020:19:03:58 +0000",
+                "requestTimeEpoch": 1_584_039_838_390u64,
+                "resourceId": null,
+                "resourcePath": "/my/path",
+                "stage": "$default"
+            },
+            "pathParameters": null,
+            "stageVariables": null,
+            // No content type: AWS sends such a body as binary.
+            "body": "SGVsbG8gZnJvbSBMYW1iZGEh",
+            "isBase64Encoded": true
+        });
+        assert_eq!(got, expected);
+    }
+
+    /// Path parameters (greedy ones too) decoded, the stage in the raw path, an empty
+    /// request with nothing in the optional fields, and what 1.0 writes as null.
+    #[test]
+    fn path_parameters_stages_and_empty_requests() {
+        let routes = table(&["GET /notes/{id}", "ANY /files/{proxy+}"]);
+        let c = case("GET", "/dev/notes/a%20b", &[], b"");
+        let v2 = event(PayloadFormat::V2, &routes, "dev", &c);
+        assert_eq!(v2["rawPath"], "/dev/notes/a%20b");
+        assert_eq!(v2["routeKey"], "GET /notes/{id}");
+        assert_eq!(v2["pathParameters"], json!({"id": "a b"}));
+        assert_eq!(v2["requestContext"]["stage"], "dev");
+        for absent in ["cookies", "queryStringParameters", "stageVariables", "body"] {
+            assert!(v2.get(absent).is_none(), "{absent} in {v2}");
+        }
+        assert_eq!(v2["rawQueryString"], "");
+        assert_eq!(v2["isBase64Encoded"], false);
+
+        let v1 = event(PayloadFormat::V1, &routes, "dev", &c);
+        assert_eq!(v1["resource"], "/notes/{id}");
+        assert_eq!(v1["requestContext"]["resourcePath"], "/notes/{id}");
+        for null in [
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "stageVariables",
+            "body",
+        ] {
+            assert!(v1[null].is_null(), "{null} in {v1}");
+        }
+
+        let greedy = case("PUT", "/files/a/b/c.txt", &[], b"");
+        let v2 = event(PayloadFormat::V2, &routes, "$default", &greedy);
+        assert_eq!(v2["pathParameters"], json!({"proxy": "a/b/c.txt"}));
+        assert_eq!(v2["routeKey"], "ANY /files/{proxy+}");
+    }
+
+    /// Text bodies go as text, anything else (or text that is not UTF-8) as base64.
+    #[test]
+    fn binary_bodies_are_base64() {
+        let routes = table(&["$default"]);
+        for (content_type, body, base64) in [
+            ("application/json; charset=utf-8", &b"{\"a\":1}"[..], false),
+            ("text/html", b"<p>", false),
+            ("application/problem+json", b"{}", false),
+            ("application/xml", b"<a/>", false),
+            ("image/png", b"\x89PNG\r\n", true),
+            ("application/octet-stream", b"abc", true),
+            ("application/x-www-form-urlencoded", b"a=1", true),
+            ("text/plain", b"\xff\xfe", true),
+        ] {
+            let c = case("POST", "/", &[("content-type", content_type)], body);
+            let v2 = event(PayloadFormat::V2, &routes, "$default", &c);
+            assert_eq!(v2["isBase64Encoded"], base64, "{content_type}");
+            let sent = v2["body"].as_str().expect("body");
+            let decoded = if base64 {
+                STANDARD.decode(sent).expect("base64")
+            } else {
+                sent.as_bytes().to_vec()
+            };
+            assert_eq!(decoded, body, "{content_type}");
+        }
+    }
+
+    #[test]
+    fn http2_and_repeated_cookie_headers() {
+        let routes = table(&["$default"]);
+        let mut c = case(
+            "GET",
+            "/?q=a+b&q=%2F",
+            &[("cookie", "a=1"), ("cookie", "b=2; c=3")],
+            b"",
+        );
+        c.version = Version::HTTP_2;
+        let v2 = event(PayloadFormat::V2, &routes, "$default", &c);
+        assert_eq!(v2["cookies"], json!(["a=1", "b=2", "c=3"]));
+        assert!(v2["headers"].get("cookie").is_none());
+        assert_eq!(v2["queryStringParameters"]["q"], "a b,/");
+        assert_eq!(v2["requestContext"]["http"]["protocol"], "HTTP/2.0");
+        let v1 = event(PayloadFormat::V1, &routes, "$default", &c);
+        assert_eq!(
+            v1["multiValueHeaders"]["cookie"],
+            json!(["a=1", "b=2; c=3"])
+        );
+        // 1.0's `resource` for `$default` is the request's own path, as in AWS's sample.
+        assert_eq!(v1["resource"], "/");
+    }
+}

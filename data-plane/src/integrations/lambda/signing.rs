@@ -1,0 +1,94 @@
+//! Invoke calls signed with SigV4 (service `lambda`, the function's region) by
+//! `aws-sigv4`, the signer the AWS SDK for Rust uses, so what AWS checks is what an SDK
+//! would have sent. Credentials come from the standard environment variables.
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use http::Request;
+
+/// The node's AWS credentials, read once at start.
+#[derive(Clone)]
+pub struct LambdaCredentials {
+    identity: Identity,
+    access_key_id: String,
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for LambdaCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot sign the Invoke request: {0}")]
+pub struct SigningError(String);
+
+impl LambdaCredentials {
+    pub fn new(access_key_id: &str, secret_access_key: &str, session_token: Option<&str>) -> Self {
+        let credentials = Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token.map(str::to_string),
+            None,
+            "portico",
+        );
+        LambdaCredentials {
+            identity: credentials.into(),
+            access_key_id: access_key_id.to_string(),
+        }
+    }
+
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; `None` when
+    /// the first two are not both set.
+    pub fn from_env() -> Option<Self> {
+        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (id, secret) = (var("AWS_ACCESS_KEY_ID")?, var("AWS_SECRET_ACCESS_KEY")?);
+        Some(Self::new(&id, &secret, var("AWS_SESSION_TOKEN").as_deref()))
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// Adds `Authorization`, `X-Amz-Date` and (with a session token)
+    /// `X-Amz-Security-Token` to a request whose headers are all in place.
+    pub fn sign(
+        &self,
+        request: &mut Request<bytes::Bytes>,
+        region: &str,
+    ) -> Result<(), SigningError> {
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(region)
+            .name("lambda")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| SigningError(e.to_string()))?
+            .into();
+        let uri = request.uri().to_string();
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+        let signable = SignableRequest::new(
+            request.method().as_str(),
+            &uri,
+            headers,
+            SignableBody::Bytes(request.body()),
+        )
+        .map_err(|e| SigningError(e.to_string()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| SigningError(e.to_string()))?
+            .into_parts();
+        instructions.apply_to_request_http1x(request);
+        Ok(())
+    }
+}
