@@ -2,8 +2,9 @@
 //! (chromedriver), against `portico up` and a real upstream. It logs in, builds the notes
 //! API by clicking, sees a bad route key's error beside the field in the API's own
 //! words, watches the Nodes page show the new version ACKed, and sends a request from
-//! the Test panel. It maps parameters on an integration, sets CORS and calls the API from
-//! the console's own page across origins, and throttles a stage. Every page it visits is
+//! the Test panel. It maps parameters on an integration, adds a Lambda integration (and
+//! sees a bad function ARN refused beside its field), sets CORS and calls the API from the
+//! console's own page across origins, and throttles a stage. Every page it visits is
 //! saved under `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -576,6 +577,141 @@ async fn the_notes_api_in_the_console() {
         json!({ "200": { "overwrite:header.x-mapped": "yes" } })
     );
     shot(&c, "10b-integrations-mapped").await;
+
+    // A Lambda integration. The type swaps the method and mapping fields for the payload
+    // format version; the table names the function and its payload version.
+    let create = "//form[.//*[@id='new-integration-uri']]";
+    find(&c, "#new-integration-type")
+        .await
+        .select_by_value("AWS_PROXY")
+        .await
+        .expect("type");
+    text_where(&c, "label[for='new-integration-uri']", |t| {
+        t == "Lambda function ARN"
+    })
+    .await;
+    let payload = find(&c, "#new-integration-payload").await;
+    assert_eq!(
+        payload.prop("value").await.expect("value").as_deref(),
+        Some("2.0")
+    );
+    wait_for("the HTTP-only fields to go", LIMIT, || async {
+        let method = c
+            .find_all(Locator::Css("#new-integration-method"))
+            .await
+            .ok()?;
+        let editors = c
+            .find_all(Locator::XPath(&format!(
+                "{create}//*[contains(@class, 'mapping-editor')]"
+            )))
+            .await
+            .ok()?;
+        (method.is_empty() && editors.is_empty()).then_some(())
+    })
+    .await;
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:echo_event";
+    fill(&c, "#new-integration-uri", arn).await;
+    payload.select_by_value("1.0").await.expect("payload");
+    click_xpath(&c, &format!("{create}//button[@type='submit']")).await;
+    text_where(&c, "td.function", |t| t == "echo_event").await;
+    let lambda_row = "//tr[td[normalize-space()='echo_event']]";
+    let cell = async |class: &str| {
+        c.find(Locator::XPath(&format!(
+            "{lambda_row}/td[contains(@class, '{class}')]"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no {class} cell in the Lambda row: {e}"))
+        .text()
+        .await
+        .expect("text")
+    };
+    assert_eq!(cell("integration-type").await, "Lambda");
+    assert_eq!(cell("payload-version").await, "payload 1.0");
+    let integrations_path = format!("{base}/v2/apis/{api_id}/integrations");
+    let listed = admin_get(&integrations_path, &token).await;
+    let items = listed["items"].as_array().expect("items");
+    let lambda = items
+        .iter()
+        .find(|i| i["integrationType"] == "AWS_PROXY")
+        .unwrap_or_else(|| panic!("no AWS_PROXY integration in {listed}"));
+    assert_eq!(lambda["integrationUri"], arn, "{lambda}");
+    assert_eq!(lambda["payloadFormatVersion"], "1.0", "{lambda}");
+    assert_eq!(lambda["timeoutInMillis"], 30_000, "{lambda}");
+    assert_eq!(lambda.get("requestParameters"), None, "{lambda}");
+    let lambda_id = lambda["integrationId"].as_str().expect("id").to_owned();
+    let count = items.len();
+    shot(&c, "10b1-integrations-lambda").await;
+    // Its Edit form shows the stored type and payload version.
+    click_xpath(
+        &c,
+        &format!("{lambda_row}//button[normalize-space()='Edit']"),
+    )
+    .await;
+    let edit_type = find(&c, &format!("#integration-{lambda_id}-type")).await;
+    assert_eq!(
+        edit_type.prop("value").await.expect("value").as_deref(),
+        Some("AWS_PROXY")
+    );
+    let edit_payload = find(&c, &format!("#integration-{lambda_id}-payload")).await;
+    assert_eq!(
+        edit_payload.prop("value").await.expect("value").as_deref(),
+        Some("1.0")
+    );
+    let edit_uri = find(&c, &format!("#integration-{lambda_id}-uri")).await;
+    assert_eq!(
+        edit_uri.prop("value").await.expect("value").as_deref(),
+        Some(arn)
+    );
+    assert!(
+        c.find_all(Locator::Css(".edit-row .integration-form .mapping-editor"))
+            .await
+            .expect("find")
+            .is_empty()
+    );
+    click_xpath(
+        &c,
+        &format!("{lambda_row}//button[normalize-space()='Edit']"),
+    )
+    .await;
+    // A bad ARN is refused beside the URI field in the admin API's words, and nothing is
+    // created.
+    let bad_arn = "arn:aws:lambda:us-east-1:123:function:x";
+    fill(&c, "#new-integration-uri", bad_arn).await;
+    click_xpath(&c, &format!("{create}//button[@type='submit']")).await;
+    let shown = text_where(
+        &c,
+        ".field[data-field='integrationUri'] #new-integration-uri-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert!(shown.contains("12 digits"), "{shown}");
+    let invalid = find(&c, "#new-integration-uri").await;
+    assert_eq!(
+        invalid.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    let rest = http_client()
+        .post(&integrations_path)
+        .bearer_auth(&token)
+        .json(&json!({
+            "integrationType": "AWS_PROXY",
+            "integrationUri": bad_arn,
+            "payloadFormatVersion": "1.0",
+        }))
+        .send()
+        .await
+        .expect("POST integration");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "integrationUri");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    let listed = admin_get(&integrations_path, &token).await;
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        count,
+        "{listed}"
+    );
+    shot(&c, "10b2-integration-lambda-error").await;
 
     // CORS. Without it a script on the console's page cannot call the API: the browser
     // refuses the answer.

@@ -11,6 +11,7 @@ pub fn SelectField(
     value: RwSignal<String>,
     errors: FormErrors,
     options: Vec<(String, String)>,
+    #[prop(optional)] hint: &'static str,
 ) -> impl IntoView {
     let error = errors.field(field);
     let error_id = format!("{id}-error");
@@ -34,6 +35,7 @@ pub fn SelectField(
                     })
                     .collect_view()}
             </select>
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
             <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
         </div>
     }

@@ -1,9 +1,15 @@
-use leptos::prelude::*;
-use portico_model::{DEFAULT_TIMEOUT_MILLIS, INTEGRATION_HTTP_PROXY, Integration};
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::{current_api_id, method_options};
-use crate::client::segment;
+use leptos::prelude::*;
+use portico_model::{
+    DEFAULT_TIMEOUT_MILLIS, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, Integration,
+};
+use serde_json::{Value, json};
+
+use super::current_api_id;
+use super::http_fields::HttpFields;
+use super::lambda_fields::{DEFAULT_PAYLOAD_FORMAT, LambdaFields, lambda_body};
+use crate::client::{ApiFailure, segment};
 use crate::components::mapping_editor::MappingEditor;
 use crate::components::mapping_rows::MappingRows;
 use crate::components::resource_form::{FormState, FormTarget, ResourceForm};
@@ -18,8 +24,9 @@ const RESPONSE_HINT: &str = "By the backend's status code (200 to 599). Key: app
     overwrite: or remove: with header.NAME, or overwrite:statuscode. Value: \
     $response.header.NAME, $context.requestId, ${stageVariables.NAME} or static text.";
 
-/// Creates an HTTP proxy integration, or edits `existing`: URI, method, timeout, and the
-/// parameter mappings applied to its requests and responses.
+/// Creates an integration, or edits `existing`: an HTTP backend (URI, method, and the
+/// parameter mappings applied to its requests and responses) or a Lambda function (ARN
+/// and payload format version), either with a timeout.
 #[component]
 pub fn IntegrationForm(
     #[prop(into)] id_prefix: String,
@@ -27,16 +34,31 @@ pub fn IntegrationForm(
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let api_id = current_api_id();
+    let stored_as = |kind: &str| existing.as_ref().filter(|i| i.integration_type == kind);
+    let kind = RwSignal::new(
+        existing
+            .as_ref()
+            .map_or(INTEGRATION_HTTP_PROXY.to_owned(), |i| {
+                i.integration_type.clone()
+            }),
+    );
+    let lambda = Memo::new(move |_| kind.with(|k| k == INTEGRATION_AWS_PROXY));
     let uri = RwSignal::new(
         existing
             .as_ref()
             .map(|i| i.integration_uri.clone())
             .unwrap_or_default(),
     );
+    // Each type's own stored value, so that switching type starts from that type's default
+    // (a Lambda integration's POST is no default for an HTTP backend).
     let method = RwSignal::new(
-        existing
-            .as_ref()
+        stored_as(INTEGRATION_HTTP_PROXY)
             .map_or("ANY".to_owned(), |i| i.integration_method.clone()),
+    );
+    let payload = RwSignal::new(
+        stored_as(INTEGRATION_AWS_PROXY).map_or(DEFAULT_PAYLOAD_FORMAT.to_owned(), |i| {
+            i.payload_format_version.clone()
+        }),
     );
     let timeout = RwSignal::new(
         existing
@@ -53,11 +75,16 @@ pub fn IntegrationForm(
     // What an edit started from: the mappings its rows no longer hold are sent for removal.
     let stored_request = existing.as_ref().map(|i| i.request_parameters.clone());
     let stored_response = existing.as_ref().map(|i| i.response_parameters.clone());
+    let drops_mappings = existing
+        .as_ref()
+        .is_some_and(|i| !i.request_parameters.is_empty() || !i.response_parameters.is_empty());
     let request_rows = MappingRows::request(&stored_request.clone().unwrap_or_default());
     let response_rows = MappingRows::response(&stored_response.clone().unwrap_or_default());
     let state = FormState::new(&[
+        "integrationType",
         "integrationUri",
         "integrationMethod",
+        "payloadFormatVersion",
         "timeoutInMillis",
         "description",
         "requestParameters",
@@ -69,44 +96,61 @@ pub fn IntegrationForm(
     let on_submit = Callback::new({
         let state = state.clone();
         move |()| {
+            let is_lambda = lambda.get_untracked();
             // Both editors are checked, so that every row to fix is marked at once.
-            let rows_ok = request_rows.check() & response_rows.check();
-            if !rows_ok {
+            if !is_lambda && !(request_rows.check() & response_rows.check()) {
                 return;
             }
             let timeout_in_millis = match timeout.get_untracked().trim().parse::<u32>() {
                 Ok(t) => t,
                 Err(_) => {
-                    errors.set(crate::client::ApiFailure::invalid(
+                    errors.set(ApiFailure::invalid(
                         "timeoutInMillis",
                         "timeoutInMillis must be a whole number of milliseconds",
                     ));
                     return;
                 }
             };
-            let mut body = json!({
-                "integrationType": INTEGRATION_HTTP_PROXY,
-                "integrationUri": uri.get_untracked().trim(),
-                "integrationMethod": method.get_untracked(),
-                "timeoutInMillis": timeout_in_millis,
-            });
+            let typed_uri = uri.get_untracked().trim().to_owned();
+            let mut body = if is_lambda {
+                match lambda_body(&typed_uri, &payload.get_untracked(), timeout_in_millis) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        errors.set(e);
+                        return;
+                    }
+                }
+            } else {
+                json!({
+                    "integrationType": INTEGRATION_HTTP_PROXY,
+                    "integrationUri": typed_uri,
+                    "integrationMethod": method.get_untracked(),
+                    "timeoutInMillis": timeout_in_millis,
+                })
+            };
             let d = description.get_untracked();
             if !d.is_empty() || editing {
                 body["description"] = json!(d);
             }
-            let request = request_rows.request_body(stored_request.as_ref());
-            if !request.is_empty() {
-                body["requestParameters"] = json!(request);
-            }
-            let response = response_rows.response_body(stored_response.as_ref());
-            if !response.is_empty() {
-                body["responseParameters"] = json!(response);
+            if is_lambda {
+                drop_mappings(&mut body, stored_request.as_ref(), stored_response.as_ref());
+            } else {
+                let request = request_rows.request_body(stored_request.as_ref());
+                if !request.is_empty() {
+                    body["requestParameters"] = json!(request);
+                }
+                let response = response_rows.response_body(stored_response.as_ref());
+                if !response.is_empty() {
+                    body["responseParameters"] = json!(response);
+                }
             }
             let base = format!("/v2/apis/{}/integrations", segment(&api_id));
             let to = match &integration_id {
                 Some(id) => FormTarget::Save(format!("{base}/{}", segment(id))),
                 None => {
-                    body["payloadFormatVersion"] = json!("1.0");
+                    if !is_lambda {
+                        body["payloadFormatVersion"] = json!("1.0");
+                    }
                     FormTarget::Create(base)
                 }
             };
@@ -121,32 +165,40 @@ pub fn IntegrationForm(
             });
         }
     });
-    let options = method_options(true);
     let label = if editing {
         "Save integration"
     } else {
         "Create integration"
     };
+    let types = vec![
+        (INTEGRATION_HTTP_PROXY.to_owned(), "HTTP URI".to_owned()),
+        (
+            INTEGRATION_AWS_PROXY.to_owned(),
+            "Lambda function".to_owned(),
+        ),
+    ];
+    let backend = {
+        let id_prefix = id_prefix.clone();
+        move || {
+            let id_prefix = id_prefix.clone();
+            if lambda.get() {
+                view! { <LambdaFields id_prefix uri payload errors drops_mappings/> }.into_any()
+            } else {
+                view! { <HttpFields id_prefix uri method errors/> }.into_any()
+            }
+        }
+    };
     view! {
         <ResourceForm class="integration-form" state submit_label=label on_submit>
-            <TextField
-                id=format!("{id_prefix}-uri")
-                label="Integration URI"
-                field="integrationUri"
-                value=uri
-                errors
-                placeholder="http://127.0.0.1:3000/notes/{id}"
-                hint="http(s) URL; {param} and ${stageVariables.name} are filled in per request"
-                required=true
-            />
             <SelectField
-                id=format!("{id_prefix}-method")
-                label="Method"
-                field="integrationMethod"
-                value=method
+                id=format!("{id_prefix}-type")
+                label="Integration type"
+                field="integrationType"
+                value=kind
                 errors
-                options
+                options=types
             />
+            {backend}
             <TextField
                 id=format!("{id_prefix}-timeout")
                 label="Timeout (ms)"
@@ -163,24 +215,44 @@ pub fn IntegrationForm(
                 value=description
                 errors
             />
-            <MappingEditor
-                label="Request parameter mapping"
-                field="requestParameters"
-                rows=request_rows
-                errors
-                key_placeholder="append:header.x-source"
-                value_placeholder="$request.header.x-id"
-                hint=REQUEST_HINT
-            />
-            <MappingEditor
-                label="Response parameter mapping"
-                field="responseParameters"
-                rows=response_rows
-                errors
-                key_placeholder="overwrite:header.x-served-by"
-                value_placeholder="$context.requestId"
-                hint=RESPONSE_HINT
-            />
+            <Show when=move || !lambda.get()>
+                <MappingEditor
+                    label="Request parameter mapping"
+                    field="requestParameters"
+                    rows=request_rows
+                    errors
+                    key_placeholder="append:header.x-source"
+                    value_placeholder="$request.header.x-id"
+                    hint=REQUEST_HINT
+                />
+                <MappingEditor
+                    label="Response parameter mapping"
+                    field="responseParameters"
+                    rows=response_rows
+                    errors
+                    key_placeholder="overwrite:header.x-served-by"
+                    value_placeholder="$context.requestId"
+                    hint=RESPONSE_HINT
+                />
+            </Show>
         </ResourceForm>
+    }
+}
+
+/// Adds to a Lambda integration's `body` the removal of every mapping the integration
+/// held as an HTTP one: the admin API refuses a Lambda integration that keeps any.
+fn drop_mappings(
+    body: &mut Value,
+    request: Option<&BTreeMap<String, String>>,
+    response: Option<&BTreeMap<String, BTreeMap<String, String>>>,
+) {
+    if let Some(request) = request.filter(|m| !m.is_empty()) {
+        let gone: BTreeMap<&str, &str> = request.keys().map(|k| (k.as_str(), "")).collect();
+        body["requestParameters"] = json!(gone);
+    }
+    if let Some(response) = response.filter(|m| !m.is_empty()) {
+        let gone: BTreeMap<&str, Value> =
+            response.keys().map(|s| (s.as_str(), json!({}))).collect();
+        body["responseParameters"] = json!(gone);
     }
 }

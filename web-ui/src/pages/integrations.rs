@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use portico_model::{Integration, Page, Route};
+use portico_model::{INTEGRATION_AWS_PROXY, Integration, LambdaFunctionArn, Page, Route};
 
 use super::integration_form::IntegrationForm;
 use super::{Reload, current_api_id, sort_routes};
@@ -7,8 +7,8 @@ use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
 
-/// An API's HTTP integrations, each with the routes that use it: list, create, edit and
-/// delete.
+/// An API's integrations (HTTP backends and Lambda functions), each with the routes that
+/// use it: list, create, edit and delete.
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let client = AdminClient::new();
@@ -63,6 +63,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     .map(|r| view! { <li class="mono">{r.route_key.clone()}</li> })
                                     .collect_view();
                                 let mappings = mappings_note(&i);
+                                let backend = backend_cells(&i);
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
                                 let edit = move || {
@@ -73,9 +74,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 view! {
                                     <ResourceRow columns=8 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                         <td class="mono">{i.integration_id.clone()}</td>
-                                        <td>{i.integration_type.clone()}</td>
-                                        <td>{i.integration_method.clone()}</td>
-                                        <td class="mono uri">{i.integration_uri.clone()}</td>
+                                        {backend}
                                         <td>{format!("{} ms", i.timeout_in_millis)}</td>
                                         <td class="mappings">{mappings}</td>
                                         <td class="used-by"><ul class="plain">{used_by}</ul></td>
@@ -84,7 +83,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                             })
                             .collect_view();
                         view! {
-                            <ResourceTable headers=&["ID", "Type", "Method", "URI", "Timeout", "Mappings", "Used by routes"]>
+                            <ResourceTable headers=&["ID", "Type", "Method or payload", "Target", "Timeout", "Mappings", "Used by routes"]>
                                 {rows}
                             </ResourceTable>
                         }
@@ -94,7 +93,7 @@ pub fn IntegrationsPage() -> impl IntoView {
             </Transition>
         </section>
         <section class="card">
-            <h2>"Create an HTTP integration"</h2>
+            <h2>"Create an integration"</h2>
             <IntegrationForm id_prefix="new-integration" existing=None on_saved/>
         </section>
     }
@@ -108,5 +107,60 @@ fn mappings_note(i: &Integration) -> String {
         "none".into()
     } else {
         format!("{request} request / {response} response")
+    }
+}
+
+/// The type, the method (HTTP) or payload format version (Lambda), and what is called: the
+/// URI, or the function.
+fn backend_cells(i: &Integration) -> AnyView {
+    if i.integration_type != INTEGRATION_AWS_PROXY {
+        return view! {
+            <td class="integration-type">"HTTP"</td>
+            <td class="method">{i.integration_method.clone()}</td>
+            <td class="mono uri">{i.integration_uri.clone()}</td>
+        }
+        .into_any();
+    }
+    view! {
+        <td class="integration-type">"Lambda"</td>
+        <td class="payload-version">{format!("payload {}", i.payload_format_version)}</td>
+        <td class="mono function" title=i.integration_uri.clone()>
+            {function_label(&i.integration_uri)}
+        </td>
+    }
+    .into_any()
+}
+
+/// The function a Lambda integration calls as the AWS console names it: `notes_get`, or
+/// `notes_get:live` with a qualifier. Stored URIs passed the same parser, so the whole
+/// URI is shown only for one stored before it was strict.
+fn function_label(uri: &str) -> String {
+    LambdaFunctionArn::parse_integration_uri(uri).map_or_else(
+        |_| uri.to_owned(),
+        |arn| match arn.qualifier {
+            Some(q) => format!("{}:{q}", arn.function_name),
+            None => arn.function_name,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_label;
+
+    #[test]
+    fn functions_are_named_as_the_aws_console_does() {
+        assert_eq!(
+            function_label("arn:aws:lambda:us-east-1:123456789012:function:notes_get"),
+            "notes_get"
+        );
+        assert_eq!(
+            function_label(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/\
+                 arn:aws:lambda:us-east-1:123456789012:function:notes_get:live/invocations"
+            ),
+            "notes_get:live"
+        );
+        assert_eq!(function_label("not-an-arn"), "not-an-arn");
     }
 }
