@@ -1,9 +1,10 @@
 //! The harness for Portico's end-to-end tests: it finds the built binaries, starts them
 //! as child processes on loopback ports (killed when dropped), makes fresh Postgres
-//! databases, runs a real upstream HTTP server, and runs the real AWS clients (boto3,
-//! awscli). Every wait is bounded.
+//! databases, runs a real upstream HTTP server and a Lambda-compatible function server,
+//! and runs the real AWS clients (boto3, awscli). Every wait is bounded.
 #![forbid(unsafe_code)]
 
+pub mod lambda_functions;
 pub mod postgres;
 pub mod process;
 pub mod upstream;

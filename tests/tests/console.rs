@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use portico_tests::lambda_functions::FunctionServer;
 use portico_tests::process::{Signal, UpPorts, portico_up, signal_group};
 use portico_tests::{
     admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
@@ -149,10 +150,11 @@ async fn console_builds_tests_and_watches_the_notes_api() {
 
 async fn the_notes_api_in_the_console() {
     let upstream = upstream::start().await;
+    let functions = FunctionServer::start();
     let data = tempfile::tempdir().expect("data dir");
     let ports = UpPorts::free();
     let (admin, proxy) = (ports.admin, ports.proxy);
-    let _up = portico_up(data.path(), &ports, &[]);
+    let _up = portico_up(data.path(), &ports, &functions.node_env());
     wait_for_admin(admin, LIMIT).await;
     let base = format!("http://127.0.0.1:{admin}");
 
@@ -712,6 +714,82 @@ async fn the_notes_api_in_the_console() {
         "{listed}"
     );
     shot(&c, "10b2-integration-lambda-error").await;
+
+    // The Test panel shows a Lambda route's answer like any other: here the 1.0 event the
+    // function received, sent back by it.
+    let routes_path = format!("{base}/v2/apis/{api_id}/routes");
+    let added = http_client()
+        .post(&routes_path)
+        .bearer_auth(&token)
+        .json(&json!({
+            "routeKey": "GET /lambda-echo",
+            "target": format!("integrations/{lambda_id}"),
+        }))
+        .send()
+        .await
+        .expect("POST route");
+    assert_eq!(added.status(), 201);
+    let added: Value = added.json().await.expect("route JSON");
+    let lambda_route = format!(
+        "{routes_path}/{}",
+        added["routeId"].as_str().expect("routeId")
+    );
+    wait_for("the Lambda route to be served", LIMIT, || async {
+        let res = http_client()
+            .get(format!("http://127.0.0.1:{proxy}/dev/lambda-echo"))
+            .header("host", &host)
+            .send()
+            .await
+            .ok()?;
+        (res.status() == 200).then_some(())
+    })
+    .await;
+    c.goto(&format!("{base}/apis/{api_id}/test"))
+        .await
+        .expect("open test");
+    hydrated(&c).await;
+    find(&c, "#test-stage")
+        .await
+        .select_by_value("dev")
+        .await
+        .expect("stage");
+    find(&c, "#test-route")
+        .await
+        .select_by_value("GET /lambda-echo")
+        .await
+        .expect("route");
+    let path = find(&c, "#test-path").await;
+    wait_for("the Lambda route to fill in the path", LIMIT, || async {
+        (path.prop("value").await.ok()?.as_deref() == Some("/lambda-echo")).then_some(())
+    })
+    .await;
+    fill(&c, "#test-headers", "x-console-test: to a function").await;
+    click(&c, ".test-form button[type=submit]").await;
+    text_where(&c, "#test-status", |t| t == "200").await;
+    let body = text_where(&c, "#test-body-out", |t| !t.is_empty()).await;
+    let event: Value = serde_json::from_str(&body).expect("the function's JSON");
+    assert_eq!(event["version"], "1.0", "{event}");
+    assert_eq!(event["resource"], "/lambda-echo");
+    assert_eq!(event["path"], "/dev/lambda-echo");
+    assert_eq!(event["headers"]["x-console-test"], "to a function");
+    shot(&c, "10b3-test-lambda").await;
+    let recorded = functions.recorded().await;
+    assert_eq!(
+        recorded["rejected"], 0,
+        "signed as the node's credentials: {recorded}"
+    );
+    // The rest of the test works on the notes routes alone.
+    let deleted = http_client()
+        .delete(&lambda_route)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("DELETE route");
+    assert_eq!(deleted.status(), 204);
+    c.goto(&format!("{base}/apis/{api_id}/integrations"))
+        .await
+        .expect("back to integrations");
+    hydrated(&c).await;
 
     // CORS. Without it a script on the console's page cannot call the API: the browser
     // refuses the answer.

@@ -11,78 +11,18 @@
 //! (events and responses) and
 //! https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html
 //! (`{"message":"Internal Server Error"}` for a function that fails).
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use portico_tests::process::{Proc, UpPorts, portico_up};
+use portico_tests::lambda_functions::{FunctionServer, e2e_dir};
+use portico_tests::process::{UpPorts, portico_up};
 use portico_tests::{e2e_script, http_client, wait_for, wait_for_admin};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 const LIMIT: Duration = Duration::from_secs(30);
-const ACCESS_KEY: &str = "AKIDLAMBDAE2ETEST001";
-const SECRET_KEY: &str = "lambda-e2e-secret-access-key";
-const SESSION_TOKEN: &str = "lambda-e2e-session-token";
-
-fn e2e_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e")
-}
-
-/// `lambda_server.py` on a free port, signing checked against the node's credentials.
-struct FunctionServer {
-    proc: Proc,
-    port: u16,
-}
-
-impl FunctionServer {
-    fn start() -> Self {
-        let mut child = Command::new("python3")
-            .arg(e2e_dir().join("lambda_server.py"))
-            .args([
-                "--port",
-                "0",
-                "--handlers",
-                "lambda_handlers",
-                "--region",
-                "us-east-1",
-            ])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-            .args(["--session-token", SESSION_TOKEN])
-            .current_dir(e2e_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 lambda_server.py (pip install boto3 'aws-lambda-powertools[parser]')");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the function server's first line");
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the function server said {line:?}: {e}"));
-        let port = ready["port"].as_u64().expect("port") as u16;
-        FunctionServer {
-            proc: Proc::adopt("lambda_server.py", child),
-            port,
-        }
-    }
-
-    async fn recorded(&self) -> Value {
-        http_client()
-            .get(format!("http://127.0.0.1:{}/_recorded", self.port))
-            .send()
-            .await
-            .expect("GET /_recorded")
-            .json()
-            .await
-            .expect("recorded JSON")
-    }
-}
-
 struct Gateway {
     proxy: u16,
     host: String,
@@ -155,19 +95,7 @@ async fn lambda_functions_behind_a_node() {
     let mut functions = FunctionServer::start();
     let data = tempfile::tempdir().expect("data dir");
     let ports = UpPorts::free();
-    let _up = portico_up(
-        data.path(),
-        &ports,
-        &[
-            (
-                "PORTICO_LAMBDA_ENDPOINT",
-                format!("http://127.0.0.1:{}", functions.port),
-            ),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
-            ("AWS_SESSION_TOKEN", SESSION_TOKEN.to_string()),
-        ],
-    );
+    let _up = portico_up(data.path(), &ports, &functions.node_env());
     wait_for_admin(ports.admin, LIMIT).await;
     let endpoint = format!("http://127.0.0.1:{}", ports.admin);
 
