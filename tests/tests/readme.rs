@@ -13,6 +13,7 @@ use portico_tests::{credentials, free_port, wait_for_admin};
 const WALKTHROUGH: &[&str] = &[
     "## Five minutes with the notes API",
     "## CORS, parameter mapping and throttling",
+    "## Lambda functions",
     "## When a stage is not served as deployed",
 ];
 
@@ -52,14 +53,23 @@ async fn the_readme_walkthrough_runs_as_written() {
     let scratch = tempfile::tempdir().expect("scratch dir");
     let ports = UpPorts::free();
     let backend = free_port();
-    let _up = portico_up(data.path(), &ports, &[]);
+    let lambda = free_port();
+    // The README restarts Portico with `--lambda-endpoint`; this one has it from the start.
+    let _up = portico_up(
+        data.path(),
+        &ports,
+        &[(
+            "PORTICO_LAMBDA_ENDPOINT",
+            format!("http://127.0.0.1:{lambda}"),
+        )],
+    );
     wait_for_admin(ports.admin, Duration::from_secs(30)).await;
 
     let mut steps = Vec::new();
     for heading in WALKTHROUGH {
         for block in blocks(&readme, heading) {
             // The test has started Portico itself, as `./scripts/up` would.
-            if block.trim() == "./scripts/up" {
+            if block.trim().starts_with("./scripts/up") {
                 continue;
             }
             steps.push(block);
@@ -77,6 +87,7 @@ async fn the_readme_walkthrough_runs_as_written() {
         ("127.0.0.1:9000", format!("127.0.0.1:{}", ports.admin)),
         ("localhost:8000", format!("localhost:{}", ports.proxy)),
         ("8080", backend.to_string()),
+        ("9002", lambda.to_string()),
         ("/tmp/notes-backend", notes_dir.display().to_string()),
     ] {
         script = fill_in(&script, from, &to);
@@ -111,6 +122,8 @@ readme_settle() {{
     std::fs::create_dir_all(&home).expect("home");
     let out = tokio::task::spawn_blocking(move || {
         Command::new("timeout")
+            // The README's commands run from the repository's root.
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
             .args(["180", "bash", "-c", &format!("{prelude}{script}\n")])
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
@@ -149,4 +162,9 @@ readme_settle() {{
     assert!(stdout.contains("x-served-by: portico dev"), "{stdout}");
     assert!(stdout.contains("200 200 429 429"), "{stdout}");
     assert!(stdout.contains(r#""actor":"admin""#), "{stdout}");
+    assert!(
+        stdout.matches(r#""text": "from a function""#).count() >= 2,
+        "the function made the note and lists it:\n{stdout}"
+    );
+    assert!(stdout.contains(r#""routeKey": "$default""#), "{stdout}");
 }
