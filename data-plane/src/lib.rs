@@ -8,7 +8,8 @@
 //! - [`config`]: a snapshot compiled into what requests read, swapped in as one unit;
 //! - [`proxy`]: the request pipeline and the one place errors become responses;
 //! - [`runtime`]: state that outlives a config swap (token buckets and shares);
-//! - [`integrations`]: what a route calls (HTTP_PROXY);
+//! - [`integrations`]: what a route calls (HTTP_PROXY, and Lambda functions through the
+//!   Invoke API);
 //! - [`upstream`]: connections to upstreams.
 //!
 //! Entry points: [`run_node`] with [`NodeArgs`], or [`Node::bind`] then [`Node::run`]

@@ -10,7 +10,7 @@ use http::{HeaderValue, Method, Uri};
 use portico_model::{HttpMethod, UriPart, UriTemplate, ValidationError};
 use portico_proto::{Integration, IntegrationType};
 
-use super::lambda::{LambdaFunction, LambdaIntegration};
+use super::lambda::{LambdaFunction, LambdaIntegration, LambdaSpecError};
 use super::parameter_mapping::{CompiledMappings, MappingSpec};
 
 /// AWS's default (and maximum) integration timeout for HTTP APIs.
@@ -27,10 +27,8 @@ pub enum IntegrationError {
     InvalidMethod(String),
     #[error("{0}")]
     Mapping(Box<ValidationError>),
-    #[error("invalid payload format version '{0}' (use 1.0 or 2.0)")]
-    PayloadFormat(String),
-    #[error("cannot build the Lambda Invoke URI: {0}")]
-    LambdaEndpoint(String),
+    #[error("{0}")]
+    Lambda(#[from] LambdaSpecError),
 }
 
 /// The integration URI did not come out as an absolute http(s) URI once the stage's

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use http::uri::{Authority, PathAndQuery};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use portico_model::LambdaFunctionArn;
+use portico_model::{DEFAULT_TIMEOUT_MILLIS, LambdaFunctionArn, ValidationError};
 use portico_proto::Integration;
-
-use super::integration::{DEFAULT_TIMEOUT, IntegrationError};
 
 /// What a URI path label may carry unencoded, as the AWS SDKs encode one: the unreserved
 /// characters. A function ARN's `:` and `$LATEST`'s `$` are encoded.
@@ -27,6 +25,17 @@ const PATH_LABEL: &AsciiSet = &NON_ALPHANUMERIC
 pub enum PayloadFormat {
     V1,
     V2,
+}
+
+/// Why a deployment's Lambda integration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LambdaSpecError {
+    #[error("{0}")]
+    InvalidUri(ValidationError),
+    #[error("invalid payload format version '{0}' (use 1.0 or 2.0)")]
+    PayloadFormat(String),
+    #[error("cannot build the Lambda Invoke URI: {0}")]
+    InvokeUri(String),
 }
 
 /// A deployment's Lambda integration, the same for every stage that serves it.
@@ -46,31 +55,31 @@ pub struct LambdaFunction {
 }
 
 impl TryFrom<&Integration> for LambdaFunction {
-    type Error = IntegrationError;
+    type Error = LambdaSpecError;
 
     fn try_from(i: &Integration) -> Result<Self, Self::Error> {
         let arn = LambdaFunctionArn::parse_integration_uri(&i.uri)
-            .map_err(IntegrationError::InvalidUri)?;
+            .map_err(LambdaSpecError::InvalidUri)?;
         let payload = match i.payload_format_version.as_str() {
             "1.0" => PayloadFormat::V1,
             "2.0" => PayloadFormat::V2,
-            other => return Err(IntegrationError::PayloadFormat(other.to_string())),
+            other => return Err(LambdaSpecError::PayloadFormat(other.to_string())),
         };
         let timeout = match i.timeout_millis {
-            0 => DEFAULT_TIMEOUT,
+            0 => Duration::from_millis(u64::from(DEFAULT_TIMEOUT_MILLIS)),
             ms => Duration::from_millis(u64::from(ms)),
         };
         let function = utf8_percent_encode(&arn.to_string(), PATH_LABEL).to_string();
         let invoke_path =
             PathAndQuery::try_from(format!("/2015-03-31/functions/{function}/invocations"))
-                .map_err(|e| IntegrationError::LambdaEndpoint(e.to_string()))?;
+                .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
         let domain = if arn.partition == "aws-cn" {
             "amazonaws.com.cn"
         } else {
             "amazonaws.com"
         };
         let aws_authority = Authority::try_from(format!("lambda.{}.{domain}", arn.region))
-            .map_err(|e| IntegrationError::LambdaEndpoint(e.to_string()))?;
+            .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
         Ok(LambdaFunction {
             integration_id: i.integration_id.clone(),
             arn,
@@ -131,7 +140,7 @@ mod tests {
         );
         assert_eq!(f.aws_authority.as_str(), "lambda.eu-west-2.amazonaws.com");
         assert_eq!(f.payload, PayloadFormat::V2);
-        assert_eq!(f.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(f.timeout, Duration::from_secs(30));
 
         let cn = LambdaFunction::try_from(&integration(
             "arn:aws:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:f/invocations",
@@ -149,14 +158,14 @@ mod tests {
     fn refuses_what_the_admin_api_refuses() {
         assert!(matches!(
             LambdaFunction::try_from(&integration("http://h/x", "2.0")),
-            Err(IntegrationError::InvalidUri(_))
+            Err(LambdaSpecError::InvalidUri(_))
         ));
         assert!(matches!(
             LambdaFunction::try_from(&integration(
                 "arn:aws:lambda:us-east-1:123456789012:function:f",
                 "3.0"
             )),
-            Err(IntegrationError::PayloadFormat(_))
+            Err(LambdaSpecError::PayloadFormat(_))
         ));
     }
 }
