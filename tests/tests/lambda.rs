@@ -278,7 +278,7 @@ async fn lambda_functions_behind_a_node() {
     assert_eq!(v1["resource"], "/v1/echo/{proxy+}");
     assert_eq!(v1["path"], "/dev/v1/echo/x/y");
     assert_eq!(v1["httpMethod"], "GET");
-    assert_eq!(v1["queryStringParameters"], json!({"x": "2"}));
+    assert_eq!(v1["queryStringParameters"], json!({"x": "1"}));
     assert_eq!(
         v1["multiValueQueryStringParameters"],
         json!({"x": ["1", "2"]})

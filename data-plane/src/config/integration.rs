@@ -28,7 +28,14 @@ pub enum IntegrationError {
     #[error("{0}")]
     Mapping(Box<ValidationError>),
     #[error("{0}")]
-    Lambda(#[from] LambdaSpecError),
+    Lambda(Box<LambdaSpecError>),
+}
+
+impl From<LambdaSpecError> for IntegrationError {
+    fn from(e: LambdaSpecError) -> Self {
+        // Boxed, as `Mapping` is: compile errors travel in `Result`s.
+        IntegrationError::Lambda(Box::new(e))
+    }
 }
 
 /// The integration URI did not come out as an absolute http(s) URI once the stage's

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
 use http::uri::{Authority, PathAndQuery};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use portico_model::{DEFAULT_TIMEOUT_MILLIS, LambdaFunctionArn, ValidationError};
@@ -52,6 +53,8 @@ pub struct LambdaFunction {
     /// `lambda.{region}.amazonaws.com`: where the function lives when the node has no
     /// `--lambda-endpoint`.
     pub aws_authority: Authority,
+    /// The same, as the `Host` header.
+    pub aws_host: HeaderValue,
 }
 
 impl TryFrom<&Integration> for LambdaFunction {
@@ -73,12 +76,17 @@ impl TryFrom<&Integration> for LambdaFunction {
         let invoke_path =
             PathAndQuery::try_from(format!("/2015-03-31/functions/{function}/invocations"))
                 .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
-        let domain = if arn.partition == "aws-cn" {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
+        // Each partition's DNS suffix, as the AWS SDKs' endpoint rules give it.
+        let domain = match arn.partition.as_str() {
+            "aws-cn" => "amazonaws.com.cn",
+            "aws-iso" => "c2s.ic.gov",
+            "aws-iso-b" => "sc2s.sgov.gov",
+            "aws-eusc" => "amazonaws.eu",
+            _ => "amazonaws.com",
         };
         let aws_authority = Authority::try_from(format!("lambda.{}.{domain}", arn.region))
+            .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
+        let aws_host = HeaderValue::from_str(aws_authority.as_str())
             .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
         Ok(LambdaFunction {
             integration_id: i.integration_id.clone(),
@@ -87,6 +95,7 @@ impl TryFrom<&Integration> for LambdaFunction {
             timeout,
             invoke_path,
             aws_authority,
+            aws_host,
         })
     }
 }

@@ -182,7 +182,6 @@ fn earlier(v: &HeaderValue) -> Option<&str> {
     v.to_str().ok().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// Appends the client's address to any `X-Forwarded-For` the request already carries.
 /// What every integration is told of the hop: hop-by-hop headers dropped, the client's
 /// address added to `X-Forwarded-For`, and the protocol it spoke.
 pub fn forwarding_headers(headers: &mut HeaderMap, client_ip: &HeaderValue) {
@@ -191,6 +190,7 @@ pub fn forwarding_headers(headers: &mut HeaderMap, client_ip: &HeaderValue) {
     headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
 }
 
+/// Appends the client's address to any `X-Forwarded-For` the request already carries.
 fn append_forwarded_for(headers: &mut HeaderMap, client_ip: &HeaderValue) {
     if headers
         .get_all(&X_FORWARDED_FOR)

@@ -217,11 +217,22 @@ impl Node {
                 Some(uri) => Some(LambdaEndpoint::parse(uri)?),
                 None => None,
             },
-            credentials: LambdaCredentials::from_env(),
+            credentials: LambdaCredentials::from_env()?,
         });
-        match &lambda.credentials {
-            Some(c) => info!(access_key_id = c.access_key_id(), "Lambda calls are signed"),
-            None => info!("no AWS credentials in the environment: Lambda calls go unsigned"),
+        match (&lambda.credentials, &lambda.endpoint) {
+            (Some(c), _) if c.has_session_token() => warn!(
+                access_key_id = c.access_key_id(),
+                "Lambda calls are signed with a session token from the environment, which is \
+                 read once: restart the node with fresh credentials before it expires"
+            ),
+            (Some(c), _) => info!(access_key_id = c.access_key_id(), "Lambda calls are signed"),
+            (None, Some(_)) => {
+                info!("no AWS credentials in the environment: Lambda calls go unsigned")
+            }
+            (None, None) => warn!(
+                "no AWS credentials in the environment and no --lambda-endpoint: AWS will \
+                 refuse every Lambda integration's call"
+            ),
         }
         let mut workers = Vec::with_capacity(worker_count);
         let mut proxy_addr = args.proxy_addr;

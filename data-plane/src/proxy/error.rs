@@ -127,10 +127,13 @@ impl ProxyError {
                 Upstream,
                 e.nothing_sent(),
             ),
-            // HTTP APIs answer a Lambda that ran too long with 503, and every other
-            // failure to get a response out of a function (an error it raised, output
-            // that is no response, a refused or throttled invocation) with 500
-            // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html).
+            // Every failure to get a response out of a function (an error it raised,
+            // output that is no response, a refused or throttled invocation) is AWS's
+            // 500 (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html,
+            // https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
+            // A function past the integration's timeout is 503 "Service Unavailable":
+            // AWS documents no body for it; that is what HTTP API users report getting
+            // (e.g. github.com/sst/sst/issues/2232).
             ProxyError::Lambda(LambdaError::Timeout(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "INTEGRATION_TIMEOUT",

@@ -2,32 +2,34 @@
 //! (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
 //!
 //! Both are written straight from the request with serde, borrowing wherever the request
-//! already holds the text: no intermediate JSON tree.
+//! already holds the text: no intermediate JSON tree, no copy of the headers, and a
+//! binary body base64-encoded as it is written.
 //!
 //! - 2.0: header names lower-cased, repeated headers and query parameters joined with
 //!   commas, the `Cookie` headers split into `cookies` (and left out of `headers`),
 //!   `rawPath`/`rawQueryString` as the client sent them; fields with nothing in them
 //!   are left out.
-//! - 1.0: the last value of each header and query parameter in `headers` and
-//!   `queryStringParameters`, every value in the `multiValue…` maps; fields with nothing
-//!   in them are `null`, as in AWS's sample.
+//! - 1.0: every value in the `multiValue…` maps; in `headers` the last value of each
+//!   header and in `queryStringParameters` the first of each parameter, as AWS's 1.0
+//!   sample shows them; fields with nothing in them are `null`.
 //!
 //! A body goes as text when its media type is textual and it is UTF-8, else base64
 //! with `isBase64Encoded: true`, as AWS sends binary bodies.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use base64::Engine;
+use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{CONTENT_TYPE, COOKIE};
+use http::header::{CONTENT_TYPE, COOKIE, GetAll, HOST, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method, Uri, Version};
 use percent_encoding::percent_decode_str;
 use portico_model::RouteKey;
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::config::lambda::PayloadFormat;
 use crate::config::route_table::RouteMatch;
@@ -56,19 +58,20 @@ pub struct EventRequest<'a> {
 
 /// The event, serialized.
 pub fn build(format: PayloadFormat, req: &EventRequest<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
+    // Base64 takes 4 bytes for every 3.
+    let mut out = Vec::with_capacity(1024 + req.body.len() / 3 * 4);
     let written = match format {
         PayloadFormat::V2 => serde_json::to_writer(
             &mut out,
             &V2Event {
-                common: Common::new(req, true),
+                common: Common::new(req),
                 req,
             },
         ),
         PayloadFormat::V1 => serde_json::to_writer(
             &mut out,
             &V1Event {
-                common: Common::new(req, false),
+                common: Common::new(req),
                 req,
             },
         ),
@@ -80,22 +83,19 @@ pub fn build(format: PayloadFormat, req: &EventRequest<'_>) -> Vec<u8> {
 
 /// Whether AWS would send this body as text: a textual media type and valid UTF-8.
 fn text_body<'b>(headers: &HeaderMap, body: &'b [u8]) -> Option<&'b str> {
-    let media = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })?;
-    let (kind, sub) = media.split_once('/')?;
-    let textual = kind == "text"
-        || (kind == "application"
-            && (matches!(sub, "json" | "xml" | "javascript")
-                || sub.ends_with("+json")
-                || sub.ends_with("+xml")));
+    let media = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let (kind, sub) = media.split(';').next()?.trim().split_once('/')?;
+    let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let ends = |s: &str, suffix: &str| {
+        s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    let textual = is(kind, "text")
+        || (is(kind, "application")
+            && (is(sub, "json")
+                || is(sub, "xml")
+                || is(sub, "javascript")
+                || ends(sub, "+json")
+                || ends(sub, "+xml")));
     if textual {
         std::str::from_utf8(body).ok()
     } else {
@@ -103,33 +103,38 @@ fn text_body<'b>(headers: &HeaderMap, body: &'b [u8]) -> Option<&'b str> {
     }
 }
 
-struct EventBody<'a> {
-    text: Option<Cow<'a, str>>,
-    base64: bool,
+#[derive(Clone, Copy)]
+enum EventBody<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
 }
 
 impl<'a> EventBody<'a> {
-    fn new(headers: &HeaderMap, body: &'a [u8]) -> Self {
+    fn new(headers: &HeaderMap, body: &'a [u8]) -> Option<Self> {
         if body.is_empty() {
-            return EventBody {
-                text: None,
-                base64: false,
-            };
+            return None;
         }
-        match text_body(headers, body) {
-            Some(text) => EventBody {
-                text: Some(Cow::Borrowed(text)),
-                base64: false,
-            },
-            None => EventBody {
-                text: Some(Cow::Owned(STANDARD.encode(body))),
-                base64: true,
-            },
+        Some(match text_body(headers, body) {
+            Some(text) => EventBody::Text(text),
+            None => EventBody::Binary(body),
+        })
+    }
+
+    fn base64(body: Option<Self>) -> bool {
+        matches!(body, Some(EventBody::Binary(_)))
+    }
+}
+
+impl Serialize for EventBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EventBody::Text(t) => s.serialize_str(t),
+            EventBody::Binary(b) => s.collect_str(&Base64Display::new(b, &STANDARD)),
         }
     }
 }
 
-fn lossy(v: &http::HeaderValue) -> Cow<'_, str> {
+fn lossy(v: &HeaderValue) -> Cow<'_, str> {
     String::from_utf8_lossy(v.as_bytes())
 }
 
@@ -152,8 +157,10 @@ fn time_clf(t: SystemTime) -> String {
 }
 
 /// The query string's parameters, decoded, each with its values in order.
-fn query_params(uri: &Uri) -> BTreeMap<Cow<'_, str>, Vec<Cow<'_, str>>> {
-    let mut params: BTreeMap<Cow<'_, str>, Vec<Cow<'_, str>>> = BTreeMap::new();
+type QueryParams<'a> = BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>;
+
+fn query_params(uri: &Uri) -> QueryParams<'_> {
+    let mut params = QueryParams::new();
     for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
         params.entry(k).or_default().push(v);
     }
@@ -167,59 +174,102 @@ fn path_params<'a>(route: &RouteMatch<'a, 'a>) -> Vec<(&'a str, Cow<'a, str>)> {
         .collect()
 }
 
-/// A header name (lower case, as hyper keeps them) and its values.
-type HeaderValues<'a> = Vec<(&'a str, Vec<Cow<'a, str>>)>;
-
-/// The client's headers and `host`, in the order they came, minus `cookie` where 2.0
-/// takes it apart.
-fn header_values<'a>(req: &EventRequest<'a>, skip_cookie: bool) -> HeaderValues<'a> {
-    let mut out: HeaderValues<'a> = Vec::with_capacity(req.headers.keys_len() + 1);
-    if let Some(host) = req.host {
-        out.push(("host", vec![Cow::Borrowed(host)]));
-    }
-    for name in req.headers.keys() {
-        if (skip_cookie && name == COOKIE) || name == http::header::HOST {
-            continue;
-        }
-        out.push((
-            name.as_str(),
-            req.headers.get_all(name).iter().map(lossy).collect(),
-        ));
-    }
-    out
-}
-
-/// A map whose values are written joined (`a,b`), last (`b`) or as lists.
+/// Which of a name's values a map holds: all of them joined with commas, the first, the
+/// last, or the list.
+#[derive(Clone, Copy)]
 enum Values {
     Joined,
+    First,
     Last,
     All,
 }
 
-struct ValueMap<'m, K, V> {
-    entries: &'m [(K, Vec<V>)],
+/// Values joined with commas, written without building the joined string.
+struct Joined<'a>(GetAll<'a, HeaderValue>);
+
+impl fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(&lossy(v))?;
+        }
+        Ok(())
+    }
+}
+
+/// The request's headers as an event map: `host` first (the client's, which the proxy
+/// took off the request), then the rest in the order they came, `cookie` left out where
+/// 2.0 takes it apart.
+struct HeaderEntries<'a> {
+    host: Option<&'a str>,
+    headers: &'a HeaderMap,
+    skip_cookie: bool,
     values: Values,
 }
 
-impl<K: AsRef<str>, V: AsRef<str>> Serialize for ValueMap<'_, K, V> {
+impl Serialize for HeaderEntries<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.entries.len()))?;
-        for (k, vs) in self.entries {
+        let mut map = s.serialize_map(None)?;
+        if let Some(host) = self.host {
             match self.values {
-                Values::All => {
-                    let list: Vec<&str> = vs.iter().map(AsRef::as_ref).collect();
-                    map.serialize_entry(k.as_ref(), &list)?;
-                }
-                Values::Last => {
-                    map.serialize_entry(k.as_ref(), vs.last().map_or("", AsRef::as_ref))?;
-                }
-                Values::Joined if vs.len() == 1 => {
-                    map.serialize_entry(k.as_ref(), vs[0].as_ref())?
-                }
-                Values::Joined => {
-                    let joined: Vec<&str> = vs.iter().map(AsRef::as_ref).collect();
-                    map.serialize_entry(k.as_ref(), &joined.join(","))?;
-                }
+                Values::All => map.serialize_entry("host", &[host])?,
+                _ => map.serialize_entry("host", host)?,
+            }
+        }
+        for name in self.headers.keys() {
+            if (self.skip_cookie && name == COOKIE) || name == HOST {
+                continue;
+            }
+            let all = self.headers.get_all(name);
+            match self.values {
+                Values::All => map.serialize_entry(name.as_str(), &AllValues(all))?,
+                Values::Last => map.serialize_entry(
+                    name.as_str(),
+                    all.iter().next_back().map(lossy).as_deref().unwrap_or(""),
+                )?,
+                Values::First => map.serialize_entry(
+                    name.as_str(),
+                    all.iter().next().map(lossy).as_deref().unwrap_or(""),
+                )?,
+                Values::Joined => map.serialize_entry(name.as_str(), &Shown(&Joined(all)))?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A header's values as a JSON list.
+struct AllValues<'a>(GetAll<'a, HeaderValue>);
+
+impl Serialize for AllValues<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for v in self.0.iter() {
+            seq.serialize_element(&lossy(v))?;
+        }
+        seq.end()
+    }
+}
+
+/// The query parameters as an event map.
+struct QueryEntries<'q, 'a> {
+    params: &'q QueryParams<'a>,
+    values: Values,
+}
+
+impl Serialize for QueryEntries<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.params.len()))?;
+        for (k, vs) in self.params {
+            let k = k.as_ref();
+            match self.values {
+                Values::All => map.serialize_entry(k, vs)?,
+                Values::First => map.serialize_entry(k, vs.first().map_or("", AsRef::as_ref))?,
+                Values::Last => map.serialize_entry(k, vs.last().map_or("", AsRef::as_ref))?,
+                Values::Joined if vs.len() == 1 => map.serialize_entry(k, vs[0].as_ref())?,
+                Values::Joined => map.serialize_entry(k, &vs.join(","))?,
             }
         }
         map.end()
@@ -234,12 +284,46 @@ impl Serialize for PathParams<'_, '_> {
     }
 }
 
-/// A route key or route path written with its `Display`, without a String in between.
-struct Shown<'a, T: std::fmt::Display>(&'a T);
+/// A value written with its `Display`, without a String in between.
+struct Shown<'a, T: fmt::Display>(&'a T);
 
-impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+impl<T: fmt::Display> Serialize for Shown<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self.0)
+    }
+}
+
+/// The pieces both formats read, worked out once.
+struct Common<'a> {
+    domain: &'a str,
+    query: QueryParams<'a>,
+    path_params: Vec<(&'a str, Cow<'a, str>)>,
+    user_agent: Cow<'a, str>,
+    body: Option<EventBody<'a>>,
+    source_ip: String,
+}
+
+impl<'a> Common<'a> {
+    fn new(req: &EventRequest<'a>) -> Self {
+        Common {
+            domain: crate::config::strip_port(req.host.unwrap_or("")),
+            query: query_params(req.uri),
+            path_params: path_params(&req.route),
+            user_agent: req.headers.get(USER_AGENT).map(lossy).unwrap_or_default(),
+            body: EventBody::new(req.headers, req.body),
+            source_ip: req.source_ip.to_canonical().to_string(),
+        }
+    }
+
+    fn query(&self, values: Values) -> Option<QueryEntries<'_, 'a>> {
+        (!self.query.is_empty()).then_some(QueryEntries {
+            params: &self.query,
+            values,
+        })
+    }
+
+    fn path_parameters(&self) -> Option<PathParams<'_, 'a>> {
+        (!self.path_params.is_empty()).then_some(PathParams(&self.path_params))
     }
 }
 
@@ -252,16 +336,16 @@ struct V2<'a> {
     raw_query_string: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     cookies: Vec<&'a str>,
-    headers: ValueMap<'a, &'a str, Cow<'a, str>>,
+    headers: HeaderEntries<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
+    query_string_parameters: Option<QueryEntries<'a, 'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     path_parameters: Option<PathParams<'a, 'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stage_variables: Option<&'a BTreeMap<String, String>>,
     request_context: V2Context<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a str>,
+    body: Option<EventBody<'a>>,
     is_base64_encoded: bool,
 }
 
@@ -287,35 +371,8 @@ struct V2Http<'a> {
     method: &'a str,
     path: &'a str,
     protocol: &'static str,
-    source_ip: String,
+    source_ip: &'a str,
     user_agent: &'a str,
-}
-
-/// The pieces both formats read, worked out once.
-struct Common<'a> {
-    domain: &'a str,
-    headers: HeaderValues<'a>,
-    query: Vec<(Cow<'a, str>, Vec<Cow<'a, str>>)>,
-    path_params: Vec<(&'a str, Cow<'a, str>)>,
-    user_agent: Cow<'a, str>,
-    body: EventBody<'a>,
-}
-
-impl<'a> Common<'a> {
-    fn new(req: &EventRequest<'a>, skip_cookie: bool) -> Self {
-        Common {
-            domain: crate::config::strip_port(req.host.unwrap_or("")),
-            headers: header_values(req, skip_cookie),
-            query: query_params(req.uri).into_iter().collect(),
-            path_params: path_params(&req.route),
-            user_agent: req
-                .headers
-                .get(http::header::USER_AGENT)
-                .map(lossy)
-                .unwrap_or_default(),
-            body: EventBody::new(req.headers, req.body),
-        }
-    }
 }
 
 /// The 2.0 event: the request and what was worked out of it, which the serialized
@@ -343,15 +400,14 @@ impl Serialize for V2Event<'_> {
             raw_path: req.uri.path(),
             raw_query_string: req.uri.query().unwrap_or(""),
             cookies,
-            headers: ValueMap {
-                entries: &c.headers,
+            headers: HeaderEntries {
+                host: req.host,
+                headers: req.headers,
+                skip_cookie: true,
                 values: Values::Joined,
             },
-            query_string_parameters: (!c.query.is_empty()).then_some(ValueMap {
-                entries: &c.query,
-                values: Values::Joined,
-            }),
-            path_parameters: (!c.path_params.is_empty()).then_some(PathParams(&c.path_params)),
+            query_string_parameters: c.query(Values::Joined),
+            path_parameters: c.path_parameters(),
             stage_variables: req.stage_variables,
             request_context: V2Context {
                 account_id: "",
@@ -362,7 +418,7 @@ impl Serialize for V2Event<'_> {
                     method: req.method.as_str(),
                     path: req.uri.path(),
                     protocol: protocol(req.version),
-                    source_ip: req.source_ip.to_canonical().to_string(),
+                    source_ip: &c.source_ip,
                     user_agent: &c.user_agent,
                 },
                 request_id: req.request_id,
@@ -371,8 +427,8 @@ impl Serialize for V2Event<'_> {
                 time: time_clf(req.received),
                 time_epoch: request_time::epoch_millis(req.received),
             },
-            body: c.body.text.as_deref(),
-            is_base64_encoded: c.body.base64,
+            body: c.body,
+            is_base64_encoded: EventBody::base64(c.body),
         };
         event.serialize(s)
     }
@@ -385,14 +441,14 @@ struct V1<'a> {
     resource: Resource<'a>,
     path: &'a str,
     http_method: &'a str,
-    headers: ValueMap<'a, &'a str, Cow<'a, str>>,
-    multi_value_headers: ValueMap<'a, &'a str, Cow<'a, str>>,
-    query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
-    multi_value_query_string_parameters: Option<ValueMap<'a, Cow<'a, str>, Cow<'a, str>>>,
+    headers: HeaderEntries<'a>,
+    multi_value_headers: HeaderEntries<'a>,
+    query_string_parameters: Option<QueryEntries<'a, 'a>>,
+    multi_value_query_string_parameters: Option<QueryEntries<'a, 'a>>,
     request_context: V1Context<'a>,
     path_parameters: Option<PathParams<'a, 'a>>,
     stage_variables: Option<&'a BTreeMap<String, String>>,
-    body: Option<&'a str>,
+    body: Option<EventBody<'a>>,
     is_base64_encoded: bool,
 }
 
@@ -452,7 +508,7 @@ struct V1Identity<'a> {
     cognito_identity_id: Option<&'a str>,
     cognito_identity_pool_id: Option<&'a str>,
     principal_org_id: Option<&'a str>,
-    source_ip: String,
+    source_ip: &'a str,
     user: Option<&'a str>,
     user_agent: &'a str,
     user_arn: Option<&'a str>,
@@ -471,28 +527,21 @@ impl Serialize for V1Event<'_> {
             key: &req.route.route.key,
             path: req.uri.path(),
         };
-        let source_ip = req.source_ip.to_canonical().to_string();
-        let query = |values| {
-            (!c.query.is_empty()).then_some(ValueMap {
-                entries: &c.query,
-                values,
-            })
+        let headers = |values| HeaderEntries {
+            host: req.host,
+            headers: req.headers,
+            skip_cookie: false,
+            values,
         };
         let event = V1 {
             version: "1.0",
             resource,
             path: req.uri.path(),
             http_method: req.method.as_str(),
-            headers: ValueMap {
-                entries: &c.headers,
-                values: Values::Last,
-            },
-            multi_value_headers: ValueMap {
-                entries: &c.headers,
-                values: Values::All,
-            },
-            query_string_parameters: query(Values::Last),
-            multi_value_query_string_parameters: query(Values::All),
+            headers: headers(Values::Last),
+            multi_value_headers: headers(Values::All),
+            query_string_parameters: c.query(Values::First),
+            multi_value_query_string_parameters: c.query(Values::All),
             request_context: V1Context {
                 account_id: "",
                 api_id: req.api_id,
@@ -513,7 +562,7 @@ impl Serialize for V1Event<'_> {
                     cognito_identity_id: None,
                     cognito_identity_pool_id: None,
                     principal_org_id: None,
-                    source_ip,
+                    source_ip: &c.source_ip,
                     user: None,
                     user_agent: &c.user_agent,
                     user_arn: None,
@@ -527,10 +576,10 @@ impl Serialize for V1Event<'_> {
                 resource_path: resource,
                 stage: req.stage,
             },
-            path_parameters: (!c.path_params.is_empty()).then_some(PathParams(&c.path_params)),
+            path_parameters: c.path_parameters(),
             stage_variables: req.stage_variables,
-            body: c.body.text.as_deref(),
-            is_base64_encoded: c.body.base64,
+            body: c.body,
+            is_base64_encoded: EventBody::base64(c.body),
         };
         event.serialize(s)
     }
@@ -540,6 +589,7 @@ impl Serialize for V1Event<'_> {
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
+    use base64::Engine;
     use serde_json::{Value, json};
 
     use super::*;
@@ -686,6 +736,7 @@ mod tests {
                 ("header2", "value1"),
                 ("header2", "value2"),
                 ("user-agent", "user-agent"),
+                ("content-type", "text/plain"),
             ],
             b"Hello from Lambda!",
         );
@@ -699,15 +750,19 @@ mod tests {
                 "host": "id.execute-api.us-east-1.amazonaws.com",
                 "header1": "value1",
                 "header2": "value2",
-                "user-agent": "user-agent"
+                "user-agent": "user-agent",
+                "content-type": "text/plain"
             },
             "multiValueHeaders": {
                 "host": ["id.execute-api.us-east-1.amazonaws.com"],
                 "header1": ["value1"],
                 "header2": ["value1", "value2"],
-                "user-agent": ["user-agent"]
+                "user-agent": ["user-agent"],
+                "content-type": ["text/plain"]
             },
-            "queryStringParameters": {"parameter1": "value2", "parameter2": "value"},
+            // The first of a repeated parameter, the last of a repeated header: both as
+            // in AWS's sample.
+            "queryStringParameters": {"parameter1": "value1", "parameter2": "value"},
             "multiValueQueryStringParameters": {
                 "parameter1": ["value1", "value2"],
                 "parameter2": ["value"]
@@ -745,9 +800,8 @@ mod tests {
             },
             "pathParameters": null,
             "stageVariables": null,
-            // No content type: AWS sends such a body as binary.
-            "body": "SGVsbG8gZnJvbSBMYW1iZGEh",
-            "isBase64Encoded": true
+            "body": "Hello from Lambda!",
+            "isBase64Encoded": false
         });
         assert_eq!(got, expected);
     }
@@ -800,6 +854,8 @@ mod tests {
             ("application/octet-stream", b"abc", true),
             ("application/x-www-form-urlencoded", b"a=1", true),
             ("text/plain", b"\xff\xfe", true),
+            ("TEXT/Plain; charset=utf-8", b"mixed case", false),
+            ("Application/Vnd.Api+JSON", b"{}", false),
         ] {
             let c = case("POST", "/", &[("content-type", content_type)], body);
             let v2 = event(PayloadFormat::V2, &routes, "$default", &c);

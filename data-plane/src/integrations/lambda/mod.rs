@@ -31,8 +31,9 @@ use crate::config::lambda::LambdaFunction;
 use crate::proxy::body::ProxyBody;
 use crate::upstream::pool::{UpstreamError, UpstreamPool};
 
-/// The largest output a synchronous invocation can return (Lambda's quota: 6 MB).
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+/// The largest event a synchronous invocation takes and the largest output it returns
+/// (Lambda's quota, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+pub const MAX_PAYLOAD_BYTES: usize = 6_291_556;
 
 static FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function-error");
 static ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
@@ -42,6 +43,7 @@ static ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 pub struct LambdaEndpoint {
     scheme: Scheme,
     authority: Authority,
+    host: HeaderValue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,12 +69,23 @@ impl LambdaEndpoint {
             .filter(|a| !a.host().is_empty())
             .ok_or_else(|| invalid("it has no host"))?
             .clone();
+        if authority.as_str().contains('@') {
+            return Err(invalid(
+                "credentials do not go in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            ));
+        }
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
             return Err(invalid(
                 "give only scheme, host and port: the Invoke API's path is added to it",
             ));
         }
-        Ok(LambdaEndpoint { scheme, authority })
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| invalid("its host cannot be sent as Host"))?;
+        Ok(LambdaEndpoint {
+            scheme,
+            authority,
+            host,
+        })
     }
 }
 
@@ -94,8 +107,11 @@ pub enum InvokeError {
     Unreachable(#[source] UpstreamError),
     #[error("reading the Invoke response failed")]
     ResponseBody(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("the function's output is larger than {MAX_RESPONSE_BYTES} bytes")]
+    #[error("the function's output is larger than {MAX_PAYLOAD_BYTES} bytes")]
     ResponseTooLarge,
+    /// Lambda would refuse it (413); not sent.
+    #[error("the event is {0} bytes, more than the {MAX_PAYLOAD_BYTES} Lambda takes")]
+    EventTooLarge(usize),
     #[error("Lambda throttled the invocation (429 {0})")]
     Throttled(String),
     #[error("Lambda refused the invocation ({status} {error_type}): {message}")]
@@ -187,13 +203,20 @@ impl LambdaClient {
         function: &LambdaFunction,
         event: Bytes,
     ) -> Result<Bytes, InvokeError> {
-        let (scheme, authority) = match &self.settings.endpoint {
-            Some(e) => (e.scheme.clone(), e.authority.clone()),
-            None => (Scheme::HTTPS, function.aws_authority.clone()),
+        if event.len() > MAX_PAYLOAD_BYTES {
+            return Err(InvokeError::EventTooLarge(event.len()));
+        }
+        let (scheme, authority, host) = match &self.settings.endpoint {
+            Some(e) => (e.scheme.clone(), e.authority.clone(), e.host.clone()),
+            None => (
+                Scheme::HTTPS,
+                function.aws_authority.clone(),
+                function.aws_host.clone(),
+            ),
         };
         let uri = Uri::builder()
             .scheme(scheme)
-            .authority(authority.clone())
+            .authority(authority)
             .path_and_query(PathAndQuery::clone(&function.invoke_path))
             .build()
             .unwrap_or_default();
@@ -201,9 +224,8 @@ impl LambdaClient {
         *request.method_mut() = Method::POST;
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
-        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-            headers.insert(HOST, host);
-        }
+        // hyper's bare client connection writes no Host of its own.
+        headers.insert(HOST, host);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static("portico"));
         if let Some(credentials) = &self.settings.credentials {
@@ -215,7 +237,7 @@ impl LambdaClient {
             .await
             .map_err(InvokeError::Unreachable)?;
         let (parts, body) = response.into_parts();
-        let output = Limited::new(body, MAX_RESPONSE_BYTES)
+        let output = Limited::new(body, MAX_PAYLOAD_BYTES)
             .collect()
             .await
             .map_err(|e| {
@@ -249,6 +271,44 @@ impl LambdaClient {
                 error_type: header(&ERROR_TYPE).unwrap_or_default(),
                 message: shown(),
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_scheme_host_and_port() {
+        for ok in [
+            "http://127.0.0.1:9002",
+            "https://lambda.example.com/",
+            "http://[::1]:9",
+        ] {
+            LambdaEndpoint::parse(&ok.parse().expect("uri")).expect(ok);
+        }
+        for (bad, why) in [
+            ("ftp://h", "http:// or https://"),
+            ("http://u:p@h:1", "credentials do not go in the URL"),
+            ("http://h/base", "only scheme, host and port"),
+            ("http://h/?x=1", "only scheme, host and port"),
+        ] {
+            let err = LambdaEndpoint::parse(&bad.parse().expect("uri")).expect_err(bad);
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_sent_are_refused_at_start() {
+        assert!(LambdaCredentials::new("AKID", "secret", Some("token")).is_ok());
+        for (id, secret, token, which) in [
+            ("AKID\r", "secret", None, "AWS_ACCESS_KEY_ID"),
+            ("AKID", "sec ret", None, "AWS_SECRET_ACCESS_KEY"),
+            ("AKID", "secret", Some("tok\nen"), "AWS_SESSION_TOKEN"),
+        ] {
+            let err = LambdaCredentials::new(id, secret, token).expect_err(which);
+            assert!(err.to_string().contains(which), "{err}");
         }
     }
 }

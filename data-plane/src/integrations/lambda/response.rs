@@ -5,7 +5,8 @@
 //!   `cookies` as `Set-Cookie` headers, `body`, `isBase64Encoded`); any other JSON is the
 //!   body of a 200 `application/json` response (a JSON string's text, anything else as
 //!   the function wrote it).
-//! - 1.0: the output must be such a response object, without `cookies`.
+//! - 1.0: the output must be such a response object; `cookies` is not a 1.0 field and is
+//!   ignored.
 //!
 //! Where `headers` and `multiValueHeaders` name the same header, the latter's values
 //! win, as AWS documents for 1.0. A response with a body and no `Content-Type` gets
@@ -84,10 +85,8 @@ fn structured(
             }
         }
     }
-    if let Some(cookies) = present(map.get("cookies")) {
-        if format == PayloadFormat::V1 {
-            return Err(invalid("cookies are a payload format 2.0 field"));
-        }
+    // `cookies` is a 2.0 field; in 1.0 output it is one more unknown field, ignored.
+    if let Some(cookies) = present(map.get("cookies")).filter(|_| format == PayloadFormat::V2) {
         let Value::Array(cookies) = cookies else {
             return Err(invalid("cookies must be a list of strings"));
         };
@@ -129,7 +128,8 @@ fn present(v: Option<&Value>) -> Option<&Value> {
     v.filter(|v| !v.is_null())
 }
 
-/// A number, or a string of digits, from 100 to 599.
+/// A number, or a string of digits, from 200 to 599: a 1xx is no final answer, and
+/// hyper would turn it into a 500 of its own.
 fn status_code(v: &Value) -> Result<StatusCode, InvalidResponse> {
     let code = match v {
         Value::Number(n) => n.as_u64(),
@@ -137,9 +137,9 @@ fn status_code(v: &Value) -> Result<StatusCode, InvalidResponse> {
         _ => None,
     };
     code.and_then(|c| u16::try_from(c).ok())
-        .filter(|c| (100..=599).contains(c))
+        .filter(|c| (200..=599).contains(c))
         .and_then(|c| StatusCode::from_u16(c).ok())
-        .ok_or_else(|| invalid(format!("statusCode {v} is not a status from 100 to 599")))
+        .ok_or_else(|| invalid(format!("statusCode {v} is not a status from 200 to 599")))
 }
 
 fn header_name(name: &str) -> Result<HeaderName, InvalidResponse> {
@@ -262,15 +262,22 @@ mod tests {
                 r#"{"statusCode": 200, "body": "%%", "isBase64Encoded": true}"#,
                 "base64",
             ),
-            (
-                PayloadFormat::V1,
-                r#"{"statusCode": 200, "cookies": ["a=1"]}"#,
-                "2.0 field",
-            ),
+            (PayloadFormat::V2, r#"{"statusCode": 101}"#, "statusCode"),
         ] {
             let err = read(format, Bytes::from(output)).expect_err(output);
             assert!(err.0.contains(why), "{output}: {err}");
         }
+    }
+
+    #[tokio::test]
+    async fn fields_of_the_other_format_are_ignored() {
+        let (status, headers, _) = answer(
+            PayloadFormat::V1,
+            r#"{"statusCode": 200, "cookies": ["a=1"]}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(headers.get("set-cookie").is_none());
     }
 
     #[tokio::test]

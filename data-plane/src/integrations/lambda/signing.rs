@@ -15,6 +15,7 @@ use http::Request;
 pub struct LambdaCredentials {
     identity: Identity,
     access_key_id: String,
+    session_token: bool,
 }
 
 /// Never prints the secret.
@@ -22,6 +23,7 @@ impl std::fmt::Debug for LambdaCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LambdaCredentials")
             .field("access_key_id", &self.access_key_id)
+            .field("session_token", &self.session_token)
             .finish_non_exhaustive()
     }
 }
@@ -30,8 +32,28 @@ impl std::fmt::Debug for LambdaCredentials {
 #[error("cannot sign the Invoke request: {0}")]
 pub struct SigningError(String);
 
+/// A credential that cannot go in a header (a stray CR from an `.env` file, say): the
+/// signer would fail on every request, so the node refuses to start instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} contains characters that cannot be sent in a header")]
+pub struct InvalidCredentials(&'static str);
+
 impl LambdaCredentials {
-    pub fn new(access_key_id: &str, secret_access_key: &str, session_token: Option<&str>) -> Self {
+    pub fn new(
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Result<Self, InvalidCredentials> {
+        let printable = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic());
+        if !printable(access_key_id) {
+            return Err(InvalidCredentials("AWS_ACCESS_KEY_ID"));
+        }
+        if !printable(secret_access_key) {
+            return Err(InvalidCredentials("AWS_SECRET_ACCESS_KEY"));
+        }
+        if session_token.is_some_and(|t| !printable(t)) {
+            return Err(InvalidCredentials("AWS_SESSION_TOKEN"));
+        }
         let credentials = Credentials::new(
             access_key_id,
             secret_access_key,
@@ -39,18 +61,32 @@ impl LambdaCredentials {
             None,
             "portico",
         );
-        LambdaCredentials {
+        Ok(LambdaCredentials {
             identity: credentials.into(),
             access_key_id: access_key_id.to_string(),
-        }
+            session_token: session_token.is_some(),
+        })
     }
 
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; `None` when
-    /// the first two are not both set.
-    pub fn from_env() -> Option<Self> {
-        let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (id, secret) = (var("AWS_ACCESS_KEY_ID")?, var("AWS_SECRET_ACCESS_KEY")?);
-        Some(Self::new(&id, &secret, var("AWS_SESSION_TOKEN").as_deref()))
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (surrounding
+    /// whitespace trimmed); `None` when the first two are not both set. They are read
+    /// once: a session token that expires is not renewed.
+    pub fn from_env() -> Result<Option<Self>, InvalidCredentials> {
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+        else {
+            return Ok(None);
+        };
+        Self::new(&id, &secret, var("AWS_SESSION_TOKEN").as_deref()).map(Some)
+    }
+
+    pub fn has_session_token(&self) -> bool {
+        self.session_token
     }
 
     pub fn access_key_id(&self) -> &str {
