@@ -10,7 +10,8 @@ gets SIGTERM or SIGINT. Everything else it says goes to stderr.
 
 Routes:
     POST   /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=Q]   (Invoke)
-    GET    /_recorded[?function=NAME]   {"invocations": [...], "verified": N, "rejected": M}
+    GET    /_recorded[?function=NAME]   {"invocations": [...], "verified": N, "rejected": M,
+                                         "connections": C}
     DELETE /_recorded                   forget the invocations and zero both counters
 
 Invoke requests are checked for an AWS Signature Version 4 (service "lambda"), which is
@@ -304,6 +305,8 @@ class State:
         self.invocations = collections.deque(maxlen=RECORD_LIMIT)
         self.verified = 0
         self.rejected = 0
+        # Connections accepted: fewer than calls when the client keeps them alive.
+        self.connections = 0
         from aws_lambda_powertools.utilities.parser.models import (
             APIGatewayProxyEventModel,
             APIGatewayProxyEventV2Model,
@@ -334,13 +337,19 @@ class State:
     def snapshot(self, function=None):
         with self.lock:
             items = [r for r in self.invocations if function is None or r["function"] == function]
-            return {"invocations": items, "verified": self.verified, "rejected": self.rejected}
+            return {"invocations": items, "verified": self.verified, "rejected": self.rejected,
+                    "connections": self.connections}
 
     def clear(self):
         with self.lock:
             self.invocations.clear()
             self.verified = 0
             self.rejected = 0
+            self.connections = 0
+
+    def connected(self):
+        with self.lock:
+            self.connections += 1
 
 
 def parse_function(raw, qualifier_param, region, account_id):
@@ -390,6 +399,10 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     state: State = None
     log_requests = False
+
+    def setup(self):
+        super().setup()
+        self.state.connected()
 
     def log_message(self, fmt, *args):  # noqa: D102 - stderr, and only when asked
         if self.log_requests:

@@ -395,6 +395,14 @@ async fn lambda_functions_behind_a_node() {
     let invocations = recorded["invocations"].as_array().expect("invocations");
     assert!(recorded["verified"].as_u64() >= Some(invocations.len() as u64));
     assert!(invocations.len() >= 25, "{}", invocations.len());
+    // The node's connections to the endpoint are kept alive and reused (a timed-out call
+    // takes its connection with it, so there are a few).
+    let connections = recorded["connections"].as_u64().expect("connections");
+    assert!(
+        connections * 3 < invocations.len() as u64,
+        "{connections} connections for {} calls",
+        invocations.len()
+    );
     for call in invocations {
         assert!(
             call["schema_errors"].is_null(),
