@@ -176,17 +176,12 @@ impl LambdaClient {
             return Err(LambdaError::PayloadTooLarge);
         }
         let exchange = async {
-            let body = Limited::new(body, MAX_BODY_BYTES)
-                .collect()
+            let body = read_to_end(body, MAX_BODY_BYTES)
                 .await
-                .map_err(|e| {
-                    if e.is::<LengthLimitError>() {
-                        LambdaError::PayloadTooLarge
-                    } else {
-                        LambdaError::RequestBody(e)
-                    }
-                })?
-                .to_bytes();
+                .map_err(|e| match e {
+                    ReadError::TooLarge => LambdaError::PayloadTooLarge,
+                    ReadError::Failed(e) => LambdaError::RequestBody(e),
+                })?;
             let event = build_event(&body);
             let output = self.invoke(function, Bytes::from(event)).await?;
             Ok(response::read(function.payload, output)?)
@@ -237,17 +232,12 @@ impl LambdaClient {
             .await
             .map_err(InvokeError::Unreachable)?;
         let (parts, body) = response.into_parts();
-        let output = Limited::new(body, MAX_PAYLOAD_BYTES)
-            .collect()
+        let output = read_to_end(body, MAX_PAYLOAD_BYTES)
             .await
-            .map_err(|e| {
-                if e.is::<LengthLimitError>() {
-                    InvokeError::ResponseTooLarge
-                } else {
-                    InvokeError::ResponseBody(e)
-                }
-            })?
-            .to_bytes();
+            .map_err(|e| match e {
+                ReadError::TooLarge => InvokeError::ResponseTooLarge,
+                ReadError::Failed(e) => InvokeError::ResponseBody(e),
+            })?;
         let header = |name: &HeaderName| {
             parts
                 .headers
@@ -272,6 +262,26 @@ impl LambdaClient {
                 message: shown(),
             }),
         }
+    }
+}
+
+/// Why a body could not be read whole.
+enum ReadError {
+    TooLarge,
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Reads a body to its end, refusing it once it passes `limit` bytes: both the client's
+/// request and the function's output are whole messages here, not streams.
+async fn read_to_end<B>(body: B, limit: usize) -> Result<Bytes, ReadError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(ReadError::TooLarge),
+        Err(e) => Err(ReadError::Failed(e)),
     }
 }
 
