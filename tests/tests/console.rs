@@ -440,30 +440,13 @@ async fn the_notes_api_in_the_console() {
     shot(&c, "08-nodes").await;
 
     // The Test panel sends a request through the node to the upstream.
-    c.goto(&format!("{base}/apis/{api_id}/test"))
-        .await
-        .expect("open test");
-    hydrated(&c).await;
-    find(&c, "#test-stage")
-        .await
-        .select_by_value("dev")
-        .await
-        .expect("stage");
-    find(&c, "#test-route")
-        .await
-        .select_by_value("GET /notes")
-        .await
-        .expect("route");
-    let path = find(&c, "#test-path").await;
-    wait_for("the route to fill in the path", LIMIT, || async {
-        (path.prop("value").await.ok()?.as_deref() == Some("/notes")).then_some(())
-    })
+    let echoed = send_from_test_panel(
+        &c,
+        &format!("{base}/apis/{api_id}/test"),
+        ("GET /notes", "/notes"),
+        "x-console-test: from the test panel",
+    )
     .await;
-    fill(&c, "#test-headers", "x-console-test: from the test panel").await;
-    click(&c, ".test-form button[type=submit]").await;
-    text_where(&c, "#test-status", |t| t == "200").await;
-    let body = text_where(&c, "#test-body-out", |t| !t.is_empty()).await;
-    let echoed: Value = serde_json::from_str(&body).expect("upstream JSON");
     assert_eq!(echoed["path"], "/notes");
     assert_eq!(echoed["method"], "GET");
     assert_eq!(echoed["headers"]["x-console-test"], "from the test panel");
@@ -744,30 +727,13 @@ async fn the_notes_api_in_the_console() {
         (res.status() == 200).then_some(())
     })
     .await;
-    c.goto(&format!("{base}/apis/{api_id}/test"))
-        .await
-        .expect("open test");
-    hydrated(&c).await;
-    find(&c, "#test-stage")
-        .await
-        .select_by_value("dev")
-        .await
-        .expect("stage");
-    find(&c, "#test-route")
-        .await
-        .select_by_value("GET /lambda-echo")
-        .await
-        .expect("route");
-    let path = find(&c, "#test-path").await;
-    wait_for("the Lambda route to fill in the path", LIMIT, || async {
-        (path.prop("value").await.ok()?.as_deref() == Some("/lambda-echo")).then_some(())
-    })
+    let event = send_from_test_panel(
+        &c,
+        &format!("{base}/apis/{api_id}/test"),
+        ("GET /lambda-echo", "/lambda-echo"),
+        "x-console-test: to a function",
+    )
     .await;
-    fill(&c, "#test-headers", "x-console-test: to a function").await;
-    click(&c, ".test-form button[type=submit]").await;
-    text_where(&c, "#test-status", |t| t == "200").await;
-    let body = text_where(&c, "#test-body-out", |t| !t.is_empty()).await;
-    let event: Value = serde_json::from_str(&body).expect("the function's JSON");
     assert_eq!(event["version"], "1.0", "{event}");
     assert_eq!(event["resource"], "/lambda-echo");
     assert_eq!(event["path"], "/dev/lambda-echo");
@@ -1148,6 +1114,38 @@ async fn the_notes_api_in_the_console() {
 }
 
 /// The id of the API's one integration, from the admin API.
+/// Sends `route` (its key, and the path the panel fills in for it) on stage `dev` from the
+/// Test panel at `url`, with `headers`; the 200 answer's body as JSON.
+async fn send_from_test_panel(
+    c: &Client,
+    url: &str,
+    (route_key, route_path): (&str, &str),
+    headers: &str,
+) -> Value {
+    c.goto(url).await.expect("open test");
+    hydrated(c).await;
+    find(c, "#test-stage")
+        .await
+        .select_by_value("dev")
+        .await
+        .expect("stage");
+    find(c, "#test-route")
+        .await
+        .select_by_value(route_key)
+        .await
+        .expect("route");
+    let path = find(c, "#test-path").await;
+    wait_for("the route to fill in the path", LIMIT, || async {
+        (path.prop("value").await.ok()?.as_deref() == Some(route_path)).then_some(())
+    })
+    .await;
+    fill(c, "#test-headers", headers).await;
+    click(c, ".test-form button[type=submit]").await;
+    text_where(c, "#test-status", |t| t == "200").await;
+    let body = text_where(c, "#test-body-out", |t| !t.is_empty()).await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("the answer is not JSON ({e}): {body}"))
+}
+
 async fn uri_integration_id(base: &str, token: &str, api_id: &str) -> String {
     let list: Value = http_client()
         .get(format!("{base}/v2/apis/{api_id}/integrations"))
