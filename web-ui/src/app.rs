@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::components::console_layout::ConsoleLayout;
 use crate::pages::api_layout::ApiLayout;
@@ -19,40 +18,6 @@ use crate::pages::not_found::NotFound;
 use crate::pages::routes::RoutesPage;
 use crate::pages::stages::StagesPage;
 use crate::pages::test_invoke::TestInvokePage;
-
-/// The login page; the control plane sends visitors without a session here, with the page
-/// they asked for in `next`.
-pub const LOGIN_PATH: &str = "/login";
-
-/// What `next=` leaves readable: a path keeps its slashes.
-const NEXT_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'/')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// The login page, asked to come back to `path_and_query` afterwards.
-pub fn login_url(path_and_query: &str) -> String {
-    if path_and_query == "/" {
-        return LOGIN_PATH.to_string();
-    }
-    format!(
-        "{LOGIN_PATH}?next={}",
-        utf8_percent_encode(path_and_query, NEXT_ENCODE)
-    )
-}
-
-/// Where login goes on to: `next` when it is a path of this console (never another site:
-/// `//host` and `/\host` are absolute URLs to a browser), else the API list.
-pub fn after_login(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_string()
-        }
-        _ => "/apis".to_string(),
-    }
-}
 
 /// The HTML document around the app; `options` names the wasm and JS files the build wrote.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -9,9 +9,11 @@
 pub mod app;
 pub mod client;
 mod components;
+pub mod login_redirect;
 mod pages;
 
-pub use app::{App, LOGIN_PATH, login_url, shell};
+pub use app::{App, shell};
+pub use login_redirect::{LOGIN_PATH, login_url};
 
 #[cfg(feature = "ssr")]
 pub use client::AdminRouter;

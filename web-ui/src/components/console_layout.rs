@@ -5,8 +5,8 @@ use portico_model::Identity;
 
 use super::error_banner::ErrorBanner;
 use super::top_bar::TopBar;
-use crate::app::login_url;
 use crate::client::AdminClient;
+use crate::login_redirect::login_url;
 
 /// Every page behind the login: checks the session, then shows the top bar and the page.
 /// (The control plane has already sent a visitor without a session to the login page; this

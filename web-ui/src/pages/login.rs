@@ -3,11 +3,11 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use portico_model::LoginResponse;
 use serde_json::json;
 
-use crate::app::after_login;
 use crate::client::AdminClient;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 use crate::components::text_field::TextField;
+use crate::login_redirect::after_login;
 
 /// Signs in with a user name and password; the admin API sets the session cookie.
 #[component]
