@@ -29,6 +29,8 @@ fn route(id: &str, key: &str) -> Route {
         route_key: key.into(),
         target: None,
         authorization_type: "NONE".into(),
+        authorizer_id: None,
+        authorization_scopes: Vec::new(),
         api_key_required: false,
         operation_name: None,
     }
@@ -140,6 +142,7 @@ async fn deleting_an_api_deletes_its_resources(store: Store) {
         routes: vec![route("r1", "GET /x")],
         integrations: vec![],
         cors: None,
+        authorizers: Vec::new(),
     };
     tx.insert_deployment("a", &deployment("d1"), &frozen)
         .await
@@ -185,6 +188,7 @@ async fn stages_and_deployments(store: Store) {
         routes: vec![],
         integrations: vec![integration("i1")],
         cors: None,
+        authorizers: Vec::new(),
     };
     tx.insert_deployment("a", &deployment("d1"), &frozen)
         .await
@@ -279,6 +283,7 @@ async fn the_snapshot_read_reports_damaged_rows_and_keeps_the_rest(store: Store)
         routes: vec![],
         integrations: vec![integration("i1")],
         cors: None,
+        authorizers: Vec::new(),
     };
     for id in ["a", "b", "c"] {
         tx.insert_api(&api(id)).await.unwrap();

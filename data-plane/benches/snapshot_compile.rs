@@ -26,6 +26,7 @@ fn snapshot(routes: usize) -> Snapshot {
                     route_id: format!("r{i:06}"),
                     route_key: format!("GET /r{i}/{{id}}"),
                     integration_id: "i1".into(),
+                    ..Default::default()
                 })
                 .collect(),
             integrations: vec![Integration {

@@ -377,6 +377,7 @@ fn route(id: &str, key: &str, integration: &str) -> Route {
         route_id: id.into(),
         route_key: key.into(),
         integration_id: integration.into(),
+        ..Default::default()
     }
 }
 

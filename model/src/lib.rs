@@ -4,6 +4,7 @@
 //! every write path applies. No I/O: this crate also builds for wasm.
 #![forbid(unsafe_code)]
 
+mod authorizer;
 mod cors;
 mod error;
 mod identity;
@@ -15,6 +16,7 @@ mod throttling;
 mod uri_template;
 mod validate;
 
+pub use authorizer::*;
 pub use cors::*;
 pub use error::ValidationError;
 pub use identity::*;

@@ -69,8 +69,9 @@ pub enum ResponseTarget {
     StatusCode,
 }
 
-/// The `$context` variables Portico can fill in a mapping. AWS offers more (authorizer
-/// claims, integration latency, …); those are refused rather than rendered as empty text.
+/// The `$context` variables Portico can fill in a mapping, beside the authorizer's
+/// (`ValuePart::Authorizer`). AWS offers more (integration latency, …); those are
+/// refused rather than rendered as empty text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContextVar {
     RequestId,
@@ -88,10 +89,14 @@ pub enum ContextVar {
     UserAgent,
     RequestTime,
     RequestTimeEpoch,
+    /// The access key of a request an `AWS_IAM` route let through.
+    IdentityAccessKey,
+    /// The Portico user that access key belongs to.
+    IdentityUser,
 }
 
 impl ContextVar {
-    pub const ALL: [ContextVar; 15] = [
+    pub const ALL: [ContextVar; 17] = [
         ContextVar::RequestId,
         ContextVar::ExtendedRequestId,
         ContextVar::RouteKey,
@@ -107,6 +112,8 @@ impl ContextVar {
         ContextVar::UserAgent,
         ContextVar::RequestTime,
         ContextVar::RequestTimeEpoch,
+        ContextVar::IdentityAccessKey,
+        ContextVar::IdentityUser,
     ];
 
     /// The name after `$context.`, as AWS spells it.
@@ -127,6 +134,8 @@ impl ContextVar {
             ContextVar::UserAgent => "identity.userAgent",
             ContextVar::RequestTime => "requestTime",
             ContextVar::RequestTimeEpoch => "requestTimeEpoch",
+            ContextVar::IdentityAccessKey => "identity.accessKey",
+            ContextVar::IdentityUser => "identity.user",
         }
     }
 
@@ -150,6 +159,12 @@ pub enum ValuePart {
     /// `$response.header.NAME`, NAME lowercased.
     ResponseHeader(String),
     Context(ContextVar),
+    /// `$context.authorizer.claims.NAME` (`claim`: a JWT's claim) or
+    /// `$context.authorizer.NAME` (a Lambda authorizer's context value, `principalId`).
+    Authorizer {
+        claim: bool,
+        name: String,
+    },
     StageVariable(String),
 }
 
@@ -197,6 +212,10 @@ pub trait MappingSource {
     /// Appends the variable's value to `out`; context variables always have a value.
     fn context(&self, var: ContextVar, out: &mut String);
     fn stage_variable(&self, name: &str) -> Option<&str>;
+    /// Appends what the route's authorizer said of `name`; `false` when it said nothing.
+    fn authorizer(&self, _claim: bool, _name: &str, _out: &mut String) -> bool {
+        false
+    }
 }
 
 impl MappingValue {
@@ -217,6 +236,12 @@ impl MappingValue {
                 ValuePart::StageVariable(name) => source.stage_variable(name),
                 ValuePart::Context(var) => {
                     source.context(*var, out);
+                    continue;
+                }
+                ValuePart::Authorizer { claim, name } => {
+                    if !source.authorizer(*claim, name, out) {
+                        complete = false;
+                    }
                     continue;
                 }
             };
@@ -628,6 +653,22 @@ fn parse_reference(s: &str, side: Side, braced: bool) -> Result<(ValuePart, usiz
             let name = body[..n].trim_end_matches('.');
             if name.is_empty() {
                 return Err("the context variable name is empty".into());
+            }
+            if let Some(rest) = name.strip_prefix("authorizer.") {
+                let (claim, field) = match rest.strip_prefix("claims.") {
+                    Some(claim) => (true, claim),
+                    None => (false, rest),
+                };
+                if field.is_empty() || field == "claims" {
+                    return Err(format!(
+                        "'$context.{name}' needs a name: $context.authorizer.claims.NAME or $context.authorizer.NAME"
+                    ));
+                }
+                let part = ValuePart::Authorizer {
+                    claim,
+                    name: field.to_string(),
+                };
+                return Ok((part, base + name.len()));
             }
             let Some(var) = ContextVar::from_name(name) else {
                 let supported: Vec<&str> = ContextVar::ALL.iter().map(|v| v.name()).collect();
@@ -1060,6 +1101,24 @@ mod tests {
             ("$stageVariables.env", vec![StageVariable("env".into())]),
             ("${stageVariables.env}", vec![StageVariable("env".into())]),
             (
+                "$context.authorizer.claims.sub",
+                vec![Authorizer {
+                    claim: true,
+                    name: "sub".into(),
+                }],
+            ),
+            (
+                "${context.authorizer.tier}",
+                vec![Authorizer {
+                    claim: false,
+                    name: "tier".into(),
+                }],
+            ),
+            (
+                "$context.identity.accessKey",
+                vec![Context(ContextVar::IdentityAccessKey)],
+            ),
+            (
                 "prefix-${request.header.x}-$context.requestId",
                 vec![
                     s("prefix-"),
@@ -1131,9 +1190,9 @@ mod tests {
                 "'$context.foo' is not supported",
             ),
             (
-                "$context.authorizer.claims.sub",
-                "'$context.authorizer.claims.sub'",
-                "is not supported",
+                "$context.authorizer.claims.",
+                "'$context.authorizer.claims.'",
+                "needs a name",
             ),
             (
                 "$context.",

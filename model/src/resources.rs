@@ -81,6 +81,12 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub authorization_type: String,
+    /// The JWT or REQUEST authorizer of a `JWT` or `CUSTOM` route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+    /// A JWT route's scopes: the token must carry one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
     pub api_key_required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_name: Option<String>,
@@ -92,6 +98,8 @@ pub struct CreateRoute {
     pub route_key: String,
     pub target: Option<String>,
     pub authorization_type: Option<String>,
+    pub authorizer_id: Option<String>,
+    pub authorization_scopes: Option<Vec<String>>,
     pub api_key_required: Option<bool>,
     pub operation_name: Option<String>,
 }
@@ -102,6 +110,8 @@ pub struct UpdateRoute {
     pub route_key: Option<String>,
     pub target: Option<String>,
     pub authorization_type: Option<String>,
+    pub authorizer_id: Option<String>,
+    pub authorization_scopes: Option<Vec<String>>,
     pub api_key_required: Option<bool>,
     pub operation_name: Option<String>,
 }
@@ -244,6 +254,9 @@ pub struct UpdateDeployment {
 pub struct DeployedApi {
     pub routes: Vec<Route>,
     pub integrations: Vec<Integration>,
+    /// Deployments made before authorizers existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorizers: Vec<crate::Authorizer>,
     /// Deployments made before CORS existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<Cors>,

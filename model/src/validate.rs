@@ -111,17 +111,6 @@ pub fn parse_route_target(target: &str) -> Result<&str, ValidationError> {
     }
 }
 
-pub fn validate_authorization_type(t: &str) -> Result<(), ValidationError> {
-    if t == crate::AUTHORIZATION_NONE {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            "authorizationType",
-            format!("authorizationType '{t}' is not supported yet; use NONE"),
-        ))
-    }
-}
-
 pub fn validate_timeout(ms: u32) -> Result<(), ValidationError> {
     if !(50..=30_000).contains(&ms) {
         return Err(ValidationError::new(

@@ -172,6 +172,80 @@ def v1_shape(event, context):
     }
 
 
+
+# -- Lambda authorizers (REQUEST type; "Working with AWS Lambda authorizers for HTTP APIs").
+# The token is the Authorization header's value, an optional "Bearer " before it.
+
+
+def _authorization_token(event):
+    """The Authorization header, looked up without regard to case (payload 2.0 lower-cases
+    header names, 1.0 keeps them as sent)."""
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "authorization" and isinstance(value, str):
+            return value[len("Bearer "):] if value.startswith("Bearer ") else value
+    return None
+
+
+def _resource_arn(event):
+    """The ARN a policy answers for: routeArn (payload 2.0) or methodArn (1.0)."""
+    return event.get("routeArn") or event.get("methodArn") or ""
+
+
+def _policy(effect, resource, context=None):
+    response = {
+        "principalId": "user-42",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context is not None:
+        response["context"] = context
+    return response
+
+
+def authorizer_simple(event, context):
+    """A simple response (payload 2.0, EnableSimpleResponses): "allow" is authorized with a
+    context of every value type, "boom" is a function error, anything else is refused."""
+    token = _authorization_token(event)
+    if token == "allow":
+        return {"isAuthorized": True, "context": {"user": "alice", "tier": "gold", "quota": 7, "admin": False}}
+    if token == "boom":
+        raise RuntimeError("authorizer failed")
+    return {"isAuthorized": False}
+
+
+def authorizer_policy(event, context):
+    """An IAM policy response (payload 1.0 or 2.0): "allow" allows this route, "wildcard"
+    the whole API (arn up to the api id, then /*), "other" only DELETE /nowhere of this
+    stage, "deny" and anything else deny this route, "boom" is a function error."""
+    token = _authorization_token(event)
+    arn = _resource_arn(event)
+    granted = {"user": "bob", "plan": "pro"}
+    if token == "allow":
+        return _policy("Allow", arn, granted)
+    if token == "wildcard":
+        return _policy("Allow", arn.split("/", 1)[0] + "/*", granted)
+    if token == "other":
+        api, _, rest = arn.partition("/")
+        stage = rest.split("/", 1)[0]
+        return _policy("Allow", f"{api}/{stage}/DELETE/nowhere", granted)
+    if token == "boom":
+        raise RuntimeError("authorizer failed")
+    return _policy("Deny", arn)
+
+
+def authorizer_echo(event, context):
+    """Authorizes everything and hands back the identity values it got, comma-joined (2.0
+    sends a list, 1.0 one comma-joined string)."""
+    source = event.get("identitySource")
+    if isinstance(source, list):
+        identity = ",".join(str(v) for v in source)
+    else:
+        identity = "" if source is None else str(source)
+    return {"isAuthorized": True, "context": {"identity": identity}}
+
+
 FUNCTIONS = {
     "notes_get": notes_get,
     "notes_post": notes_post,
@@ -189,4 +263,7 @@ FUNCTIONS = {
     "sleepy": sleepy,
     "throttled": throttled,
     "v1_shape": v1_shape,
+    "authorizer_simple": authorizer_simple,
+    "authorizer_policy": authorizer_policy,
+    "authorizer_echo": authorizer_echo,
 }

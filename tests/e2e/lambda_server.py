@@ -16,8 +16,9 @@ Routes:
 
 Invoke requests are checked for an AWS Signature Version 4 (service "lambda"), which is
 recomputed with botocore's own signer. The events are checked against aws-lambda-powertools'
-pydantic models of API Gateway's proxy events (payload 2.0 and 1.0) and recorded with the
-validation errors; an invalid event is still passed to the handler.
+pydantic models of API Gateway's proxy events (payload 2.0 and 1.0) and of its Lambda
+authorizer events (type "REQUEST", payload 2.0 and 1.0) and recorded with the validation
+errors; an invalid event is still passed to the handler.
 """
 import argparse
 import collections
@@ -310,17 +311,38 @@ class State:
         from aws_lambda_powertools.utilities.parser.models import (
             APIGatewayProxyEventModel,
             APIGatewayProxyEventV2Model,
+            ApiGatewayAuthorizerRequest,
+            ApiGatewayAuthorizerRequestV2,
+            ApiGatewayAuthorizerToken,
         )
 
         self.model_v1 = APIGatewayProxyEventModel
         self.model_v2 = APIGatewayProxyEventV2Model
+        self.authorizer_v1 = ApiGatewayAuthorizerRequest
+        self.authorizer_v2 = ApiGatewayAuthorizerRequestV2
+        self.authorizer_token = ApiGatewayAuthorizerToken
 
     def schema_errors(self, event):
-        model = self.model_v2 if isinstance(event, dict) and event.get("version") == "2.0" else self.model_v1
+        is_dict = isinstance(event, dict)
+        version = event.get("version") if is_dict else None
+        kind = event.get("type") if is_dict else None
+        if kind == "REQUEST":
+            # A Lambda authorizer's event: 2.0 carries routeArn and identitySource as a
+            # list, 1.0 (REST API's shape) methodArn and identitySource as one
+            # comma-joined string, which powertools' 1.0 model does not look at.
+            model = self.authorizer_v2 if version == "2.0" else self.authorizer_v1
+        elif kind == "TOKEN":
+            model = self.authorizer_token
+        else:
+            model = self.model_v2 if version == "2.0" else self.model_v1
         try:
             model.model_validate(event)
         except Exception as e:  # noqa: BLE001 - pydantic's ValidationError (or a validator's)
             return str(e)
+        if kind == "REQUEST" and version != "2.0":
+            for field in ("identitySource", "authorizationToken"):
+                if field in event and not isinstance(event[field], str):
+                    return f"{field}: a payload 1.0 authorizer event carries a string, got {event[field]!r}"
         return None
 
     def record(self, entry):

@@ -123,6 +123,75 @@ SAMPLE_V1 = {
     "isBase64Encoded": False,
 }
 
+# The sample events of "Working with AWS Lambda authorizers for HTTP APIs" (REQUEST type),
+# with values of our own and the token in the Authorization header (the identity source
+# is that header and the query's "key").
+ROUTE_ARN = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/dev/GET/notes/42"
+
+
+def auth_event_v2(token="allow"):
+    headers = {"x-forwarded-for": "198.51.100.7", "user-agent": "selftest/1.0"}
+    if token is not None:
+        headers["authorization"] = token
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": ROUTE_ARN,
+        "identitySource": [token or "", "v1"],
+        "routeKey": "GET /notes/{id}",
+        "rawPath": "/dev/notes/42",
+        "rawQueryString": "key=v1&tag=a&tag=b",
+        "cookies": ["session=abc123"],
+        "headers": headers,
+        "queryStringParameters": {"key": "v1", "tag": "a,b"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
+            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "a1b2c3d4e5",
+            "http": {
+                "method": "GET",
+                "path": "/dev/notes/42",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "198.51.100.7",
+                "userAgent": "selftest/1.0",
+            },
+            "requestId": "Ab1Cd2Ef3Gh4=",
+            "routeKey": "GET /notes/{id}",
+            "stage": "dev",
+            "time": "05/Jan/2024:10:20:30 +0000",
+            "timeEpoch": 1704450030123,
+        },
+        "pathParameters": {"id": "42"},
+        "stageVariables": {"env": "dev"},
+    }
+
+
+def auth_event_v1(token="allow", header_name="Authorization"):
+    """Payload 1.0 keeps header names as sent; identitySource is one comma-joined string."""
+    headers = {"Accept": "application/json", "User-Agent": "selftest/1.0"}
+    if token is not None:
+        headers[header_name] = token
+    identity = f"{token or ''},v1"
+    return {
+        "version": "1.0",
+        "type": "REQUEST",
+        "methodArn": ROUTE_ARN,
+        "identitySource": identity,
+        "authorizationToken": identity,
+        "resource": "/notes/{id}",
+        "path": "/dev/notes/42",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {"key": "v1", "tag": "b"},
+        "multiValueQueryStringParameters": {"key": ["v1"], "tag": ["a", "b"]},
+        "requestContext": dict(SAMPLE_V1["requestContext"], authorizer=None),
+        "pathParameters": {"id": "42"},
+        "stageVariables": {"env": "dev"},
+    }
+
+
 CHECKS = []
 
 
@@ -472,10 +541,77 @@ def run(server, token_server, open_server):
     check("record_fields", items[0]["invoked_function_arn"] == ARN + "echo_event" and items[0]["qualifier"] is None
           and len(items[0]["request_id"]) == 36, items[0])
     check("recorded_filter", len(server.recorded(path="/_recorded?function=nope")["invocations"]) == 0)
+    authorizer_checks(server, c)
     server.recorded("DELETE")
     cleared = server.recorded()
     # The GET that reads the record came on a connection of its own, counted after clearing.
     check("cleared", cleared == {"invocations": [], "verified": 0, "rejected": 0, "connections": 1}, cleared)
+
+
+def authorizer_checks(server, c):
+    """The Lambda authorizer handlers, on 2.0 and 1.0 events, and the schema check of
+    authorizer events."""
+    server.recorded("DELETE")
+
+    def call(function, event):
+        r, raw = invoke_json(c, FunctionName=function, Payload=json.dumps(event).encode())
+        return r.get("FunctionError"), json.loads(raw)
+
+    allowed = {"isAuthorized": True, "context": {"user": "alice", "tier": "gold", "quota": 7, "admin": False}}
+    check("auth_simple_allow", call("authorizer_simple", auth_event_v2("allow")) == (None, allowed))
+    check("auth_simple_bearer", call("authorizer_simple", auth_event_v2("Bearer allow")) == (None, allowed))
+    check("auth_simple_v1_header_case", call("authorizer_simple", auth_event_v1("allow", "AUTHORIZATION"))
+          == (None, allowed))
+    for token in ("deny", "whatever", None):
+        check(f"auth_simple_{token}", call("authorizer_simple", auth_event_v2(token)) == (None, {"isAuthorized": False}))
+    error, body = call("authorizer_simple", auth_event_v2("boom"))
+    check("auth_simple_boom", error == "Unhandled" and body["errorType"] == "RuntimeError", body)
+
+    def policy(effect, resource, context=True):
+        p = {"principalId": "user-42", "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]}}
+        if context:
+            p["context"] = {"user": "bob", "plan": "pro"}
+        return p
+
+    api = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
+    for name, make in [("v2", auth_event_v2), ("v1", auth_event_v1)]:
+        for token, expected in [
+            ("allow", policy("Allow", ROUTE_ARN)),
+            ("wildcard", policy("Allow", api + "/*")),
+            ("other", policy("Allow", api + "/dev/DELETE/nowhere")),
+            ("deny", policy("Deny", ROUTE_ARN, context=False)),
+            ("whatever", policy("Deny", ROUTE_ARN, context=False)),
+        ]:
+            got = call("authorizer_policy", make(token))
+            check(f"auth_policy_{name}_{token}", got == (None, expected), got)
+        error, body = call("authorizer_policy", make("boom"))
+        check(f"auth_policy_{name}_boom", error == "Unhandled" and body["errorType"] == "RuntimeError", body)
+    check("auth_echo_v2", call("authorizer_echo", auth_event_v2("tok")) ==
+          (None, {"isAuthorized": True, "context": {"identity": "tok,v1"}}))
+    check("auth_echo_v1", call("authorizer_echo", auth_event_v1("tok")) ==
+          (None, {"isAuthorized": True, "context": {"identity": "tok,v1"}}))
+
+    items = server.recorded()["invocations"]
+    check("auth_recorded", len(items) == 21 and {i["function"] for i in items}
+          == {"authorizer_simple", "authorizer_policy", "authorizer_echo"}, len(items))
+    bad = [(i["function"], i["event"].get("version"), i["schema_errors"]) for i in items if i["schema_errors"]]
+    check("auth_schema_valid", not bad, bad)
+    check("auth_recorded_filter", len(server.recorded(path="/_recorded?function=authorizer_echo")["invocations"]) == 2)
+
+    # Authorizer events the models refuse.
+    server.recorded("DELETE")
+    no_route_arn = {k: v for k, v in auth_event_v2().items() if k != "routeArn"}
+    no_method_arn = {k: v for k, v in auth_event_v1().items() if k != "methodArn"}
+    list_identity_v1 = dict(auth_event_v1(), identitySource=["allow", "v1"])
+    string_identity_v2 = dict(auth_event_v2(), identitySource="allow,v1")
+    for event in (no_route_arn, no_method_arn, list_identity_v1, string_identity_v2):
+        call("authorizer_echo", event)
+    errors = [i["schema_errors"] or "" for i in server.recorded()["invocations"]]
+    check("auth_schema_v2_route_arn", "routeArn" in errors[0], errors[0])
+    check("auth_schema_v1_method_arn", "methodArn" in errors[1], errors[1])
+    check("auth_schema_v1_identity_string", "identitySource" in errors[2], errors[2])
+    check("auth_schema_v2_identity_list", "identitySource" in errors[3], errors[3])
 
 
 def main():

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod lambda_functions;
+pub mod oidc_issuer;
 pub mod postgres;
 pub mod process;
 pub mod upstream;

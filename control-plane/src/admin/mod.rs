@@ -5,6 +5,7 @@
 mod apis;
 mod audit;
 pub mod auth;
+mod authorizers;
 mod deployments;
 mod error;
 mod extract;
@@ -40,6 +41,7 @@ pub fn app(state: AdminState) -> Router {
         .merge(apis::router())
         .merge(routes::router())
         .merge(integrations::router())
+        .merge(authorizers::router())
         .merge(stages::router())
         .merge(deployments::router())
         .merge(nodes::router())

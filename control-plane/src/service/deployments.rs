@@ -1,6 +1,6 @@
 use portico_model::{
-    CreateDeployment, DeployedApi, Deployment, Integration, Page, Route, Stage, UpdateDeployment,
-    validate_description,
+    Authorizer, CreateDeployment, DeployedApi, Deployment, Integration, Page, Route, Stage,
+    UpdateDeployment, validate_description,
 };
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id, now};
@@ -42,7 +42,8 @@ fn reported_deployment(
 }
 
 impl AdminService {
-    /// Freezes the API's routes, integrations and CORS configuration as they are in `tx` into a new deployment.
+    /// Freezes the API's routes, integrations, authorizers and CORS configuration as they
+    /// are in `tx` into a new deployment.
     pub(super) async fn deploy(
         &self,
         tx: &mut StoreTx,
@@ -52,6 +53,7 @@ impl AdminService {
     ) -> ServiceResult<Deployment> {
         let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
         let integrations: Vec<Integration> = tx.all(ResourceKind::Integration, api_id).await?;
+        let authorizers: Vec<Authorizer> = tx.all(ResourceKind::Authorizer, api_id).await?;
         let cors = self.require_api(tx, api_id).await?.cors_configuration;
         let deployment = Deployment {
             deployment_id: new_id(6),
@@ -68,6 +70,7 @@ impl AdminService {
             &DeployedApi {
                 routes,
                 integrations,
+                authorizers,
                 cors,
             },
         )

@@ -8,6 +8,7 @@
 //! `endpoint` (invoke URLs) and `upstream_policy` (the SSRF rule).
 mod access;
 mod apis;
+mod authorizers;
 mod deployments;
 mod endpoint;
 mod error;

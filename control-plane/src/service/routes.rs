@@ -1,6 +1,6 @@
 use portico_model::{
-    AUTHORIZATION_NONE, CreateRoute, Integration, Page, Route, RouteKey, UpdateRoute,
-    parse_route_target, validate_authorization_type,
+    AUTHORIZATION_NONE, Authorizer, CreateRoute, Integration, Page, Route, RouteKey, UpdateRoute,
+    parse_route_target, validate_route_authorization,
 };
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id};
@@ -30,19 +30,35 @@ fn same_match(a: &RouteKey, b: &RouteKey) -> bool {
 }
 
 impl AdminService {
-    /// Checks the route key is valid and free, and the target names an integration of
-    /// this API.
+    /// Checks the route key is valid and free, the target names an integration of this
+    /// API, and the authorizer one of its authorizers of the kind the route's
+    /// authorization type needs.
     async fn check_route(
         &self,
         tx: &mut StoreTx,
         api_id: &str,
-        route_id: &str,
-        route_key: &str,
-        target: Option<&str>,
+        route: &Route,
     ) -> ServiceResult<()> {
+        let (route_id, route_key, target) =
+            (&route.route_id, &route.route_key, route.target.as_deref());
+        let authorizers: Vec<Authorizer> = match &route.authorizer_id {
+            Some(_) => tx.all(ResourceKind::Authorizer, api_id).await?,
+            None => Vec::new(),
+        };
+        validate_route_authorization(
+            &route.authorization_type,
+            route.authorizer_id.as_deref(),
+            &route.authorization_scopes,
+            |id| {
+                authorizers
+                    .iter()
+                    .find(|a| a.authorizer_id == id)
+                    .map(|a| a.authorizer_type.clone())
+            },
+        )?;
         let key = RouteKey::parse(route_key)?;
         let existing: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-        for other in existing.iter().filter(|r| r.route_id != route_id) {
+        for other in existing.iter().filter(|r| &r.route_id != route_id) {
             let other_key = RouteKey::parse(&other.route_key)?;
             if same_match(&key, &other_key) {
                 return Err(ServiceError::Conflict(format!(
@@ -74,23 +90,17 @@ impl AdminService {
         let authorization_type = input
             .authorization_type
             .unwrap_or_else(|| AUTHORIZATION_NONE.to_string());
-        validate_authorization_type(&authorization_type)?;
         let route = Route {
             route_id: new_id(7),
             route_key: input.route_key,
             target: input.target,
             authorization_type,
+            authorizer_id: input.authorizer_id,
+            authorization_scopes: input.authorization_scopes.unwrap_or_default(),
             api_key_required: input.api_key_required.unwrap_or(false),
             operation_name: input.operation_name,
         };
-        self.check_route(
-            tx,
-            api_id,
-            &route.route_id,
-            &route.route_key,
-            route.target.as_deref(),
-        )
-        .await?;
+        self.check_route(tx, api_id, &route).await?;
         tx.upsert_route(api_id, &route).await?;
         Ok(route)
     }
@@ -158,9 +168,6 @@ impl AdminService {
             if let Some(k) = &input.route_key {
                 RouteKey::parse(k)?;
             }
-            if let Some(t) = &input.authorization_type {
-                validate_authorization_type(t)?;
-            }
             Ok(())
         };
         let (route, _) = self
@@ -183,7 +190,18 @@ impl AdminService {
                         route.target = (!t.is_empty()).then_some(t);
                     }
                     if let Some(t) = input.authorization_type {
+                        // AWS drops the authorizer and scopes of a route made NONE.
+                        if t == AUTHORIZATION_NONE || t == portico_model::AUTHORIZATION_AWS_IAM {
+                            route.authorizer_id = None;
+                            route.authorization_scopes.clear();
+                        }
                         route.authorization_type = t;
+                    }
+                    if let Some(id) = input.authorizer_id {
+                        route.authorizer_id = (!id.is_empty()).then_some(id);
+                    }
+                    if let Some(scopes) = input.authorization_scopes {
+                        route.authorization_scopes = scopes;
                     }
                     if let Some(k) = input.api_key_required {
                         route.api_key_required = k;
@@ -191,14 +209,7 @@ impl AdminService {
                     if let Some(o) = input.operation_name {
                         route.operation_name = Some(o);
                     }
-                    self.check_route(
-                        tx,
-                        api_id,
-                        route_id,
-                        &route.route_key,
-                        route.target.as_deref(),
-                    )
-                    .await?;
+                    self.check_route(tx, api_id, &route).await?;
                     tx.upsert_route(api_id, &route).await?;
                     let id = format!("{api_id}/{route_id}");
                     Ok((route, Change::new("UpdateRoute", "route", id)))

@@ -328,6 +328,7 @@ mod tests {
                 route_id: "r1".into(),
                 route_key: "GET /x".into(),
                 integration_id: "i1".into(),
+                ..Default::default()
             }],
             integrations: vec![wire::Integration {
                 integration_id: "i1".into(),
@@ -339,6 +340,7 @@ mod tests {
                 ..Default::default()
             }],
             cors: None,
+            authorizers: Vec::new(),
         }
     }
 

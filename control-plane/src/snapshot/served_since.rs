@@ -108,9 +108,11 @@ mod tests {
                 route_id: "r".into(),
                 route_key: route.into(),
                 integration_id: String::new(),
+                ..Default::default()
             }],
             integrations: vec![],
             cors: None,
+            authorizers: Vec::new(),
         };
         wire::Snapshot {
             execute_api_domain: "execute-api.localhost".into(),

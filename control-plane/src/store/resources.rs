@@ -1,6 +1,6 @@
 //! Queries for the admin API's resources. Each resource row keeps its AWS-shaped JSON in
 //! `body`; the other columns exist for keys, uniqueness and lookups.
-use portico_model::{Api, DeployedApi, Deployment, Integration, Route, Stage};
+use portico_model::{Api, Authorizer, DeployedApi, Deployment, Integration, Route, Stage};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
@@ -14,6 +14,7 @@ pub enum ResourceKind {
     Api,
     Route,
     Integration,
+    Authorizer,
     Stage,
     Deployment,
 }
@@ -24,6 +25,7 @@ impl ResourceKind {
             ResourceKind::Api => "apis",
             ResourceKind::Route => "routes",
             ResourceKind::Integration => "integrations",
+            ResourceKind::Authorizer => "authorizers",
             ResourceKind::Stage => "stages",
             ResourceKind::Deployment => "deployments",
         }
@@ -34,6 +36,7 @@ impl ResourceKind {
             ResourceKind::Api => "api_id",
             ResourceKind::Route => "route_id",
             ResourceKind::Integration => "integration_id",
+            ResourceKind::Authorizer => "authorizer_id",
             ResourceKind::Stage => "stage_name",
             ResourceKind::Deployment => "deployment_id",
         }
@@ -44,6 +47,7 @@ impl ResourceKind {
             ResourceKind::Api => "API",
             ResourceKind::Route => "route",
             ResourceKind::Integration => "integration",
+            ResourceKind::Authorizer => "authorizer",
             ResourceKind::Stage => "stage",
             ResourceKind::Deployment => "deployment",
         }
@@ -246,6 +250,24 @@ impl StoreTx {
         .bind(api_id)
         .bind(&integration.integration_id)
         .bind(to_json(integration))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn upsert_authorizer(
+        &mut self,
+        api_id: &str,
+        authorizer: &Authorizer,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authorizers (api_id, authorizer_id, body) VALUES ($1, $2, $3)
+             ON CONFLICT (api_id, authorizer_id) DO UPDATE SET body = excluded.body",
+        )
+        .bind(api_id)
+        .bind(&authorizer.authorizer_id)
+        .bind(to_json(authorizer))
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_sqlx)?;

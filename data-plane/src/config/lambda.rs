@@ -61,16 +61,34 @@ impl TryFrom<&Integration> for LambdaFunction {
     type Error = LambdaSpecError;
 
     fn try_from(i: &Integration) -> Result<Self, Self::Error> {
-        let arn = LambdaFunctionArn::parse_integration_uri(&i.uri)
-            .map_err(LambdaSpecError::InvalidUri)?;
-        let payload = match i.payload_format_version.as_str() {
-            "1.0" => PayloadFormat::V1,
-            "2.0" => PayloadFormat::V2,
-            other => return Err(LambdaSpecError::PayloadFormat(other.to_string())),
-        };
         let timeout = match i.timeout_millis {
             0 => Duration::from_millis(u64::from(DEFAULT_TIMEOUT_MILLIS)),
             ms => Duration::from_millis(u64::from(ms)),
+        };
+        LambdaFunction::new(
+            &i.integration_id,
+            &i.uri,
+            &i.payload_format_version,
+            timeout,
+        )
+    }
+}
+
+impl LambdaFunction {
+    /// A function called by `id` (an integration's or an authorizer's) through `uri`
+    /// (a function ARN or API Gateway's invocation URI), with events of `payload`.
+    pub fn new(
+        id: &str,
+        uri: &str,
+        payload: &str,
+        timeout: Duration,
+    ) -> Result<Self, LambdaSpecError> {
+        let arn =
+            LambdaFunctionArn::parse_integration_uri(uri).map_err(LambdaSpecError::InvalidUri)?;
+        let payload = match payload {
+            "1.0" => PayloadFormat::V1,
+            "2.0" => PayloadFormat::V2,
+            other => return Err(LambdaSpecError::PayloadFormat(other.to_string())),
         };
         let function = utf8_percent_encode(&arn.to_string(), PATH_LABEL).to_string();
         let invoke_path =
@@ -89,7 +107,7 @@ impl TryFrom<&Integration> for LambdaFunction {
         let aws_host = HeaderValue::from_str(aws_authority.as_str())
             .map_err(|e| LambdaSpecError::InvokeUri(e.to_string()))?;
         Ok(LambdaFunction {
-            integration_id: i.integration_id.clone(),
+            integration_id: id.to_string(),
             arn,
             payload,
             timeout,

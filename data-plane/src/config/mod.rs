@@ -9,6 +9,7 @@
 //! snapshot: AWS deploys it and answers 500 on the routes it touches, and so does a node
 //! ([`StageProblem`]). The control plane runs this same compiler before it publishes.
 
+pub mod authorizers;
 pub mod cors;
 pub mod integration;
 pub mod lambda;
@@ -24,6 +25,7 @@ use portico_model::{RouteKey, ValidationError};
 use portico_proto::Snapshot;
 
 use crate::runtime::Runtime;
+use authorizers::{AuthorizerError, DeploymentAuthorizers, RouteAuthError};
 use cors::{CompiledCors, CorsError};
 use integration::{CompiledIntegration, IntegrationError, IntegrationSpec, InvalidUpstreamUri};
 use route_table::{DuplicateRoute, RouteEntry, RouteTable};
@@ -63,6 +65,13 @@ pub enum CompileError {
         deployment_id: String,
         integration_id: String,
         reason: IntegrationError,
+    },
+    #[error("deployment {deployment_id} of api {api_id}: authorizer {authorizer_id}: {reason}")]
+    Authorizer {
+        api_id: String,
+        deployment_id: String,
+        authorizer_id: String,
+        reason: Box<AuthorizerError>,
     },
     #[error("deployment {deployment_id} of api {api_id}: {reason}")]
     Cors {
@@ -111,6 +120,8 @@ pub enum RouteError {
     MissingIntegration(String),
     #[error("{0}")]
     Duplicate(DuplicateRoute),
+    #[error("{0}")]
+    Auth(RouteAuthError),
 }
 
 /// One node's whole runtime config. Swapped in as one unit, so a request that loaded it
@@ -152,6 +163,10 @@ pub struct CompiledStage {
     cors: Option<Arc<CompiledCors>>,
     /// Index-aligned with the routes: the stage's limit on each.
     limits: Box<[Option<RouteLimit>]>,
+    /// The deployment's authorizers, which routes name by index.
+    authorizers: Arc<DeploymentAuthorizers>,
+    /// For identity sources and authorizer events; empty when the stage has none.
+    pub stage_variables: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Counts for logs.
@@ -165,6 +180,7 @@ struct CompiledDeployment {
     routes: Arc<RouteTable>,
     integrations: Vec<IntegrationSpec>,
     cors: Option<Arc<CompiledCors>>,
+    authorizers: Arc<DeploymentAuthorizers>,
 }
 
 impl CompiledConfig {
@@ -287,6 +303,10 @@ impl CompiledStage {
     pub fn limit_for(&self, route: &RouteEntry) -> Option<&RouteLimit> {
         self.limits.get(route.index)?.as_ref()
     }
+
+    pub fn authorizers(&self) -> &DeploymentAuthorizers {
+        &self.authorizers
+    }
 }
 
 impl Routing {
@@ -323,7 +343,7 @@ impl Routing {
                     deployment_id: deployment_id.into(),
                 });
             }
-            let compiled = compile_deployment(d)?;
+            let compiled = compile_deployment(d, runtime)?;
             match deployments.entry((api_id, deployment_id)) {
                 Entry::Occupied(_) => {
                     return Err(CompileError::DuplicateDeployment {
@@ -345,8 +365,8 @@ impl Routing {
                 });
             };
             // A stage that points at no deployment yet exists but serves nothing.
-            let (routes, integrations, cors) = if s.deployment_id.is_empty() {
-                (Arc::default(), Box::default(), None)
+            let (routes, integrations, cors, authorizers) = if s.deployment_id.is_empty() {
+                (Arc::default(), Box::default(), None, Arc::default())
             } else {
                 let Some(d) = deployments.get(&(api_id, s.deployment_id.as_str())) else {
                     return Err(CompileError::MissingDeployment {
@@ -372,7 +392,12 @@ impl Routing {
                         compiled
                     })
                     .collect();
-                (d.routes.clone(), integrations, d.cors.clone())
+                (
+                    d.routes.clone(),
+                    integrations,
+                    d.cors.clone(),
+                    d.authorizers.clone(),
+                )
             };
             let limits = throttle::stage_limits(s, &routes, &runtime.throttle);
             let compiled = CompiledStage {
@@ -382,6 +407,8 @@ impl Routing {
                 integrations,
                 cors,
                 limits,
+                authorizers,
+                stage_variables: Arc::new(s.stage_variables.clone()),
             };
             match api.stages.entry(stage.to_string()) {
                 Entry::Occupied(_) => {
@@ -402,7 +429,18 @@ impl Routing {
     }
 }
 
-fn compile_deployment(d: &portico_proto::Deployment) -> Result<CompiledDeployment, CompileError> {
+fn compile_deployment(
+    d: &portico_proto::Deployment,
+    runtime: &Runtime,
+) -> Result<CompiledDeployment, CompileError> {
+    let authorizers = DeploymentAuthorizers::compile(&d.api_id, &d.authorizers, runtime).map_err(
+        |(authorizer_id, reason)| CompileError::Authorizer {
+            api_id: d.api_id.clone(),
+            deployment_id: d.deployment_id.clone(),
+            authorizer_id,
+            reason: Box::new(reason),
+        },
+    )?;
     let mut integrations = Vec::with_capacity(d.integrations.len());
     let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(d.integrations.len());
     for i in &d.integrations {
@@ -447,11 +485,15 @@ fn compile_deployment(d: &portico_proto::Deployment) -> Result<CompiledDeploymen
                 }
             }
         };
+        let auth = authorizers
+            .route_auth(r)
+            .map_err(|e| route_error(RouteError::Auth(e)))?;
         routes
             .insert(RouteEntry {
                 route_id: r.route_id.clone(),
                 key,
                 integration,
+                auth,
                 index: 0,
             })
             .map_err(|e| route_error(RouteError::Duplicate(e)))?;
@@ -470,6 +512,7 @@ fn compile_deployment(d: &portico_proto::Deployment) -> Result<CompiledDeploymen
         routes: Arc::new(routes),
         integrations,
         cors,
+        authorizers: Arc::new(authorizers),
     })
 }
 
@@ -499,6 +542,7 @@ pub(crate) mod tests {
             route_id: id.into(),
             route_key: key.into(),
             integration_id: integration.into(),
+            ..Default::default()
         }
     }
 

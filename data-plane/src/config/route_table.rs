@@ -29,6 +29,8 @@ pub struct RouteEntry {
     /// Index of the route's integration in the deployment's integration list; `None` when
     /// the route has no target (AWS answers 404 then).
     pub integration: Option<usize>,
+    /// How the route is guarded.
+    pub auth: super::authorizers::RouteAuth,
     /// The route's place in its table, for what stages keep per route (throttle
     /// limits); set by [`RouteTable::insert`].
     pub index: usize,
@@ -278,6 +280,7 @@ mod tests {
             route_id: (*k).to_string(),
             key: RouteKey::parse(k).unwrap_or_else(|e| panic!("{k}: {e}")),
             integration: None,
+            auth: Default::default(),
             index: 0,
         }))
         .expect("no duplicates")
@@ -517,6 +520,7 @@ mod tests {
                 route_id: format!("r-{k}"),
                 key: RouteKey::parse(k).expect("key"),
                 integration: None,
+                auth: Default::default(),
                 index: 0,
             }))
             .expect_err(b);

@@ -257,7 +257,8 @@ impl Node {
         };
         let cache = SnapshotCache::new(args.cache_dir);
         let config = Arc::new(ArcSwap::from_pointee(CompiledConfig::empty()));
-        let runtime = Arc::new(Runtime::default());
+        // Issuers' keys are fetched on the node's own runtime, beside the config stream.
+        let runtime = Arc::new(Runtime::for_node(tokio::runtime::Handle::current()));
         load_cached_snapshot(&cache, &config, &runtime).await;
 
         Ok(Node {

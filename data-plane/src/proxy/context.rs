@@ -6,14 +6,18 @@ use std::fmt::Write;
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
+use std::sync::Arc;
+
 use http::{HeaderValue, Method, Uri, Version};
 use portico_model::ContextVar;
+use serde_json::{Map, Value};
 
 use super::phases::cors::ResponseCors;
 use super::request_id::RequestId;
 use super::request_time;
 use crate::config::route_table::RouteEntry;
 use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
+use crate::integrations::lambda::authorizer::AuthorizerAnswer;
 
 /// The client's connection, as worked out once when it connects rather than per request.
 #[derive(Debug)]
@@ -43,6 +47,59 @@ pub struct Matched<'cfg> {
     pub route: &'cfg RouteEntry,
 }
 
+/// Who the authorize phase found the caller to be, for `$context.authorizer.*`,
+/// `$context.identity.*` and the Lambda event's `requestContext.authorizer`.
+#[derive(Debug)]
+pub enum Authorized {
+    Jwt {
+        claims: Map<String, Value>,
+        scopes: Vec<String>,
+    },
+    Lambda(Arc<AuthorizerAnswer>),
+    Iam {
+        access_key: String,
+        user: String,
+    },
+}
+
+impl Authorized {
+    /// `$context.authorizer.claims.NAME` (JWT) or `$context.authorizer.NAME` (Lambda
+    /// context, `principalId`), appended to `out` as text; `false` when there is none.
+    pub fn write_value(&self, claim: bool, name: &str, out: &mut String) -> bool {
+        let value = match (self, claim) {
+            (Authorized::Jwt { claims, .. }, true) => claims.get(name),
+            (Authorized::Lambda(answer), false) => {
+                if name == "principalId"
+                    && let Some(p) = answer.principal_id()
+                {
+                    out.push_str(p);
+                    return true;
+                }
+                answer.context().get(name)
+            }
+            _ => None,
+        };
+        match value {
+            Some(v) => {
+                write_json_text(v, out);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A JSON value as the text AWS puts in a header or an event's string field: a string
+/// as itself, anything else as its JSON.
+pub fn write_json_text(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => out.push_str(s),
+        other => {
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
 /// One request's context, from the moment its config is loaded to its response.
 #[derive(Debug)]
 pub struct RequestContext<'cfg> {
@@ -56,6 +113,8 @@ pub struct RequestContext<'cfg> {
     /// Set when the stage's deployment has CORS: respond puts the API's CORS headers on
     /// whatever the answer is.
     pub cors: Option<ResponseCors<'cfg>>,
+    /// Set by authorize on a guarded route.
+    pub authorized: Option<Authorized>,
 }
 
 /// What `$context` variables read of the request, kept past the point where the request
@@ -79,6 +138,7 @@ impl<'cfg> RequestContext<'cfg> {
             config_version: config.version,
             matched: None,
             cors: None,
+            authorized: None,
         }
     }
 
@@ -127,6 +187,15 @@ impl<'cfg> RequestContext<'cfg> {
             ContextVar::RequestTime => request_time::write_clf(out, SystemTime::now()),
             ContextVar::RequestTimeEpoch => {
                 let _ = write!(out, "{}", request_time::epoch_millis(SystemTime::now()));
+            }
+            ContextVar::IdentityAccessKey | ContextVar::IdentityUser => {
+                if let Some(Authorized::Iam { access_key, user }) = &self.authorized {
+                    out.push_str(if var == ContextVar::IdentityAccessKey {
+                        access_key
+                    } else {
+                        user
+                    });
+                }
             }
         }
     }

@@ -49,6 +49,20 @@ pub enum ProxyError {
     UnusableIntegration(Arc<InvalidUpstreamUri>),
     #[error("Lambda integration failed")]
     Lambda(#[source] LambdaError),
+    /// The route's authorizer found no valid identity (the reason is for the log).
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    /// The caller is known but may not call this route.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("the Lambda authorizer failed")]
+    AuthorizerFailed(#[source] crate::proxy::phases::authorize::AuthorizerFailure),
+}
+
+impl From<crate::proxy::phases::authorize::AuthorizerFailure> for ProxyError {
+    fn from(e: crate::proxy::phases::authorize::AuthorizerFailure) -> Self {
+        ProxyError::AuthorizerFailed(e)
+    }
 }
 
 impl From<LambdaError> for ProxyError {
@@ -158,6 +172,30 @@ impl ProxyError {
                     LambdaError::Invoke(crate::integrations::lambda::InvokeError::Unreachable(u))
                         if u.nothing_sent()
                 ),
+            ),
+            // "Controlling access to HTTP APIs": 401 for a missing or bad identity,
+            // 403 for one that may not call the route, 500 when the authorizer failed
+            // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda-authorizer.html).
+            ProxyError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                &br#"{"message":"Unauthorized"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                "ACCESS_DENIED",
+                &br#"{"message":"Forbidden"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::AuthorizerFailed(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "AUTHORIZER_FAILURE",
+                INTERNAL,
+                Upstream,
+                false,
             ),
             ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,7 +6,7 @@
 //!    the stage's deployment has CORS (`phases/cors.rs`); then the route is resolved.
 //! 3. **throttle**: the stage's limit on the route, a share of the cluster-wide total
 //!    (`phases/throttle.rs`).
-//! 4. *(authorize: JWT, Lambda and IAM authorizers; not yet)*
+//! 4. **authorize**: the route's JWT, Lambda or IAM authorizer (`phases/authorize/`).
 //! 5. **map request**: the integration's `requestParameters` (`phases/map_request.rs`).
 //! 6. **integrate**: call the route's integration: an HTTP backend, or a Lambda function
 //!    through the Invoke API (`phases/integrate.rs`, `integrations/`).
@@ -35,6 +35,7 @@ use super::body::{DownstreamBody, ProxyBody, UpstreamPool};
 pub use super::context::ClientConnection;
 use super::context::RequestContext;
 use super::error::ProxyError;
+use super::phases::authorize::{Guarded, authorize};
 use super::phases::cors;
 use super::phases::integrate::{Integrations, Outgoing, integrate};
 use super::phases::map_request::{self, MappedRequest, map_request};
@@ -94,7 +95,13 @@ async fn run_phases<'cfg>(
     let (matched, route) = resolve_route(api, stage, &parts.method, path)?;
     ctx.matched = Some(matched);
     throttle(ctx, matched)?;
-    // Authorize goes here.
+    let guarded = Guarded {
+        parts: &parts,
+        uri: &uri,
+        host,
+        path,
+    };
+    authorize(&state.lambda, ctx, matched, &route, &guarded).await?;
     let mappings = stage
         .integration_for(matched.route)
         .and_then(CompiledIntegration::mappings);

@@ -1,13 +1,29 @@
 //! State that outlives a config swap, keyed by stable ids: a compile looks its pieces up
-//! here instead of starting them afresh, so a new snapshot does not refill a token bucket
-//! or forget what the control plane said about this node's share of a limit.
+//! here instead of starting them afresh, so a new snapshot does not refill a token
+//! bucket, forget what the control plane said about this node's share of a limit, drop
+//! an issuer's signing keys or a Lambda authorizer's cached answers.
+pub mod authorizer_cache;
+pub mod jwks;
 pub mod throttle;
 
 pub use throttle::{ThrottleRegistry, TokenBucket};
 
 /// Everything that outlives a swap, one per node. The control plane's admission check
-/// compiles with a throwaway one.
+/// compiles with a throwaway one, which fetches no keys.
 #[derive(Debug, Default)]
 pub struct Runtime {
     pub throttle: ThrottleRegistry,
+    pub jwks: jwks::JwksRegistry,
+    pub authorizer_cache: authorizer_cache::AuthorizerCaches,
+}
+
+impl Runtime {
+    /// A node's runtime: issuers' keys are fetched by tasks on `background`.
+    pub fn for_node(background: tokio::runtime::Handle) -> Self {
+        Runtime {
+            throttle: ThrottleRegistry::default(),
+            jwks: jwks::JwksRegistry::with_background(background),
+            authorizer_cache: Default::default(),
+        }
+    }
 }

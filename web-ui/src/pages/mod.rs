@@ -183,6 +183,8 @@ mod tests {
             route_key: k.to_string(),
             target: None,
             authorization_type: "NONE".into(),
+            authorizer_id: None,
+            authorization_scopes: Vec::new(),
             api_key_required: false,
             operation_name: None,
         })

@@ -33,6 +33,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::config::lambda::PayloadFormat;
 use crate::config::route_table::RouteMatch;
+use crate::proxy::context::{Authorized, write_json_text};
 use crate::proxy::request_time;
 
 /// What an event is made of: the request as the client sent it, and what the gateway
@@ -54,6 +55,106 @@ pub struct EventRequest<'a> {
     pub stage_variables: Option<&'a BTreeMap<String, String>>,
     pub body: &'a [u8],
     pub received: SystemTime,
+    /// What the route's authorizer found, for `requestContext.authorizer`.
+    pub authorized: Option<&'a Authorized>,
+    /// Set for a Lambda authorizer's event rather than an integration's.
+    pub for_authorizer: Option<ForAuthorizer<'a>>,
+}
+
+/// What a Lambda authorizer's event adds to the request's
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
+#[derive(Clone, Copy)]
+pub struct ForAuthorizer<'a> {
+    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}`: 2.0's
+    /// `routeArn`, 1.0's `methodArn`.
+    pub route_arn: &'a str,
+    /// The identity sources' values, in the authorizer's order.
+    pub identity: &'a [String],
+}
+
+/// `requestContext.authorizer` as each payload format shapes it.
+struct AuthorizerContext<'a> {
+    authorized: &'a Authorized,
+    format: PayloadFormat,
+}
+
+/// Claims as AWS passes them on: every value a string.
+struct ClaimTexts<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+impl Serialize for ClaimTexts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        let mut text = String::new();
+        for (k, v) in self.0 {
+            text.clear();
+            write_json_text(v, &mut text);
+            map.serialize_entry(k, &text)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for AuthorizerContext<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Jwt<'a> {
+            claims: ClaimTexts<'a>,
+            scopes: Option<&'a [String]>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Iam<'a> {
+            access_key: &'a str,
+            account_id: &'static str,
+            caller_id: &'a str,
+            principal_org_id: Option<()>,
+            user_arn: Option<()>,
+            user_id: &'a str,
+        }
+        let mut map = s.serialize_map(None)?;
+        match (self.authorized, self.format) {
+            (Authorized::Jwt { claims, scopes }, format) => {
+                let jwt = Jwt {
+                    claims: ClaimTexts(claims),
+                    scopes: (!scopes.is_empty()).then_some(scopes.as_slice()),
+                };
+                match format {
+                    PayloadFormat::V2 => map.serialize_entry("jwt", &jwt)?,
+                    PayloadFormat::V1 => {
+                        map.serialize_entry("claims", &jwt.claims)?;
+                        map.serialize_entry("scopes", &jwt.scopes)?;
+                    }
+                }
+            }
+            (Authorized::Lambda(answer), PayloadFormat::V2) => {
+                map.serialize_entry("lambda", answer.context())?;
+            }
+            (Authorized::Lambda(answer), PayloadFormat::V1) => {
+                for (k, v) in answer.context() {
+                    map.serialize_entry(k, v)?;
+                }
+                if let Some(p) = answer.principal_id() {
+                    map.serialize_entry("principalId", p)?;
+                }
+            }
+            (Authorized::Iam { access_key, user }, PayloadFormat::V2) => {
+                let iam = Iam {
+                    access_key,
+                    account_id: "",
+                    caller_id: user,
+                    principal_org_id: None,
+                    user_arn: None,
+                    user_id: user,
+                };
+                map.serialize_entry("iam", &iam)?;
+            }
+            (Authorized::Iam { .. }, PayloadFormat::V1) => {
+                map.serialize_entry("claims", &None::<()>)?;
+                map.serialize_entry("scopes", &None::<()>)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The event, serialized.
@@ -331,6 +432,12 @@ impl<'a> Common<'a> {
 #[serde(rename_all = "camelCase")]
 struct V2<'a> {
     version: &'static str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_source: Option<&'a [String]>,
     route_key: Shown<'a, RouteKey>,
     raw_path: &'a str,
     raw_query_string: &'a str,
@@ -346,7 +453,9 @@ struct V2<'a> {
     request_context: V2Context<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<EventBody<'a>>,
-    is_base64_encoded: bool,
+    /// Left out of an authorizer's event, which carries no body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_base64_encoded: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -355,6 +464,8 @@ struct V2Context<'a> {
     /// A self-hosted gateway belongs to no AWS account (as `$context.accountId`).
     account_id: &'static str,
     api_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<AuthorizerContext<'a>>,
     domain_name: &'a str,
     domain_prefix: &'a str,
     http: V2Http<'a>,
@@ -394,8 +505,12 @@ impl Serialize for V2Event<'_> {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .collect();
+        let authorizing = req.for_authorizer;
         let event = V2 {
             version: "2.0",
+            kind: authorizing.map(|_| "REQUEST"),
+            route_arn: authorizing.map(|a| a.route_arn),
+            identity_source: authorizing.map(|a| a.identity),
             route_key: Shown(&req.route.route.key),
             raw_path: req.uri.path(),
             raw_query_string: req.uri.query().unwrap_or(""),
@@ -412,6 +527,10 @@ impl Serialize for V2Event<'_> {
             request_context: V2Context {
                 account_id: "",
                 api_id: req.api_id,
+                authorizer: req.authorized.map(|authorized| AuthorizerContext {
+                    authorized,
+                    format: PayloadFormat::V2,
+                }),
                 domain_name: c.domain,
                 domain_prefix: domain_prefix(c.domain),
                 http: V2Http {
@@ -428,7 +547,7 @@ impl Serialize for V2Event<'_> {
                 time_epoch: request_time::epoch_millis(req.received),
             },
             body: c.body,
-            is_base64_encoded: EventBody::base64(c.body),
+            is_base64_encoded: authorizing.is_none().then(|| EventBody::base64(c.body)),
         };
         event.serialize(s)
     }
@@ -438,6 +557,13 @@ impl Serialize for V2Event<'_> {
 #[serde(rename_all = "camelCase")]
 struct V1<'a> {
     version: &'static str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method_arn: Option<&'a str>,
+    /// 1.0 joins the identity sources' values with commas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_source: Option<String>,
     resource: Resource<'a>,
     path: &'a str,
     http_method: &'a str,
@@ -474,7 +600,7 @@ impl Serialize for Resource<'_> {
 struct V1Context<'a> {
     account_id: &'static str,
     api_id: &'a str,
-    authorizer: V1Authorizer,
+    authorizer: V1Authorizer<'a>,
     domain_name: &'a str,
     domain_prefix: &'a str,
     extended_request_id: &'a str,
@@ -490,11 +616,15 @@ struct V1Context<'a> {
     stage: &'a str,
 }
 
-/// No authorizer ran (authorizers come with a later phase): AWS's sample shape.
+/// What the route's authorizer found, or AWS's sample shape when none ran.
 #[derive(Serialize)]
-struct V1Authorizer {
-    claims: Option<()>,
-    scopes: Option<()>,
+#[serde(untagged)]
+enum V1Authorizer<'a> {
+    None {
+        claims: Option<()>,
+        scopes: Option<()>,
+    },
+    Some(AuthorizerContext<'a>),
 }
 
 #[derive(Serialize)]
@@ -533,8 +663,18 @@ impl Serialize for V1Event<'_> {
             skip_cookie: false,
             values,
         };
+        let authorizing = req.for_authorizer;
+        let iam = match req.authorized {
+            Some(Authorized::Iam { access_key, user }) => {
+                Some((access_key.as_str(), user.as_str()))
+            }
+            _ => None,
+        };
         let event = V1 {
             version: "1.0",
+            kind: authorizing.map(|_| "REQUEST"),
+            method_arn: authorizing.map(|a| a.route_arn),
+            identity_source: authorizing.map(|a| a.identity.join(",")),
             resource,
             path: req.uri.path(),
             http_method: req.method.as_str(),
@@ -545,16 +685,22 @@ impl Serialize for V1Event<'_> {
             request_context: V1Context {
                 account_id: "",
                 api_id: req.api_id,
-                authorizer: V1Authorizer {
-                    claims: None,
-                    scopes: None,
+                authorizer: match req.authorized {
+                    Some(authorized) => V1Authorizer::Some(AuthorizerContext {
+                        authorized,
+                        format: PayloadFormat::V1,
+                    }),
+                    None => V1Authorizer::None {
+                        claims: None,
+                        scopes: None,
+                    },
                 },
                 domain_name: c.domain,
                 domain_prefix: domain_prefix(c.domain),
                 extended_request_id: req.request_id,
                 http_method: req.method.as_str(),
                 identity: V1Identity {
-                    access_key: None,
+                    access_key: iam.map(|(key, _)| key),
                     account_id: None,
                     caller: None,
                     cognito_authentication_provider: None,
@@ -563,7 +709,7 @@ impl Serialize for V1Event<'_> {
                     cognito_identity_pool_id: None,
                     principal_org_id: None,
                     source_ip: &c.source_ip,
-                    user: None,
+                    user: iam.map(|(_, user)| user),
                     user_agent: &c.user_agent,
                     user_arn: None,
                 },
@@ -600,6 +746,7 @@ mod tests {
             route_id: format!("r{i}"),
             key: RouteKey::parse(k).expect("route key"),
             integration: Some(0),
+            auth: Default::default(),
             index: 0,
         }))
         .expect("table")
@@ -658,6 +805,8 @@ mod tests {
             stage_variables: c.vars.as_ref(),
             body: &c.body,
             received: sample_time(),
+            authorized: None,
+            for_authorizer: None,
         };
         serde_json::from_slice(&build(format, &req)).expect("the event is JSON")
     }

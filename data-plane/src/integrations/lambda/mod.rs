@@ -9,6 +9,7 @@
 //! the Invoke API), over each worker's own keep-alive pool. The whole exchange, from the
 //! client's body to the function's last byte, is bounded by the integration's timeout.
 
+pub mod authorizer;
 pub mod event;
 pub mod response;
 pub mod signing;

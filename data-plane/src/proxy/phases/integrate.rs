@@ -95,6 +95,8 @@ pub async fn integrate(
                         stage_variables: integration.stage_variables.as_deref(),
                         body,
                         received,
+                        authorized: ctx.authorized.as_ref(),
+                        for_authorizer: None,
                     },
                 )
             };

@@ -91,6 +91,13 @@ impl MappingSource for Source<'_, '_> {
         // Filled in when the stage compiled.
         None
     }
+
+    fn authorizer(&self, claim: bool, name: &str, out: &mut String) -> bool {
+        self.ctx
+            .authorized
+            .as_ref()
+            .is_some_and(|a| a.write_value(claim, name, out))
+    }
 }
 
 /// The value as text; static values are copied, dynamic ones rendered from `source`.

@@ -47,6 +47,13 @@ impl MappingSource for Source<'_> {
         // Filled in when the stage compiled.
         None
     }
+
+    fn authorizer(&self, claim: bool, name: &str, out: &mut String) -> bool {
+        self.ctx
+            .authorized
+            .as_ref()
+            .is_some_and(|a| a.write_value(claim, name, out))
+    }
 }
 
 pub fn map_response<B>(

@@ -8,6 +8,7 @@
 //! the request itself with a success (a CORS preflight) returns that response as its
 //! answer the same way, through respond. Phases do no I/O a cache could have done ahead
 //! and hold no lock across an await.
+pub mod authorize;
 pub mod cors;
 pub mod integrate;
 pub mod map_request;
