@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::admin::{AdminState, app};
 use crate::grpc::ConfigStreamService;
+use crate::grpc::invoke_keys::InvokeKeySource;
 use crate::identity::MasterKey;
 use crate::service::{
     AdminService, BootstrapCredentials, ExecuteApiEndpoint, IdentityContext, UpstreamPolicy,
@@ -181,8 +182,12 @@ pub async fn run_control_plane(
         let _ = rx.wait_for(|s| *s).await;
     };
 
+    let invoke_keys = InvokeKeySource::new(store.clone(), config.master_key.clone());
+    let invoke_keys_rx = invoke_keys.subscribe();
+    tokio::spawn(invoke_keys.run());
     let config_service = ConfigServiceServer::new(ConfigStreamService::new(
         publisher.subscribe(),
+        invoke_keys_rx,
         store.clone(),
         config.cluster_token,
         config.replica_id,

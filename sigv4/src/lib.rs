@@ -1,5 +1,6 @@
 //! AWS Signature Version 4, pure (no I/O), for every place Portico checks a signature:
-//! the admin API's access keys today, the IAM authorizer on the nodes next.
+//! the admin API's access keys, and the nodes' IAM authorizer, which is given each key's
+//! date keys (`kDate`) and never its secret.
 //!
 //! Checked the way botocore signs: the canonical request takes
 //! the path as sent and percent-encodes it again (botocore's `quote(path, safe='/~')` over
@@ -207,13 +208,28 @@ pub fn signature(
     amz_date: &str,
     canonical: &str,
 ) -> String {
+    signature_with_date_key(&date_key(secret, &auth.date), auth, amz_date, canonical)
+}
+
+/// SigV4's first derived key, `kDate = HMAC("AWS4" + secret, YYYYMMDD)`: enough to check
+/// every signature of that day (any region, any service) without the secret itself.
+pub fn date_key(secret: &str, date: &str) -> [u8; 32] {
+    hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes())
+}
+
+/// [`signature`] from the day's `kDate` rather than the secret.
+pub fn signature_with_date_key(
+    k_date: &[u8; 32],
+    auth: &SigV4Authorization,
+    amz_date: &str,
+    canonical: &str,
+) -> String {
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{}\n{}",
         auth.scope(),
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), auth.date.as_bytes());
-    let k_region = hmac(&k_date, auth.region.as_bytes());
+    let k_region = hmac(k_date, auth.region.as_bytes());
     let k_service = hmac(&k_region, auth.service.as_bytes());
     let k_signing = hmac(&k_service, b"aws4_request");
     hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
@@ -226,6 +242,18 @@ pub fn verify(
     req: &SignedRequest<'_>,
     service: &str,
     secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), SigV4Error> {
+    verify_with_date_key(auth, req, service, &date_key(secret, &auth.date), now)
+}
+
+/// [`verify`] with the day's `kDate` ([`date_key`]) in place of the secret, for a
+/// checker that is given date keys and never secrets (the nodes' IAM authorizer).
+pub fn verify_with_date_key(
+    auth: &SigV4Authorization,
+    req: &SignedRequest<'_>,
+    service: &str,
+    k_date: &[u8; 32],
     now: DateTime<Utc>,
 ) -> Result<(), SigV4Error> {
     let invalid = |m: String| SigV4Error::Invalid(m);
@@ -265,7 +293,7 @@ pub fn verify(
         )));
     }
     let canonical = canonical_request(auth, req)?;
-    let expected = signature(secret, auth, amz_date, &canonical);
+    let expected = signature_with_date_key(k_date, auth, amz_date, &canonical);
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         Ok(())
     } else {

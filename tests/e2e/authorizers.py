@@ -6,11 +6,23 @@ with nothing stored.
 
     python3 authorizers.py configure --endpoint http://127.0.0.1:9000 --issuer URL \
         --upstream http://127.0.0.1:PORT
+    python3 authorizers.py invoke --proxy http://127.0.0.1:8000 --host API.execute-api.localhost \
+        --path /prod/iam [--method POST --body TEXT] [--key K --secret S] [--tamper]
+    python3 authorizers.py admin --endpoint URL --method PATCH --path /portico/users/U --body JSON
 
-Prints one JSON object on stdout.
+`configure` also makes the users whose keys sign AWS_IAM calls: "svc" (role invoker)
+and "vic" (role viewer). `invoke` signs with botocore's own SigV4 signer for
+`execute-api`, as an AWS SDK calls an IAM-guarded API. Prints one JSON object on stdout.
 """
 import argparse
 import json
+import os
+import urllib.error
+import urllib.request
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from notes_api import client, expect_error
 
@@ -22,8 +34,58 @@ def function_uri(name, region="us-east-1"):
     return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
+def send(method, url, headers, data):
+    req = urllib.request.Request(url, data=data or None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def signed(method, url, key, secret, service, host=None, body=b"", region="us-east-1"):
+    """Headers botocore's SigV4 signer makes for the request."""
+    headers = {"Content-Type": "application/json"}
+    if host:
+        headers["Host"] = host
+    req = AWSRequest(method=method, url=url, data=body, headers=headers)
+    SigV4Auth(Credentials(key, secret), service, region).add_auth(req)
+    return dict(req.prepare().headers)
+
+
+def admin(endpoint, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else b""
+    url = endpoint + path
+    headers = signed(method, url, os.environ["PORTICO_ADMIN_ACCESS_KEY_ID"],
+                     os.environ["PORTICO_ADMIN_SECRET_ACCESS_KEY"], "apigateway", body=data)
+    status, text = send(method, url, headers, data)
+    return status, json.loads(text) if text else None
+
+
+def invoke(args):
+    body = args.body.encode() if args.body is not None else b""
+    url = args.proxy + args.path
+    port = args.proxy.rsplit(":", 1)[1]
+    host = f"{args.host}:{port}"
+    headers = {"Host": host, "Content-Type": "application/json"}
+    if args.key:
+        headers = signed(args.method, f"http://{host}{args.path}", args.key, args.secret,
+                         args.service, host=host, body=body)
+    # Same length, one byte changed: the signed Content-Length still holds.
+    sent = body[:-1] + (b"!" if body[-1:] != b"!" else b"?") if args.tamper else body
+    status, text = send(args.method, url, headers, sent)
+    print(json.dumps({"status": status, "body": text}))
+
+
 def configure(args):
     gw = client(args.endpoint)
+    users = {}
+    for name, role in [("svc", "invoker"), ("vic", "viewer")]:
+        status, made = admin(args.endpoint, "POST", "/portico/users", {"userName": name, "role": role})
+        assert status == 201, (status, made)
+        status, key = admin(args.endpoint, "POST", f"/portico/users/{name}/access-keys")
+        assert status == 201, (status, key)
+        users[name] = {"key": key["accessKeyId"], "secret": key["secretAccessKey"]}
     api_id = gw.create_api(Name="guarded", ProtocolType="HTTP")["ApiId"]
     echo = gw.create_integration(
         ApiId=api_id, IntegrationType="AWS_PROXY", PayloadFormatVersion="2.0",
@@ -40,6 +102,15 @@ def configure(args):
         RequestParameters={
             "overwrite:header.x-user": "$context.authorizer.claims.sub",
             "overwrite:header.x-tier": "$context.authorizer.tier",
+        },
+        PayloadFormatVersion="1.0",
+    )["IntegrationId"]
+    http_iam = gw.create_integration(
+        ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+        IntegrationUri=f"{args.upstream}/backend",
+        RequestParameters={
+            "overwrite:header.x-caller": "$context.identity.user",
+            "overwrite:header.x-access-key": "$context.identity.accessKey",
         },
         PayloadFormatVersion="1.0",
     )["IntegrationId"]
@@ -84,6 +155,8 @@ def configure(args):
     route("GET /policy/v1", echo_v1, AuthorizationType="CUSTOM",
           AuthorizerId=policy_v1["AuthorizerId"])
     route("GET /policy/v2", echo, AuthorizationType="CUSTOM", AuthorizerId=policy_v2["AuthorizerId"])
+    route("ANY /iam", http_iam, AuthorizationType="AWS_IAM")
+    route("GET /iam/lambda", echo, AuthorizationType="AWS_IAM")
     gw.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True)
 
     errors = {}
@@ -149,8 +222,10 @@ def configure(args):
         "BadRequestException",
         lambda: route("GET /bad4", echo, AuthorizationType="CUSTOM",
                       AuthorizerId=simple["AuthorizerId"], AuthorizationScopes=["a"]))
-    errors["route_iam"] = expect_error(
-        "BadRequestException", lambda: route("GET /bad5", echo, AuthorizationType="AWS_IAM"))
+    errors["route_iam_with_authorizer"] = expect_error(
+        "BadRequestException",
+        lambda: route("GET /bad5", echo, AuthorizationType="AWS_IAM",
+                      AuthorizerId=simple["AuthorizerId"]))
     errors["delete_used_authorizer"] = expect_error(
         "ConflictException",
         lambda: gw.delete_authorizer(ApiId=api_id, AuthorizerId=jwt["AuthorizerId"]))
@@ -172,17 +247,34 @@ def configure(args):
         "authorizersBefore": before,
         "authorizersAfter": after,
         "routeKeys": keys,
+        "users": users,
     }, default=str))
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("step", choices=["configure"])
-    p.add_argument("--endpoint", required=True)
-    p.add_argument("--issuer", required=True)
-    p.add_argument("--upstream", required=True)
+    p.add_argument("step", choices=["configure", "invoke", "admin"])
+    p.add_argument("--endpoint")
+    p.add_argument("--issuer")
+    p.add_argument("--upstream")
+    p.add_argument("--proxy")
+    p.add_argument("--host")
+    p.add_argument("--path")
+    p.add_argument("--method", default="GET")
+    p.add_argument("--body")
+    p.add_argument("--key")
+    p.add_argument("--secret")
+    p.add_argument("--service", default="execute-api")
+    p.add_argument("--tamper", action="store_true")
     args = p.parse_args()
-    configure(args)
+    if args.step == "configure":
+        configure(args)
+    elif args.step == "invoke":
+        invoke(args)
+    else:
+        status, body = admin(args.endpoint, args.method, args.path,
+                             json.loads(args.body) if args.body else None)
+        print(json.dumps({"status": status, "body": body}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ConfigStreamService {
     snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
+    invoke_keys: watch::Receiver<Arc<portico_proto::InvokeKeys>>,
     store: Store,
     cluster_token: String,
     replica_id: String,
@@ -27,12 +28,14 @@ pub struct ConfigStreamService {
 impl ConfigStreamService {
     pub fn new(
         snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
+        invoke_keys: watch::Receiver<Arc<portico_proto::InvokeKeys>>,
         store: Store,
         cluster_token: String,
         replica_id: String,
     ) -> Self {
         ConfigStreamService {
             snapshots,
+            invoke_keys,
             store,
             cluster_token,
             replica_id,
@@ -101,6 +104,7 @@ impl ConfigService for ConfigStreamService {
             self.store.clone(),
             self.replica_id.clone(),
             self.snapshots.clone(),
+            self.invoke_keys.clone(),
         );
         tokio::spawn(session.run(inbound, outbound));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))

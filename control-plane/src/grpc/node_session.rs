@@ -34,6 +34,7 @@ pub struct NodeSession {
     node: Node,
     store: Store,
     snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
+    invoke_keys: watch::Receiver<Arc<portico_proto::InvokeKeys>>,
     /// Nonce and version of the newest push the node has not answered yet.
     pending: Option<(String, u64)>,
     /// The newest version pushed on this stream; none yet at first.
@@ -55,6 +56,7 @@ impl NodeSession {
         store: Store,
         replica_id: String,
         snapshots: watch::Receiver<Option<Arc<PublishedSnapshot>>>,
+        invoke_keys: watch::Receiver<Arc<portico_proto::InvokeKeys>>,
     ) -> Self {
         let acked_hash = hello.serving_hash;
         NodeSession {
@@ -71,6 +73,7 @@ impl NodeSession {
             },
             store,
             snapshots,
+            invoke_keys,
             pending: None,
             sent_version: None,
             acked_hash,
@@ -225,8 +228,20 @@ impl NodeSession {
         }
     }
 
+    /// Sends the invoke keys as they are now.
+    async fn send_invoke_keys(&mut self, outbound: &Outbound) -> Result<(), ()> {
+        let keys = (**self.invoke_keys.borrow_and_update()).clone();
+        let message = ControlMessage {
+            kind: Some(control_message::Kind::InvokeKeys(keys)),
+        };
+        outbound.send(Ok(message)).await.map_err(|_| ())
+    }
+
     pub async fn run(mut self, mut inbound: Streaming<NodeMessage>, outbound: Outbound) {
         self.record().await;
+        if self.send_invoke_keys(&outbound).await.is_err() {
+            return;
+        }
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
         let mut divide = on_the_wall_clock(DIVIDE_EVERY);
@@ -255,6 +270,11 @@ impl NodeSession {
                         break;
                     }
                 },
+                changed = self.invoke_keys.changed() => {
+                    if changed.is_err() || self.send_invoke_keys(&outbound).await.is_err() {
+                        break;
+                    }
+                }
                 _ = heartbeat.tick() => self.record().await,
                 _ = divide.tick() => {
                     if self.send_shares(&outbound).await.is_err() {

@@ -14,7 +14,7 @@ pub use password::PasswordHasher;
 pub use secrets::{MasterKey, MasterKeyError};
 pub use session::{SessionClaims, SessionKeys};
 
-use portico_model::{ROLE_ADMIN, ROLE_EDITOR, ROLE_VIEWER};
+use portico_model::{ROLE_ADMIN, ROLE_EDITOR, ROLE_INVOKER, ROLE_VIEWER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -24,6 +24,8 @@ pub enum Role {
     Editor,
     /// Read only.
     Viewer,
+    /// Calls AWS_IAM routes with its access keys; no admin API at all.
+    Invoker,
 }
 
 /// What a call needs.
@@ -32,6 +34,8 @@ pub enum Permission {
     Read,
     EditApis,
     ManageIdentity,
+    /// Calling the APIs' AWS_IAM routes (`execute-api:Invoke`), checked on the nodes.
+    InvokeApis,
 }
 
 impl Role {
@@ -40,6 +44,7 @@ impl Role {
             ROLE_ADMIN => Some(Role::Admin),
             ROLE_EDITOR => Some(Role::Editor),
             ROLE_VIEWER => Some(Role::Viewer),
+            ROLE_INVOKER => Some(Role::Invoker),
             _ => None,
         }
     }
@@ -49,6 +54,7 @@ impl Role {
             Role::Admin => ROLE_ADMIN,
             Role::Editor => ROLE_EDITOR,
             Role::Viewer => ROLE_VIEWER,
+            Role::Invoker => ROLE_INVOKER,
         }
     }
 
@@ -56,8 +62,12 @@ impl Role {
         matches!(
             (self, permission),
             (Role::Admin, _)
-                | (Role::Editor, Permission::Read | Permission::EditApis)
+                | (
+                    Role::Editor,
+                    Permission::Read | Permission::EditApis | Permission::InvokeApis
+                )
                 | (Role::Viewer, Permission::Read)
+                | (Role::Invoker, Permission::InvokeApis)
         )
     }
 }
@@ -115,15 +125,17 @@ mod tests {
     fn roles_allow_what_the_issue_says() {
         use Permission::*;
         let table = [
-            (Role::Admin, [true, true, true]),
-            (Role::Editor, [true, true, false]),
-            (Role::Viewer, [true, false, false]),
+            (Role::Admin, [true, true, true, true]),
+            (Role::Editor, [true, true, false, true]),
+            (Role::Viewer, [true, false, false, false]),
+            (Role::Invoker, [false, false, false, true]),
         ];
         for (role, expected) in table {
             let got = [
                 role.allows(Read),
                 role.allows(EditApis),
                 role.allows(ManageIdentity),
+                role.allows(InvokeApis),
             ];
             assert_eq!(got, expected, "{role:?}");
             assert_eq!(Role::parse(role.as_str()), Some(role));

@@ -304,6 +304,33 @@ impl Store {
         .transpose()
     }
 
+    /// Every enabled user's access keys, with the user's role: what the nodes' IAM
+    /// authorizer is told about (`grpc::invoke_keys`).
+    pub async fn keys_of_enabled_users(&self) -> Result<Vec<(String, KeyForAuth)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT k.access_key_id, u.user_name, u.role, u.disabled, k.sealed_secret, k.last_used_date
+             FROM access_keys k JOIN users u ON u.user_name = k.user_name
+             WHERE u.disabled = 0
+             ORDER BY k.access_key_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    KeyForAuth {
+                        user_name: r.try_get(1)?,
+                        role: r.try_get(2)?,
+                        disabled: r.try_get::<i64, _>(3)? != 0,
+                        sealed_secret: r.try_get(4)?,
+                        last_used_date: r.try_get(5)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     pub async fn touch_access_key(&self, access_key_id: &str, at: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE access_keys SET last_used_date = $2 WHERE access_key_id = $1")
             .bind(access_key_id)

@@ -182,6 +182,10 @@ impl SnapshotClient {
                     );
                     self.runtime.throttle.apply_shares(&shares)
                 }
+                Some(ControlKind::InvokeKeys(keys)) => {
+                    tracing::debug!(keys = keys.keys.len(), "invoke keys");
+                    self.runtime.invoke_keys.replace(&keys)
+                }
                 None => {}
             }
         }

@@ -300,6 +300,7 @@ impl Node {
                 config: self.config.clone(),
                 upstream,
                 lambda,
+                runtime: self.runtime.clone(),
             });
             spawn_proxy_worker(i, listener, state, stop_rx.clone(), done_tx.clone())?;
         }

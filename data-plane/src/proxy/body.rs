@@ -87,13 +87,26 @@ impl Body for ProxyBody {
 pub struct DownstreamBody {
     /// `None` once the body has ended or failed: nothing is left to drain.
     inner: Option<Incoming>,
+    /// The whole body, when a phase had to read it before the integration (a SigV4
+    /// signature covers it); handed on as one frame.
+    buffered: Option<Bytes>,
     linger: bool,
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BufferError {
+    #[error("the request body exceeds {0} bytes")]
+    TooLarge(usize),
+    #[error("reading the request body failed")]
+    Failed(#[source] hyper::Error),
 }
 
 impl DownstreamBody {
     pub fn new(body: Incoming, version: Version) -> Self {
         DownstreamBody {
             inner: Some(body),
+            buffered: None,
             linger: version < Version::HTTP_2,
         }
     }
@@ -103,8 +116,32 @@ impl DownstreamBody {
     pub fn empty() -> Self {
         DownstreamBody {
             inner: None,
+            buffered: None,
             linger: false,
         }
+    }
+
+    /// Reads the whole body (at most `limit` bytes) and keeps it, so the integration
+    /// still gets it; returns it.
+    pub async fn read_whole(&mut self, limit: usize) -> Result<Bytes, BufferError> {
+        let mut whole = bytes::BytesMut::new();
+        if let Some(b) = self.buffered.take() {
+            whole.extend_from_slice(&b);
+        }
+        if let Some(mut inner) = self.inner.take() {
+            while let Some(frame) = inner.frame().await {
+                let frame = frame.map_err(BufferError::Failed)?;
+                if let Some(data) = frame.data_ref() {
+                    if whole.len() + data.len() > limit {
+                        return Err(BufferError::TooLarge(limit));
+                    }
+                    whole.extend_from_slice(data);
+                }
+            }
+        }
+        let whole = whole.freeze();
+        self.buffered = Some(whole.clone());
+        Ok(whole)
     }
 }
 
@@ -117,6 +154,9 @@ impl Body for DownstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
+        if let Some(whole) = this.buffered.take() {
+            return Poll::Ready(Some(Ok(Frame::data(whole))));
+        }
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
@@ -128,10 +168,13 @@ impl Body for DownstreamBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.as_ref().is_none_or(Body::is_end_stream)
+        self.buffered.is_none() && self.inner.as_ref().is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
+        if let Some(whole) = &self.buffered {
+            return SizeHint::with_exact(whole.len() as u64);
+        }
         self.inner
             .as_ref()
             .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)

@@ -49,6 +49,9 @@ pub enum ProxyError {
     UnusableIntegration(Arc<InvalidUpstreamUri>),
     #[error("Lambda integration failed")]
     Lambda(#[source] LambdaError),
+    /// The client's body broke off before a phase that needs it whole had it.
+    #[error("reading the request body failed")]
+    RequestBody(#[source] hyper::Error),
     /// The route's authorizer found no valid identity (the reason is for the log).
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
@@ -176,6 +179,13 @@ impl ProxyError {
             // "Controlling access to HTTP APIs": 401 for a missing or bad identity,
             // 403 for one that may not call the route, 500 when the authorizer failed
             // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda-authorizer.html).
+            ProxyError::RequestBody(_) => (
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST_BODY",
+                &br#"{"message":"Bad Request"}"#[..],
+                Downstream,
+                false,
+            ),
             ProxyError::Unauthorized(_) => (
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHORIZED",

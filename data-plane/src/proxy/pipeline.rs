@@ -35,7 +35,7 @@ use super::body::{DownstreamBody, ProxyBody, UpstreamPool};
 pub use super::context::ClientConnection;
 use super::context::RequestContext;
 use super::error::ProxyError;
-use super::phases::authorize::{Guarded, authorize};
+use super::phases::authorize::{Guarded, Guards, authorize};
 use super::phases::cors;
 use super::phases::integrate::{Integrations, Outgoing, integrate};
 use super::phases::map_request::{self, MappedRequest, map_request};
@@ -48,11 +48,12 @@ use crate::config::integration::CompiledIntegration;
 use crate::integrations::lambda::LambdaClient;
 
 /// What every request of a worker shares: the live config, the upstream connection
-/// pool and the Lambda client.
+/// pool, the Lambda client and the node's runtime state (the keys AWS_IAM routes check).
 pub struct ProxyState {
     pub config: Arc<ArcSwap<CompiledConfig>>,
     pub upstream: UpstreamPool,
     pub lambda: LambdaClient,
+    pub runtime: Arc<crate::runtime::Runtime>,
 }
 
 pub async fn handle(
@@ -73,7 +74,7 @@ async fn run_phases<'cfg>(
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, ProxyError> {
     let (mut parts, body) = req.into_parts();
-    let body = DownstreamBody::new(body, parts.version);
+    let mut body = DownstreamBody::new(body, parts.version);
     // Resolve borrows the path and the host while the rest of the request moves on
     // upstream; the upstream gets its own Host anyway.
     let uri = std::mem::take(&mut parts.uri);
@@ -101,7 +102,11 @@ async fn run_phases<'cfg>(
         host,
         path,
     };
-    authorize(&state.lambda, ctx, matched, &route, &guarded).await?;
+    let guards = Guards {
+        lambda: &state.lambda,
+        invoke_keys: &state.runtime.invoke_keys,
+    };
+    authorize(guards, ctx, matched, &route, &guarded, &mut body).await?;
     let mappings = stage
         .integration_for(matched.route)
         .and_then(CompiledIntegration::mappings);

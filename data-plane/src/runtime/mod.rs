@@ -1,8 +1,10 @@
 //! State that outlives a config swap, keyed by stable ids: a compile looks its pieces up
 //! here instead of starting them afresh, so a new snapshot does not refill a token
 //! bucket, forget what the control plane said about this node's share of a limit, drop
-//! an issuer's signing keys or a Lambda authorizer's cached answers.
+//! an issuer's signing keys, a Lambda authorizer's cached answers or the keys that may
+//! sign requests to AWS_IAM routes.
 pub mod authorizer_cache;
+pub mod invoke_keys;
 pub mod jwks;
 pub mod throttle;
 
@@ -15,6 +17,7 @@ pub struct Runtime {
     pub throttle: ThrottleRegistry,
     pub jwks: jwks::JwksRegistry,
     pub authorizer_cache: authorizer_cache::AuthorizerCaches,
+    pub invoke_keys: invoke_keys::InvokeKeyring,
 }
 
 impl Runtime {
@@ -24,6 +27,7 @@ impl Runtime {
             throttle: ThrottleRegistry::default(),
             jwks: jwks::JwksRegistry::with_background(background),
             authorizer_cache: Default::default(),
+            invoke_keys: Default::default(),
         }
     }
 }

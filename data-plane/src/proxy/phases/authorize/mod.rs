@@ -1,11 +1,11 @@
 //! Authorize: the route's guard, after throttle and before request mapping, as AWS
 //! orders them. A JWT route checks the token against its issuer's keys (`jwt.rs`), a
-//! CUSTOM route asks its Lambda authorizer (`lambda.rs`). The admin API refuses AWS_IAM
-//! routes for now; a node sent one (a newer control plane) refuses every request on it
-//! rather than serve it open. What the guard learnt about the caller goes into
+//! CUSTOM route asks its Lambda authorizer (`lambda.rs`), an AWS_IAM route checks the
+//! request's SigV4 signature (`iam.rs`). What the guard learnt about the caller goes into
 //! the context for `$context.authorizer.*` and the Lambda event.
 //!
 //! A missing identity source is 401 without asking anyone, as AWS answers it.
+mod iam;
 mod jwt;
 mod lambda;
 
@@ -17,10 +17,13 @@ use portico_model::{ContextVar, IdentitySource};
 
 use crate::config::authorizers::{CompiledAuthorizer, RouteAuth};
 use crate::config::route_table::RouteMatch;
+use crate::integrations::MAX_BODY_BYTES;
 use crate::integrations::lambda::LambdaClient;
+use crate::proxy::body::{BufferError, DownstreamBody};
 use crate::proxy::context::{Matched, RequestContext};
 use crate::proxy::error::ProxyError;
 use crate::proxy::phases::map_request;
+use crate::runtime::invoke_keys::InvokeKeyring;
 
 pub use lambda::AuthorizerFailure;
 
@@ -33,12 +36,19 @@ pub struct Guarded<'r> {
     pub path: &'r str,
 }
 
+/// What the guards call on: the worker's Lambda client and the node's invoke keys.
+pub struct Guards<'s> {
+    pub lambda: &'s LambdaClient,
+    pub invoke_keys: &'s InvokeKeyring,
+}
+
 pub async fn authorize<'cfg>(
-    lambda_client: &LambdaClient,
+    guards: Guards<'_>,
     ctx: &mut RequestContext<'cfg>,
     matched: Matched<'cfg>,
     route: &RouteMatch<'_, '_>,
     request: &Guarded<'_>,
+    body: &mut DownstreamBody,
 ) -> Result<(), ProxyError> {
     let authorizers = matched.stage.authorizers();
     let authorized = match &matched.route.auth {
@@ -65,10 +75,19 @@ pub async fn authorize<'cfg>(
                     None => return Err(ProxyError::Unauthorized("an identity source is missing")),
                 }
             }
-            lambda::ask(a, lambda_client, ctx, matched, route, request, &values).await?
+            lambda::ask(a, guards.lambda, ctx, matched, route, request, &values).await?
         }
         RouteAuth::Iam => {
-            return Err(ProxyError::Forbidden("AWS_IAM routes are not served yet"));
+            if crate::integrations::declared_length(&request.parts.headers)
+                .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+            {
+                return Err(ProxyError::PayloadTooLarge);
+            }
+            let whole = body.read_whole(MAX_BODY_BYTES).await.map_err(|e| match e {
+                BufferError::TooLarge(_) => ProxyError::PayloadTooLarge,
+                BufferError::Failed(e) => ProxyError::RequestBody(e),
+            })?;
+            iam::verify(guards.invoke_keys, request, &whole)?
         }
     };
     ctx.authorized = Some(authorized);
