@@ -4,8 +4,10 @@
 //! words, watches the Nodes page show the new version ACKed, and sends a request from
 //! the Test panel. It maps parameters on an integration, adds a Lambda integration (and
 //! sees a bad function ARN refused beside its field), sets CORS and calls the API from the
-//! console's own page across origins, and throttles a stage. Every page it visits is
-//! saved under `target/screenshots/`.
+//! console's own page across origins, and throttles a stage. It creates a JWT authorizer
+//! for a local OIDC issuer, attaches it to a route, and sees the Test panel's call refused
+//! without a token and served with one. Every page it visits is saved under
+//! `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -14,6 +16,7 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use portico_tests::lambda_functions::FunctionServer;
+use portico_tests::oidc_issuer::OidcIssuer;
 use portico_tests::process::{Signal, UpPorts, portico_up, signal_group};
 use portico_tests::{
     admin_token, credentials, free_port, http_client, upstream, wait_for, wait_for_admin,
@@ -111,7 +114,9 @@ async fn hydrated(c: &Client) {
 async fn fill(c: &Client, css: &str, value: &str) {
     let el = find(c, css).await;
     el.clear().await.expect("clear");
-    el.send_keys(value).await.expect("type");
+    if !value.is_empty() {
+        el.send_keys(value).await.expect("type");
+    }
 }
 
 async fn click(c: &Client, css: &str) {
@@ -952,6 +957,311 @@ async fn the_notes_api_in_the_console() {
         "{stage}"
     );
 
+    // A JWT authorizer, made in the Authorizers page, guards GET /notes on the auto-deploy
+    // stage dev: the Test panel's call then needs a token from its issuer.
+    let oidc = OidcIssuer::start("/us-east-1_Console");
+    click_link(&c, "Authorizers").await;
+    text_where(&c, "p.empty", |t| t.contains("No authorizers yet")).await;
+    let form_value = async |css: &str| find(&c, css).await.prop("value").await.expect("value");
+    assert_eq!(
+        form_value("#new-authorizer-type").await.as_deref(),
+        Some("JWT")
+    );
+    assert_eq!(
+        form_value("#new-authorizer-identity-source")
+            .await
+            .as_deref(),
+        Some("$request.header.Authorization")
+    );
+    // The Lambda type swaps the issuer and audience for the function and its settings,
+    // with AWS's defaults; simple responses exist only in payload format 2.0.
+    let kind = find(&c, "#new-authorizer-type").await;
+    kind.select_by_value("REQUEST").await.expect("type");
+    assert_eq!(
+        form_value("#new-authorizer-payload").await.as_deref(),
+        Some("2.0")
+    );
+    assert_eq!(
+        form_value("#new-authorizer-ttl").await.as_deref(),
+        Some("300")
+    );
+    assert!(
+        find(&c, "#new-authorizer-simple")
+            .await
+            .is_selected()
+            .await
+            .expect("checked")
+    );
+    assert!(
+        c.find_all(Locator::Css("#new-authorizer-issuer"))
+            .await
+            .expect("find")
+            .is_empty()
+    );
+    let payload = find(&c, "#new-authorizer-payload").await;
+    payload.select_by_value("1.0").await.expect("payload");
+    wait_for("simple responses to go with 1.0", LIMIT, || async {
+        let simple = c
+            .find_all(Locator::Css("#new-authorizer-simple"))
+            .await
+            .ok()?;
+        simple.is_empty().then_some(())
+    })
+    .await;
+    kind.select_by_value("JWT").await.expect("type");
+    fill(&c, "#new-authorizer-name", "cognito").await;
+    fill(&c, "#new-authorizer-audience", "console-app").await;
+    // An http:// issuer off loopback is refused before anything is sent, beside the issuer
+    // field and in the admin API's words.
+    let public_http = "http://issuer.example/us-east-1_Console";
+    fill(&c, "#new-authorizer-issuer", public_http).await;
+    click(&c, ".authorizer-form button[type=submit]").await;
+    let shown = text_where(
+        &c,
+        ".field[data-field='jwtConfiguration.issuer'] #new-authorizer-issuer-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    let authorizers_path = format!("{base}/v2/apis/{api_id}/authorizers");
+    let rest = http_client()
+        .post(&authorizers_path)
+        .bearer_auth(&token)
+        .json(&json!({
+            "name": "cognito",
+            "authorizerType": "JWT",
+            "identitySource": ["$request.header.Authorization"],
+            "jwtConfiguration": { "issuer": public_http, "audience": ["console-app"] },
+        }))
+        .send()
+        .await
+        .expect("POST authorizer");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "jwtConfiguration.issuer");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    let invalid = find(&c, "#new-authorizer-issuer").await;
+    assert_eq!(
+        invalid.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        admin_get(&authorizers_path, &token).await["items"],
+        json!([])
+    );
+    shot(&c, "10f-authorizer-error").await;
+    fill(&c, "#new-authorizer-issuer", &oidc.issuer).await;
+    click(&c, ".authorizer-form button[type=submit]").await;
+    text_where(&c, "td.authorizer-name", |t| t == "cognito").await;
+    let listed = admin_get(&authorizers_path, &token).await;
+    let authorizer = &listed["items"][0];
+    assert_eq!(authorizer["authorizerType"], "JWT", "{listed}");
+    assert_eq!(
+        authorizer["identitySource"],
+        json!(["$request.header.Authorization"]),
+        "{listed}"
+    );
+    assert_eq!(
+        authorizer["jwtConfiguration"],
+        json!({ "issuer": oidc.issuer, "audience": ["console-app"] }),
+        "{listed}"
+    );
+    let authorizer_id = authorizer["authorizerId"]
+        .as_str()
+        .expect("authorizerId")
+        .to_owned();
+    assert_eq!(text_where(&c, "td.authorizer-type", |_| true).await, "JWT");
+    assert_eq!(text_where(&c, "td.issuer", |_| true).await, oidc.issuer);
+    assert_eq!(text_where(&c, "td.audience", |_| true).await, "console-app");
+    assert_eq!(text_where(&c, "td.used-by", |_| true).await, "");
+    // Its Edit form holds what is stored.
+    let authorizer_row = "//tr[td[normalize-space()='cognito']]";
+    let edit_authorizer = format!("{authorizer_row}//button[normalize-space()='Edit']");
+    click_xpath(&c, &edit_authorizer).await;
+    assert_eq!(
+        form_value(&format!("#authorizer-{authorizer_id}-issuer"))
+            .await
+            .as_deref(),
+        Some(oidc.issuer.as_str())
+    );
+    assert_eq!(
+        form_value(&format!("#authorizer-{authorizer_id}-audience"))
+            .await
+            .as_deref(),
+        Some("console-app")
+    );
+    click_xpath(&c, &edit_authorizer).await;
+    shot(&c, "10g-authorizers").await;
+
+    // GET /notes gets it through the route form: JWT, the authorizer, a scope.
+    click_link(&c, "Routes").await;
+    let notes_route = admin_get(&routes_path, &token).await["items"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .find(|r| r["routeKey"] == "GET /notes")
+        .expect("route GET /notes")["routeId"]
+        .as_str()
+        .expect("routeId")
+        .to_owned();
+    let notes_row = "//tr[td[normalize-space()='GET /notes']]";
+    let authorization_cell = format!("{notes_row}/td[contains(@class, 'authorization')]");
+    let authorization_shown = async |expected: &str| {
+        wait_for(&format!("GET /notes to show {expected}"), LIMIT, || async {
+            let cell = c.find(Locator::XPath(&authorization_cell)).await.ok()?;
+            (cell.text().await.ok()? == expected).then_some(())
+        })
+        .await
+    };
+    authorization_shown("—").await;
+    let edit_route = format!("{notes_row}//button[normalize-space()='Edit']");
+    let route_form = format!("#route-{notes_route}");
+    let save_route =
+        format!("//form[.//*[@id='route-{notes_route}-route-key']]//button[@type='submit']");
+    click_xpath(&c, &edit_route).await;
+    find(&c, &format!("{route_form}-authorization-type"))
+        .await
+        .select_by_value("JWT")
+        .await
+        .expect("authorization");
+    let picked = find(&c, &format!("{route_form}-authorizer")).await;
+    wait_for("the JWT authorizer to be picked", LIMIT, || async {
+        (picked.prop("value").await.ok()?.as_deref() == Some(authorizer_id.as_str())).then_some(())
+    })
+    .await;
+    fill(&c, &format!("{route_form}-scopes"), "notes/read").await;
+    click_xpath(&c, &save_route).await;
+    authorization_shown("JWT: cognito (notes/read)").await;
+    let notes_route_path = format!("{routes_path}/{notes_route}");
+    let stored = admin_get(&notes_route_path, &token).await;
+    assert_eq!(stored["authorizationType"], "JWT", "{stored}");
+    assert_eq!(stored["authorizerId"], authorizer_id.as_str(), "{stored}");
+    assert_eq!(
+        stored["authorizationScopes"],
+        json!(["notes/read"]),
+        "{stored}"
+    );
+    shot(&c, "10h-route-authorization").await;
+
+    // The authorizer says which route it guards, and can't be deleted while it does.
+    click_link(&c, "Authorizers").await;
+    text_where(&c, "td.used-by", |t| t == "GET /notes").await;
+    click_xpath(
+        &c,
+        &format!("{authorizer_row}//button[normalize-space()='Delete']"),
+    )
+    .await;
+    text_where(&c, ".error-banner", |t| {
+        t.contains("ConflictException") && t.contains("GET /notes")
+    })
+    .await;
+    assert_eq!(
+        admin_get(&authorizers_path, &token).await["items"]
+            .as_array()
+            .expect("items")
+            .len(),
+        1
+    );
+    shot(&c, "10i-authorizer-in-use").await;
+
+    // The auto-deploy stage serves it: without a token, 401 and AWS's body; with one of the
+    // issuer's tokens for the audience and scope, the upstream's answer.
+    let last_status = std::sync::atomic::AtomicU16::new(0);
+    let guarded = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Ok(res) = http_client()
+                .get(format!("http://127.0.0.1:{proxy}/dev/notes"))
+                .header("host", &host)
+                .send()
+                .await
+            {
+                last_status.store(res.status().as_u16(), std::sync::atomic::Ordering::Relaxed);
+                if res.status() == 401 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(
+        guarded.is_ok(),
+        "GET /dev/notes without a token still answers {} after {LIMIT:?}, not 401",
+        last_status.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let test_url = format!("{base}/apis/{api_id}/test");
+    let refused = test_panel_answer(&c, &test_url, ("GET /notes", "/notes"), "", "401").await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&refused).unwrap_or_else(|e| panic!("{e}: {refused}")),
+        json!({ "message": "Unauthorized" })
+    );
+    shot(&c, "10j-test-unauthorized").await;
+    let jwt = oidc
+        .mint(
+            "RS256",
+            json!({ "aud": "console-app", "scope": "notes/read" }),
+        )
+        .await;
+    let echoed = send_from_test_panel(
+        &c,
+        &test_url,
+        ("GET /notes", "/notes"),
+        &format!("Authorization: Bearer {jwt}"),
+    )
+    .await;
+    assert_eq!(echoed["path"], "/notes", "{echoed}");
+    shot(&c, "10k-test-authorized").await;
+
+    // Authorization None: the route drops the authorizer and its scopes, and is open again;
+    // then the authorizer can go.
+    click_link(&c, "Routes").await;
+    click_xpath(&c, &edit_route).await;
+    find(&c, &format!("{route_form}-authorization-type"))
+        .await
+        .select_by_value("NONE")
+        .await
+        .expect("authorization");
+    wait_for("the authorizer fields to go", LIMIT, || async {
+        let picker = c
+            .find_all(Locator::Css(&format!("{route_form}-authorizer")))
+            .await
+            .ok()?;
+        let scopes = c
+            .find_all(Locator::Css(&format!("{route_form}-scopes")))
+            .await
+            .ok()?;
+        (picker.is_empty() && scopes.is_empty()).then_some(())
+    })
+    .await;
+    click_xpath(&c, &save_route).await;
+    authorization_shown("—").await;
+    let stored = admin_get(&notes_route_path, &token).await;
+    assert_eq!(stored["authorizationType"], "NONE", "{stored}");
+    assert_eq!(stored.get("authorizerId"), None, "{stored}");
+    assert_eq!(stored.get("authorizationScopes"), None, "{stored}");
+    wait_for("GET /notes to be open again", LIMIT, || async {
+        let res = http_client()
+            .get(format!("http://127.0.0.1:{proxy}/dev/notes"))
+            .header("host", &host)
+            .send()
+            .await
+            .ok()?;
+        (res.status() == 200).then_some(())
+    })
+    .await;
+    click_link(&c, "Authorizers").await;
+    text_where(&c, "td.used-by", |t| t.is_empty()).await;
+    click_xpath(
+        &c,
+        &format!("{authorizer_row}//button[normalize-space()='Delete']"),
+    )
+    .await;
+    text_where(&c, "p.empty", |t| t.contains("No authorizers yet")).await;
+    assert_eq!(
+        admin_get(&authorizers_path, &token).await["items"],
+        json!([])
+    );
+    drop(oidc);
+
     // Edit the stage (auto-deploy off), deploy by hand, then roll back to the first one.
     click_link(&c, "Stages").await;
     let first = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
@@ -1113,15 +1423,22 @@ async fn the_notes_api_in_the_console() {
     c.close().await.expect("close browser");
 }
 
-/// The id of the API's one integration, from the admin API.
 /// Sends `route` (its key, and the path the panel fills in for it) on stage `dev` from the
 /// Test panel at `url`, with `headers`; the 200 answer's body as JSON.
-async fn send_from_test_panel(
+async fn send_from_test_panel(c: &Client, url: &str, route: (&str, &str), headers: &str) -> Value {
+    let body = test_panel_answer(c, url, route, headers, "200").await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("the answer is not JSON ({e}): {body}"))
+}
+
+/// Sends `route` from the Test panel as [`send_from_test_panel`] does, waits for the
+/// answer with `status`, and returns its body.
+async fn test_panel_answer(
     c: &Client,
     url: &str,
     (route_key, route_path): (&str, &str),
     headers: &str,
-) -> Value {
+    status: &str,
+) -> String {
     c.goto(url).await.expect("open test");
     hydrated(c).await;
     find(c, "#test-stage")
@@ -1141,11 +1458,16 @@ async fn send_from_test_panel(
     .await;
     fill(c, "#test-headers", headers).await;
     click(c, ".test-form button[type=submit]").await;
-    text_where(c, "#test-status", |t| t == "200").await;
+    let answered = text_where(c, "#test-status", |t| !t.is_empty()).await;
     let body = text_where(c, "#test-body-out", |t| !t.is_empty()).await;
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("the answer is not JSON ({e}): {body}"))
+    assert_eq!(
+        answered, status,
+        "the Test panel's answer to {route_key}: {body}"
+    );
+    body
 }
 
+/// The id of the API's one integration, from the admin API.
 async fn uri_integration_id(base: &str, token: &str, api_id: &str) -> String {
     let list: Value = http_client()
         .get(format!("{base}/v2/apis/{api_id}/integrations"))

@@ -9,6 +9,7 @@ use crate::components::console_layout::ConsoleLayout;
 use crate::pages::api_layout::ApiLayout;
 use crate::pages::api_overview::ApiOverview;
 use crate::pages::apis::ApisPage;
+use crate::pages::authorizers::AuthorizersPage;
 use crate::pages::cors::CorsPage;
 use crate::pages::deployments::DeploymentsPage;
 use crate::pages::integrations::IntegrationsPage;
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=ApiOverview/>
                         <Route path=path!("routes") view=RoutesPage/>
                         <Route path=path!("integrations") view=IntegrationsPage/>
+                        <Route path=path!("authorizers") view=AuthorizersPage/>
                         <Route path=path!("cors") view=CorsPage/>
                         <Route path=path!("stages") view=StagesPage/>
                         <Route path=path!("deployments") view=DeploymentsPage/>

@@ -26,6 +26,7 @@ pub fn ApiLayout() -> impl IntoView {
         ("", "Overview"),
         ("/routes", "Routes"),
         ("/integrations", "Integrations"),
+        ("/authorizers", "Authorizers"),
         ("/cors", "CORS"),
         ("/stages", "Stages"),
         ("/deployments", "Deployments"),

@@ -134,7 +134,7 @@ fn backend_cells(i: &Integration) -> AnyView {
 /// The function a Lambda integration calls as the AWS console names it: `notes_get`, or
 /// `notes_get:live` with a qualifier. Stored URIs passed the same parser, so the whole
 /// URI is shown only for one stored before it was strict.
-fn function_label(uri: &str) -> String {
+pub(crate) fn function_label(uri: &str) -> String {
     LambdaFunctionArn::parse_integration_uri(uri).map_or_else(
         |_| uri.to_owned(),
         |arn| match arn.qualifier {

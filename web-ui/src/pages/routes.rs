@@ -1,7 +1,7 @@
 use leptos::prelude::*;
-use portico_model::{Integration, Page, Route};
+use portico_model::{Authorizer, Integration, Page, Route};
 
-use super::route_form::RouteForm;
+use super::route_form::{RouteForm, describe_authorization};
 use super::{Reload, current_api_id, sort_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
@@ -25,7 +25,10 @@ pub fn RoutesPage() -> impl IntoView {
                 let integrations = client
                     .get::<Page<Integration>>(&format!("{base}/integrations?maxResults=500"))
                     .await?;
-                Ok::<_, ApiFailure>((routes.items, integrations.items))
+                let authorizers = client
+                    .get::<Page<Authorizer>>(&format!("{base}/authorizers?maxResults=500"))
+                    .await?;
+                Ok::<_, ApiFailure>((routes.items, integrations.items, authorizers.items))
             }
         }
     });
@@ -36,7 +39,7 @@ pub fn RoutesPage() -> impl IntoView {
             {move || Suspend::new({
                 let base = base.clone();
                 async move {
-                    let (mut routes, integrations) = match data.await {
+                    let (mut routes, integrations, authorizers) = match data.await {
                         Ok(d) => d,
                         Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                     };
@@ -58,9 +61,11 @@ pub fn RoutesPage() -> impl IntoView {
                         .into_iter()
                         .map(|route| {
                             let target = describe(&route.target);
+                            let authorization = describe_authorization(&route, &authorizers);
                             let path = format!("{base}/routes/{}", segment(&route.route_id));
                             let form_route = route.clone();
                             let form_integrations = integrations.clone();
+                            let form_authorizers = authorizers.clone();
                             let id_prefix = format!("route-{}", route.route_id);
                             let edit = move || {
                                 view! {
@@ -68,14 +73,16 @@ pub fn RoutesPage() -> impl IntoView {
                                         id_prefix=id_prefix.clone()
                                         existing=Some(form_route.clone())
                                         integrations=form_integrations.clone()
+                                        authorizers=form_authorizers.clone()
                                         on_saved
                                     />
                                 }
                             };
                             view! {
-                                <ResourceRow columns=4 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
+                                <ResourceRow columns=5 delete_path=path on_deleted=on_saved delete_failure=delete_error edit>
                                     <td class="mono route-key">{route.route_key.clone()}</td>
                                     <td class="mono">{target}</td>
+                                    <td class="authorization">{authorization}</td>
                                     <td class="mono">{route.route_id.clone()}</td>
                                 </ResourceRow>
                             }
@@ -86,13 +93,13 @@ pub fn RoutesPage() -> impl IntoView {
                             <h2>"Routes"</h2>
                             <ErrorBanner failure=delete_error/>
                             {empty.then(|| view! { <p class="empty">"No routes yet. Create one below."</p> })}
-                            <ResourceTable headers=&["Route key", "Integration", "Route ID"] hidden=empty>
+                            <ResourceTable headers=&["Route key", "Integration", "Authorization", "Route ID"] hidden=empty>
                                 {rows}
                             </ResourceTable>
                         </section>
                         <section class="card">
                             <h2>"Create a route"</h2>
-                            <RouteForm id_prefix="new" existing=None integrations on_saved/>
+                            <RouteForm id_prefix="new" existing=None integrations authorizers on_saved/>
                         </section>
                     }
                         .into_any()
