@@ -14,6 +14,7 @@ const WALKTHROUGH: &[&str] = &[
     "## Five minutes with the notes API",
     "## CORS, parameter mapping and throttling",
     "## Lambda functions",
+    "## Authorizers",
     "## When a stage is not served as deployed",
 ];
 
@@ -54,6 +55,7 @@ async fn the_readme_walkthrough_runs_as_written() {
     let ports = UpPorts::free();
     let backend = free_port();
     let lambda = free_port();
+    let issuer = free_port();
     // The README restarts Portico with `--lambda-endpoint`; this one has it from the start.
     let _up = portico_up(
         data.path(),
@@ -88,6 +90,7 @@ async fn the_readme_walkthrough_runs_as_written() {
         ("localhost:8000", format!("localhost:{}", ports.proxy)),
         ("8080", backend.to_string()),
         ("9002", lambda.to_string()),
+        ("9003", issuer.to_string()),
         ("/tmp/notes-backend", notes_dir.display().to_string()),
     ] {
         script = fill_in(&script, from, &to);
@@ -162,6 +165,19 @@ readme_settle() {{
     assert!(stdout.contains("x-served-by: portico dev"), "{stdout}");
     assert!(stdout.contains("200 200 429 429"), "{stdout}");
     assert!(stdout.contains(r#""actor":"admin""#), "{stdout}");
+    // Authorizers: no token and a token; the Lambda authorizer's allow and deny; a
+    // signed and an unsigned IAM call.
+    assert!(stdout.contains("HTTP/1.1 401 Unauthorized"), "{stdout}");
+    assert!(stdout.contains(" allow: 200"), "{stdout}");
+    assert!(
+        stdout.contains(r#"{"message":"Forbidden"} deny: 403"#),
+        "{stdout}"
+    );
+    assert!(stdout.contains("signed: 200"), "{stdout}");
+    assert!(
+        stdout.contains(r#"{"message":"Forbidden"} unsigned: 403"#),
+        "{stdout}"
+    );
     assert!(
         stdout.matches(r#""text": "from a function""#).count() >= 2,
         "the function made the note and lists it:\n{stdout}"

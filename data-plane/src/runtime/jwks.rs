@@ -179,9 +179,8 @@ impl IssuerKeys {
         }
     }
 
-    /// An issuer's keys as given, with no fetch task behind them (for tests).
-    #[cfg(test)]
-    pub(crate) fn with_keys(issuer: &str, keys: KeySet) -> Arc<Self> {
+    /// An issuer's keys as given, with no fetch task behind them (tests, benches).
+    pub fn with_keys(issuer: &str, keys: KeySet) -> Arc<Self> {
         let this = IssuerKeys::new(issuer);
         this.install(keys);
         Arc::new(this)

@@ -6,7 +6,8 @@
 //!
 //! A missing identity source is 401 without asking anyone, as AWS answers it.
 mod iam;
-mod jwt;
+/// Public for the verification benchmark (`benches/jwt_verify.rs`).
+pub mod jwt;
 mod lambda;
 
 use std::borrow::Cow;
