@@ -59,11 +59,11 @@ pub enum ProxyError {
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("the Lambda authorizer failed")]
-    AuthorizerFailed(#[source] crate::proxy::phases::authorize::AuthorizerFailure),
+    AuthorizerFailed(#[source] crate::integrations::lambda::authorizer::AuthorizerFailure),
 }
 
-impl From<crate::proxy::phases::authorize::AuthorizerFailure> for ProxyError {
-    fn from(e: crate::proxy::phases::authorize::AuthorizerFailure) -> Self {
+impl From<crate::integrations::lambda::authorizer::AuthorizerFailure> for ProxyError {
+    fn from(e: crate::integrations::lambda::authorizer::AuthorizerFailure) -> Self {
         ProxyError::AuthorizerFailed(e)
     }
 }

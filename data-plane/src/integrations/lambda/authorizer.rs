@@ -28,6 +28,17 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
+/// Why an authorizer gave no answer; the client gets AWS's 500.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizerFailure {
+    #[error(transparent)]
+    Invoke(#[from] super::InvokeError),
+    #[error("no answer from the authorizer within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error(transparent)]
+    Answer(#[from] InvalidAnswer),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidAnswer {
     #[error("the authorizer's output is not JSON: {0}")]

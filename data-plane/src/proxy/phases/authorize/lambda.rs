@@ -8,24 +8,13 @@ use bytes::Bytes;
 
 use crate::config::authorizers::LambdaAuthorizer;
 use crate::config::route_table::RouteMatch;
-use crate::integrations::lambda::authorizer::{AuthorizerAnswer, InvalidAnswer};
+use crate::integrations::lambda::LambdaClient;
+use crate::integrations::lambda::authorizer::{AuthorizerAnswer, AuthorizerFailure};
 use crate::integrations::lambda::event::{self, EventRequest, ForAuthorizer};
-use crate::integrations::lambda::{InvokeError, LambdaClient};
 use crate::proxy::context::{Authorized, Matched, RequestContext};
 use crate::proxy::error::ProxyError;
 
 use super::Guarded;
-
-/// Why an authorizer gave no answer; the client gets AWS's 500.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthorizerFailure {
-    #[error(transparent)]
-    Invoke(#[from] InvokeError),
-    #[error("no answer from the authorizer within {0:?}")]
-    Timeout(std::time::Duration),
-    #[error(transparent)]
-    Answer(#[from] InvalidAnswer),
-}
 
 /// The route's ARN as AWS gives it to authorizers:
 /// `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}`. A

@@ -26,8 +26,6 @@ use crate::proxy::error::ProxyError;
 use crate::proxy::phases::map_request;
 use crate::runtime::invoke_keys::InvokeKeyring;
 
-pub use lambda::AuthorizerFailure;
-
 /// The request as the guard reads it.
 pub struct Guarded<'r> {
     pub parts: &'r Parts,
