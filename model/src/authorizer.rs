@@ -233,23 +233,27 @@ pub fn validate_authorizer(
     }
     match input.authorizer_type.as_str() {
         AUTHORIZER_JWT => {
-            only_for_request("authorizerUri", input.authorizer_uri.is_some())?;
-            only_for_request(
-                "authorizerPayloadFormatVersion",
-                input.authorizer_payload_format_version.is_some(),
-            )?;
-            only_for_request(
-                "enableSimpleResponses",
-                input.enable_simple_responses.is_some(),
-            )?;
-            only_for_request(
-                "authorizerResultTtlInSeconds",
-                input.authorizer_result_ttl_in_seconds.is_some(),
-            )?;
-            only_for_request(
-                "authorizerCredentialsArn",
-                input.authorizer_credentials_arn.is_some(),
-            )?;
+            for (field, set) in [
+                ("authorizerUri", input.authorizer_uri.is_some()),
+                (
+                    "authorizerPayloadFormatVersion",
+                    input.authorizer_payload_format_version.is_some(),
+                ),
+                (
+                    "enableSimpleResponses",
+                    input.enable_simple_responses.is_some(),
+                ),
+                (
+                    "authorizerResultTtlInSeconds",
+                    input.authorizer_result_ttl_in_seconds.is_some(),
+                ),
+                (
+                    "authorizerCredentialsArn",
+                    input.authorizer_credentials_arn.is_some(),
+                ),
+            ] {
+                only_for_request(field, set)?;
+            }
             // AWS: "a single entry that specifies where to extract the JWT from".
             let [source] = identity_source.as_slice() else {
                 return Err(ValidationError::new(

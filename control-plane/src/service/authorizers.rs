@@ -7,7 +7,7 @@ use portico_model::{
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id};
 use crate::identity::Caller;
-use crate::store::ResourceKind;
+use crate::store::{ResourceKind, StoreTx};
 
 fn authorizer_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid Authorizer identifier specified {id}"))
@@ -98,14 +98,13 @@ impl AdminService {
                     let was = current.authorizer_type.clone();
                     let authorizer = validate_authorizer(id.to_string(), &input.merge(current))?;
                     if authorizer.authorizer_type != was {
-                        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-                        let users = routes_using(&routes, id);
-                        if !users.is_empty() {
-                            return Err(ServiceError::Conflict(format!(
-                                "Authorizer {id} guards route(s) {}; its type can't change while they use it",
-                                users.join(", ")
-                            )));
-                        }
+                        refuse_while_used(
+                            tx,
+                            api_id,
+                            id,
+                            "its type can't change while they use it",
+                        )
+                        .await?;
                     }
                     tx.upsert_authorizer(api_id, &authorizer).await?;
                     let change =
@@ -131,14 +130,7 @@ impl AdminService {
             (),
             |_| Ok(()),
             async |tx, ()| {
-                let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-                let users = routes_using(&routes, id);
-                if !users.is_empty() {
-                    return Err(ServiceError::Conflict(format!(
-                        "Authorizer {id} guards route(s) {}; change or delete them first",
-                        users.join(", ")
-                    )));
-                }
+                refuse_while_used(tx, api_id, id, "change or delete them first").await?;
                 if !tx.delete(ResourceKind::Authorizer, api_id, id).await? {
                     return Err(authorizer_not_found(id));
                 }
@@ -152,10 +144,25 @@ impl AdminService {
     }
 }
 
-fn routes_using<'r>(routes: &'r [Route], authorizer_id: &str) -> Vec<&'r str> {
-    routes
+/// A Conflict naming the routes that `authorizer_id` guards, if any; `what` says what
+/// the user should do about them.
+async fn refuse_while_used(
+    tx: &mut StoreTx,
+    api_id: &str,
+    authorizer_id: &str,
+    what: &str,
+) -> ServiceResult<()> {
+    let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+    let users: Vec<&str> = routes
         .iter()
         .filter(|r| r.authorizer_id.as_deref() == Some(authorizer_id))
         .map(|r| r.route_key.as_str())
-        .collect()
+        .collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::Conflict(format!(
+        "Authorizer {authorizer_id} guards route(s) {}; {what}",
+        users.join(", ")
+    )))
 }

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
-use portico_model::{AUTHORIZER_JWT, Authorizer, Page, Route};
+use portico_model::{AUTHORIZER_JWT, Authorizer};
 
 use super::authorizer_form::AuthorizerForm;
 use super::integrations::function_label;
-use super::{Reload, current_api_id, sort_routes};
+use super::{Reload, current_api_id, with_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
@@ -20,17 +20,7 @@ pub fn AuthorizersPage() -> impl IntoView {
         let api = api.clone();
         move |_| {
             let (client, api) = (client.clone(), api.clone());
-            async move {
-                let authorizers = client
-                    .get::<Page<Authorizer>>(&format!("{api}/authorizers?maxResults=500"))
-                    .await?;
-                let mut routes = client
-                    .get::<Page<Route>>(&format!("{api}/routes?maxResults=500"))
-                    .await?
-                    .items;
-                sort_routes(&mut routes);
-                Ok::<_, ApiFailure>((authorizers.items, routes))
-            }
+            async move { with_routes::<Authorizer>(&client, &api, "authorizers").await }
         }
     });
     let on_saved = Callback::new(move |()| reload.bump());

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
-use portico_model::{INTEGRATION_AWS_PROXY, Integration, LambdaFunctionArn, Page, Route};
+use portico_model::{INTEGRATION_AWS_PROXY, Integration, LambdaFunctionArn};
 
 use super::integration_form::IntegrationForm;
-use super::{Reload, current_api_id, sort_routes};
+use super::{Reload, current_api_id, with_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
@@ -19,17 +19,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         let api = api.clone();
         move |_| {
             let (client, api) = (client.clone(), api.clone());
-            async move {
-                let integrations = client
-                    .get::<Page<Integration>>(&format!("{api}/integrations?maxResults=500"))
-                    .await?;
-                let mut routes = client
-                    .get::<Page<Route>>(&format!("{api}/routes?maxResults=500"))
-                    .await?
-                    .items;
-                sort_routes(&mut routes);
-                Ok::<_, ApiFailure>((integrations.items, routes))
-            }
+            async move { with_routes::<Integration>(&client, &api, "integrations").await }
         }
     });
     let on_saved = Callback::new(move |()| reload.bump());

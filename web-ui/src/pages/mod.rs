@@ -147,6 +147,25 @@ pub(crate) fn method_options(with_any: bool) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An API's `kind` resources (`integrations`, `authorizers`) with its routes, sorted,
+/// for the pages that show which routes use each.
+pub(crate) async fn with_routes<T: serde::de::DeserializeOwned>(
+    client: &crate::client::AdminClient,
+    api: &str,
+    kind: &str,
+) -> Result<(Vec<T>, Vec<Route>), crate::client::ApiFailure> {
+    let items = client
+        .get::<portico_model::Page<T>>(&format!("{api}/{kind}?maxResults=500"))
+        .await?
+        .items;
+    let mut routes = client
+        .get::<portico_model::Page<Route>>(&format!("{api}/routes?maxResults=500"))
+        .await?
+        .items;
+    sort_routes(&mut routes);
+    Ok((items, routes))
+}
+
 /// Routes as people read them: by path, then method, with `$default` last.
 pub(crate) fn sort_routes(routes: &mut [Route]) {
     routes.sort_by_cached_key(|r| match r.route_key.split_once(' ') {
