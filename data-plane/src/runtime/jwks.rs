@@ -261,7 +261,7 @@ impl JwksRegistry {
 
 #[derive(Debug, thiserror::Error)]
 enum FetchError {
-    #[error("bad URL {0:?}")]
+    #[error("bad URL {0:?} (an https issuer's keys must be at an https URL)")]
     Url(String),
     #[error("{0}")]
     Http(String),
@@ -334,6 +334,10 @@ async fn fetch(client: &UpstreamPool<Full<Bytes>>, issuer: &str) -> Result<KeySe
             found,
             expected: issuer.into(),
         });
+    }
+    // Keys from an https issuer come over https too, whatever its document says.
+    if issuer.starts_with("https://") && !discovery.jwks_uri.starts_with("https://") {
+        return Err(FetchError::Url(discovery.jwks_uri));
     }
     let set: JwkSet = get_json(client, &discovery.jwks_uri).await?;
     let keys = KeySet::from_jwks(&set);

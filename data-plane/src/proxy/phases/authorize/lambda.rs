@@ -1,6 +1,7 @@
 //! A Lambda (REQUEST) authorizer: the function gets AWS's authorizer event through the
 //! same Lambda client, endpoint, credentials and signing as Lambda integrations, and its
 //! answer is cached for the authorizer's TTL by the stage and the identity values.
+use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -44,12 +45,12 @@ pub async fn ask(
     values: &[String],
 ) -> Result<Authorized, ProxyError> {
     let route_arn = route_arn(a, matched, request);
+    // Each value with its length first, so that no two lists of values make one key.
     let cache_key = a.cache.as_ref().map(|_| {
         let mut key = String::with_capacity(64);
         key.push_str(&matched.stage.name);
         for v in values {
-            key.push('\0');
-            key.push_str(v);
+            let _ = write!(key, "\0{}:{v}", v.len());
         }
         key
     });
