@@ -4,7 +4,9 @@ mod support;
 use std::collections::BTreeMap;
 
 use portico_control_plane::store::{ResourceKind, Store, StoreError};
-use portico_model::{Api, DeployedApi, Deployment, Integration, Node, Route, Stage};
+use portico_model::{
+    Api, Authorizer, DeployedApi, Deployment, Integration, JwtConfiguration, Node, Route, Stage,
+};
 
 fn api(id: &str) -> Api {
     Api {
@@ -48,6 +50,24 @@ fn integration(id: &str) -> Integration {
         description: None,
         request_parameters: Default::default(),
         response_parameters: Default::default(),
+    }
+}
+
+fn authorizer(id: &str) -> Authorizer {
+    Authorizer {
+        authorizer_id: id.into(),
+        name: "users".into(),
+        authorizer_type: "JWT".into(),
+        identity_source: vec!["$request.header.Authorization".into()],
+        jwt_configuration: Some(JwtConfiguration {
+            audience: vec!["app".into()],
+            issuer: Some("https://issuer.example".into()),
+        }),
+        authorizer_uri: None,
+        authorizer_payload_format_version: None,
+        enable_simple_responses: None,
+        authorizer_result_ttl_in_seconds: None,
+        authorizer_credentials_arn: None,
     }
 }
 
@@ -138,11 +158,12 @@ async fn deleting_an_api_deletes_its_resources(store: Store) {
         .await
         .unwrap();
     tx.upsert_route("a", &route("r1", "GET /x")).await.unwrap();
+    tx.upsert_authorizer("a", &authorizer("au1")).await.unwrap();
     let frozen = DeployedApi {
         routes: vec![route("r1", "GET /x")],
         integrations: vec![],
         cors: None,
-        authorizers: Vec::new(),
+        authorizers: vec![authorizer("au1")],
     };
     tx.insert_deployment("a", &deployment("d1"), &frozen)
         .await
@@ -152,6 +173,13 @@ async fn deleting_an_api_deletes_its_resources(store: Store) {
         .unwrap();
     tx.commit().await.unwrap();
 
+    let mut tx = store.read().await.unwrap();
+    let stored: Option<Authorizer> = tx.get(ResourceKind::Authorizer, "a", "au1").await.unwrap();
+    assert_eq!(stored, Some(authorizer("au1")));
+    let source = tx.snapshot_source().await.unwrap();
+    assert_eq!(source.deployments[0].2.authorizers, vec![authorizer("au1")]);
+    drop(tx);
+
     let (mut tx, _) = store.write().await.unwrap();
     assert!(tx.delete_api("a").await.unwrap());
     tx.commit().await.unwrap();
@@ -159,6 +187,7 @@ async fn deleting_an_api_deletes_its_resources(store: Store) {
     for kind in [
         ResourceKind::Route,
         ResourceKind::Integration,
+        ResourceKind::Authorizer,
         ResourceKind::Stage,
         ResourceKind::Deployment,
     ] {
