@@ -55,6 +55,10 @@ pub enum ProxyError {
     /// The route's authorizer found no valid identity (the reason is for the log).
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// A JWT route's token is missing ("") or bad; the reason also goes to the client in
+    /// `WWW-Authenticate`, as AWS sends it.
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
     /// The caller is known but may not call this route.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -186,7 +190,7 @@ impl ProxyError {
                 Downstream,
                 false,
             ),
-            ProxyError::Unauthorized(_) => (
+            ProxyError::Unauthorized(_) | ProxyError::InvalidToken(_) => (
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHORIZED",
                 &br#"{"message":"Unauthorized"}"#[..],
@@ -231,6 +235,21 @@ impl ProxyError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // RFC 6750 §3, in AWS's words ("Troubleshooting issues with HTTP API JWT
+        // authorizers"): `Bearer` alone without a token, else why the token failed.
+        if let ProxyError::InvalidToken(why) = self {
+            let challenge = if why.is_empty() {
+                HeaderValue::from_static("Bearer")
+            } else {
+                HeaderValue::from_str(&format!(
+                    "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{why}\""
+                ))
+                .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+            };
+            response
+                .headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, challenge);
+        }
         response
     }
 }
@@ -240,6 +259,22 @@ mod tests {
     use http_body_util::BodyExt;
 
     use super::*;
+
+    /// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-jwt.html
+    #[test]
+    fn a_bad_token_says_why_in_www_authenticate() {
+        let r =
+            ProxyError::InvalidToken("the token does not have a valid audience").into_response();
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            r#"Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience""#
+        );
+        let r = ProxyError::InvalidToken("").into_response();
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
+        let r = ProxyError::Unauthorized("an identity source is missing").into_response();
+        assert!(r.headers().get("www-authenticate").is_none());
+    }
 
     #[tokio::test]
     async fn responses_use_the_aws_shape() {

@@ -17,7 +17,20 @@ use crate::proxy::context::Authorized;
 use crate::proxy::error::ProxyError;
 
 fn unauthorized(why: &'static str) -> ProxyError {
-    ProxyError::Unauthorized(why)
+    ProxyError::InvalidToken(why)
+}
+
+/// Why `jsonwebtoken` refused a token, in the words AWS uses where it has them.
+fn refusal(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidIssuer => "the token does not have a valid issuer",
+        ErrorKind::InvalidSignature => "the token has an invalid signature",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks exp or iss",
+        _ => "the token could not be verified",
+    }
 }
 
 /// The token's claims and scopes when it passes every check.
@@ -26,7 +39,7 @@ pub async fn verify(
     route_scopes: &[String],
     source: Option<&str>,
 ) -> Result<Authorized, ProxyError> {
-    let source = source.ok_or(unauthorized("no token"))?;
+    let source = source.ok_or(unauthorized(""))?;
     // AWS takes the token with or without the "Bearer " scheme.
     let token = match source.get(..7) {
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => source[7..].trim_start(),
@@ -56,7 +69,7 @@ pub async fn verify(
         .find(|(alg, _)| *alg == key.algorithm)
         .ok_or(unauthorized("no validation for the key's algorithm"))?;
     let claims = decode::<Map<String, Value>>(token, &key.key, validation)
-        .map_err(|_| unauthorized("the token's signature, issuer or times do not hold"))?
+        .map_err(|e| unauthorized(refusal(&e)))?
         .claims;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -84,7 +97,7 @@ pub async fn verify(
             .is_some_and(|id| a.audience.iter().any(|x| x == id)),
     };
     if !audience_ok {
-        return Err(unauthorized("the token is for another audience"));
+        return Err(unauthorized("the token does not have a valid audience"));
     }
     let scopes = token_scopes(&claims);
     if !route_scopes.is_empty() && !route_scopes.iter().any(|s| scopes.contains(s)) {
@@ -249,7 +262,7 @@ mod tests {
     #[track_caller]
     fn unauthorized(result: Result<Authorized, ProxyError>) {
         match result {
-            Err(e @ ProxyError::Unauthorized(_)) => assert_eq!(e.spec().status, 401),
+            Err(e @ ProxyError::InvalidToken(_)) => assert_eq!(e.spec().status, 401),
             other => panic!("expected 401 Unauthorized, got {other:?}"),
         }
     }
