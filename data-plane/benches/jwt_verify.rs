@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use portico_data_plane::config::authorizers::{JwtAuthorizer, validations};
+use portico_data_plane::config::authorizers::JwtAuthorizer;
 use portico_data_plane::proxy::context::Authorized;
 use portico_data_plane::proxy::phases::authorize::jwt::verify;
 use portico_data_plane::runtime::jwks::{IssuerKeys, KeySet};
@@ -45,7 +45,6 @@ fn authorizer() -> JwtAuthorizer {
         issuer: ISSUER.into(),
         audience: [AUDIENCE.to_string()].into(),
         keys: IssuerKeys::with_keys(ISSUER, KeySet::from_jwks(&jwks)),
-        validations: validations(ISSUER),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use foldhash::{HashMap, HashMapExt};
-use jsonwebtoken::{Algorithm, Validation};
+use jsonwebtoken::Algorithm;
 use portico_model::{IdentitySource, ValidationError, validate_issuer};
 use portico_proto::{AuthorizationType, Authorizer, AuthorizerType};
 
@@ -33,25 +33,6 @@ pub const JWT_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::ES384,
     Algorithm::EdDSA,
 ];
-
-/// One `Validation` per algorithm, made when the authorizer compiles so a request
-/// allocates none.
-pub fn validations(issuer: &str) -> Box<[(Algorithm, Validation)]> {
-    JWT_ALGORITHMS
-        .iter()
-        .map(|&alg| {
-            let mut v = Validation::new(alg);
-            v.leeway = JWT_LEEWAY_SECONDS;
-            v.validate_exp = true;
-            v.validate_nbf = true;
-            // `aud` or `client_id` is checked below, as AWS does.
-            v.validate_aud = false;
-            v.set_issuer(&[issuer]);
-            v.set_required_spec_claims(&["exp", "iss"]);
-            (alg, v)
-        })
-        .collect()
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorizerError {
@@ -106,8 +87,6 @@ pub struct JwtAuthorizer {
     pub issuer: String,
     pub audience: Box<[String]>,
     pub keys: Arc<IssuerKeys>,
-    /// By algorithm: the checks `jsonwebtoken` makes for this issuer.
-    pub validations: Box<[(Algorithm, Validation)]>,
 }
 
 #[derive(Debug)]
@@ -229,7 +208,6 @@ fn compile_one(
                 issuer: a.issuer.clone(),
                 audience: a.audience.clone().into(),
                 keys: runtime.jwks.issuer(&a.issuer),
-                validations: validations(&a.issuer),
             }))
         }
         Ok(AuthorizerType::Request) => {
