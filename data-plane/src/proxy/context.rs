@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use http::{HeaderValue, Method, Uri, Version};
 use portico_model::ContextVar;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::phases::cors::ResponseCors;
 use super::request_id::RequestId;
@@ -18,6 +18,7 @@ use super::request_time;
 use crate::config::route_table::RouteEntry;
 use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
 use crate::integrations::lambda::authorizer::AuthorizerAnswer;
+use crate::runtime::jwks::VerifiedToken;
 
 /// The client's connection, as worked out once when it connects rather than per request.
 #[derive(Debug)]
@@ -51,10 +52,8 @@ pub struct Matched<'cfg> {
 /// `$context.identity.*` and the Lambda event's `requestContext.authorizer`.
 #[derive(Debug)]
 pub enum Authorized {
-    Jwt {
-        claims: Map<String, Value>,
-        scopes: Vec<String>,
-    },
+    /// The token as verified, shared with the issuer's cache of verified tokens.
+    Jwt(Arc<VerifiedToken>),
     Lambda(Arc<AuthorizerAnswer>),
     Iam {
         access_key: String,
@@ -67,7 +66,7 @@ impl Authorized {
     /// context, `principalId`), appended to `out` as text; `false` when there is none.
     pub fn write_value(&self, claim: bool, name: &str, out: &mut String) -> bool {
         let value = match (self, claim) {
-            (Authorized::Jwt { claims, .. }, true) => claims.get(name),
+            (Authorized::Jwt(token), true) => token.claims.get(name),
             (Authorized::Lambda(answer), false) => {
                 if name == "principalId"
                     && let Some(p) = answer.principal_id()

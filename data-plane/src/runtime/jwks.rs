@@ -239,11 +239,48 @@ fn is_rsa(a: Algorithm) -> bool {
     )
 }
 
+/// Tokens of one issuer whose signature and dates have been checked, by the token's text,
+/// so that a client that sends the same token again (every request of its session) costs
+/// a hash lookup rather than a signature check. An entry counts only while its key is
+/// still the issuer's key for its `kid` and its `exp` is ahead; the audience and scopes,
+/// which depend on the authorizer and the route, are checked at every request.
+const MAX_VERIFIED: usize = 10_000;
+
+/// A token that passed the signature and date checks.
+#[derive(Debug)]
+pub struct VerifiedToken {
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub scopes: Vec<String>,
+    /// `exp`, in seconds since the epoch.
+    pub exp: f64,
+    kid: Box<str>,
+    key: Arc<VerificationKey>,
+}
+
+impl VerifiedToken {
+    pub fn new(
+        claims: serde_json::Map<String, serde_json::Value>,
+        scopes: Vec<String>,
+        exp: f64,
+        kid: &str,
+        key: Arc<VerificationKey>,
+    ) -> Self {
+        VerifiedToken {
+            claims,
+            scopes,
+            exp,
+            kid: kid.into(),
+            key,
+        }
+    }
+}
+
 /// One issuer's keys as this node has them, shared by every config that names it.
 #[derive(Debug)]
 pub struct IssuerKeys {
     pub issuer: Box<str>,
     keys: ArcSwap<KeySet>,
+    verified: Mutex<HashMap<Box<str>, Arc<VerifiedToken>>>,
     /// Bumped after every fetch attempt, so a waiting request sees it finish.
     fetched: watch::Sender<u64>,
     /// Wakes the task for an early refetch; shared with the task, which waits on it
@@ -259,6 +296,7 @@ impl IssuerKeys {
         IssuerKeys {
             issuer: issuer.into(),
             keys: ArcSwap::from_pointee(KeySet::default()),
+            verified: Mutex::default(),
             fetched: watch::channel(0).0,
             refetch: Arc::new(Notify::new()),
             last_refetch: AtomicU64::new(0),
@@ -271,6 +309,35 @@ impl IssuerKeys {
         let this = IssuerKeys::new(issuer);
         this.install(keys);
         Arc::new(this)
+    }
+
+    /// `token` as verified before, if its key is still the issuer's and it has not
+    /// expired (`not_after` is now less the clock-skew leeway).
+    pub fn verified(&self, token: &str, not_after: f64) -> Option<Arc<VerifiedToken>> {
+        let found = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()?;
+        let key_current = self
+            .keys
+            .load()
+            .get(&found.kid)
+            .is_some_and(|k| Arc::ptr_eq(k, &found.key));
+        (key_current && found.exp >= not_after).then_some(found)
+    }
+
+    /// Remembers a token that passed the signature and date checks.
+    pub fn remember(&self, token: &str, verified: Arc<VerifiedToken>, not_after: f64) {
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_VERIFIED {
+            cache.retain(|_, t| t.exp >= not_after);
+            if cache.len() >= MAX_VERIFIED {
+                cache.clear();
+            }
+        }
+        cache.insert(token.into(), verified);
     }
 
     /// The key set as last fetched.
@@ -309,7 +376,7 @@ impl IssuerKeys {
             .is_ok()
     }
 
-    fn install(&self, keys: KeySet) {
+    pub(crate) fn install(&self, keys: KeySet) {
         self.keys.store(Arc::new(keys));
     }
 }

@@ -113,10 +113,10 @@ impl Serialize for AuthorizerContext<'_> {
         }
         let mut map = s.serialize_map(None)?;
         match (self.authorized, self.format) {
-            (Authorized::Jwt { claims, scopes }, format) => {
+            (Authorized::Jwt(token), format) => {
                 let jwt = Jwt {
-                    claims: ClaimTexts(claims),
-                    scopes: (!scopes.is_empty()).then_some(scopes.as_slice()),
+                    claims: ClaimTexts(&token.claims),
+                    scopes: (!token.scopes.is_empty()).then_some(token.scopes.as_slice()),
                 };
                 match format {
                     PayloadFormat::V2 => map.serialize_entry("jwt", &jwt)?,

@@ -8,6 +8,7 @@
 //! with a public key), `jku`/`x5u`/`jwk` headers are never followed, and clock skew is
 //! bounded by [`JWT_LEEWAY_SECONDS`]. jsonwebtoken parses the header and the JWKs; ring
 //! checks the signature (`runtime::jwks::VerificationKey`).
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::config::authorizers::{JWT_ALGORITHMS, JWT_LEEWAY_SECONDS, JwtAuthorizer};
 use crate::proxy::context::Authorized;
 use crate::proxy::error::ProxyError;
+use crate::runtime::jwks::VerifiedToken;
 
 fn unauthorized(why: &'static str) -> ProxyError {
     ProxyError::InvalidToken(why)
@@ -47,6 +49,51 @@ pub async fn verify(
         Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => source[7..].trim_start(),
         _ => source,
     };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let not_after = now - JWT_LEEWAY_SECONDS as f64;
+    let token = match a.keys.verified(token, not_after) {
+        Some(seen) => seen,
+        None => {
+            let checked = Arc::new(check_token(a, token, now).await?);
+            a.keys.remember(token, checked.clone(), not_after);
+            checked
+        }
+    };
+    let claims = &token.claims;
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => a.audience.iter().any(|x| x == aud),
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|aud| a.audience.iter().any(|x| x == aud)),
+        Some(_) => false,
+        // AWS: client_id counts only when there is no aud.
+        None => claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| a.audience.iter().any(|x| x == id)),
+    };
+    if !audience_ok {
+        return Err(unauthorized("the token does not have a valid audience"));
+    }
+    if !route_scopes.is_empty() && !route_scopes.iter().any(|s| token.scopes.contains(s)) {
+        return Err(ProxyError::Forbidden(
+            "the token has none of the route's scopes",
+        ));
+    }
+    Ok(Authorized::Jwt(token))
+}
+
+/// The signature and date checks, which hold for the token (without `Bearer `) whatever
+/// route it is sent to; `now` in seconds since the epoch. What [`verify`] does for a
+/// token it has not seen.
+pub async fn check_token(
+    a: &JwtAuthorizer,
+    token: &str,
+    now: f64,
+) -> Result<VerifiedToken, ProxyError> {
     // A JWS in compact form: exactly three parts.
     let not_a_jwt = || unauthorized("the token is not a JWT");
     let (signed, signature) = token.rsplit_once('.').ok_or_else(not_a_jwt)?;
@@ -81,47 +128,23 @@ pub async fn verify(
         .ok()
         .and_then(|json| serde_json::from_slice(&json).ok())
         .ok_or_else(not_a_jwt)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
     let leeway = JWT_LEEWAY_SECONDS as f64;
     if claims.get("iss").and_then(Value::as_str) != Some(a.issuer.as_str()) {
         return Err(unauthorized("the token does not have a valid issuer"));
     }
-    match date(&claims, "exp")? {
+    let exp = match date(&claims, "exp")? {
         None => return Err(unauthorized("the token has no exp")),
         Some(exp) if exp < now - leeway => return Err(unauthorized("the token has expired")),
-        Some(_) => {}
-    }
+        Some(exp) => exp,
+    };
     if date(&claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
         return Err(unauthorized("the token is not valid yet"));
     }
     if date(&claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
         return Err(unauthorized("the token was issued in the future"));
     }
-    let audience_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => a.audience.iter().any(|x| x == aud),
-        Some(Value::Array(auds)) => auds
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|aud| a.audience.iter().any(|x| x == aud)),
-        Some(_) => false,
-        // AWS: client_id counts only when there is no aud.
-        None => claims
-            .get("client_id")
-            .and_then(Value::as_str)
-            .is_some_and(|id| a.audience.iter().any(|x| x == id)),
-    };
-    if !audience_ok {
-        return Err(unauthorized("the token does not have a valid audience"));
-    }
     let scopes = token_scopes(&claims);
-    if !route_scopes.is_empty() && !route_scopes.iter().any(|s| scopes.contains(s)) {
-        return Err(ProxyError::Forbidden(
-            "the token has none of the route's scopes",
-        ));
-    }
-    Ok(Authorized::Jwt { claims, scopes })
+    Ok(VerifiedToken::new(claims, scopes, exp, kid, key))
 }
 
 /// `scope` (space-separated, RFC 8693) or `scp` (a list, or a string like `scope`).
@@ -150,6 +173,7 @@ fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
 /// PEM, EC and Ed25519 in PKCS#8 PEM) and `jwks.json` holds their public halves.
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
     use base64::Engine;
@@ -204,12 +228,16 @@ mod tests {
     fn authorizer() -> JwtAuthorizer {
         let keys = KeySet::from_jwks(&jwks());
         assert_eq!(keys.len(), 6, "every test key is a usable verification key");
+        authorizer_with(IssuerKeys::with_keys(ISSUER, keys))
+    }
+
+    fn authorizer_with(keys: Arc<IssuerKeys>) -> JwtAuthorizer {
         JwtAuthorizer {
             authorizer_id: "jwt-auth".into(),
             source: IdentitySource::Header("authorization".into()),
             issuer: ISSUER.into(),
             audience: [AUDIENCE.to_string(), SECOND_AUDIENCE.to_string()].into(),
-            keys: IssuerKeys::with_keys(ISSUER, keys),
+            keys,
         }
     }
 
@@ -269,7 +297,7 @@ mod tests {
     #[track_caller]
     fn passes(result: Result<Authorized, ProxyError>) -> (Map<String, Value>, Vec<String>) {
         match result {
-            Ok(Authorized::Jwt { claims, scopes }) => (claims, scopes),
+            Ok(Authorized::Jwt(token)) => (token.claims.clone(), token.scopes.clone()),
             other => panic!("expected the token to pass, got {other:?}"),
         }
     }
@@ -673,5 +701,31 @@ mod tests {
             let jwt = token(Algorithm::RS256, &claims(changes));
             passes(check(&[], Some(&jwt)).await);
         }
+    }
+
+    /// A token seen before is taken from the issuer's cache of verified tokens, with
+    /// its audience and the route's scopes still checked, and only while its key is the
+    /// issuer's: a rotation that drops the key drops the token too.
+    #[tokio::test]
+    async fn verified_tokens_are_cached_until_their_key_goes() {
+        let a = authorizer();
+        let jwt = token(Algorithm::RS256, &claims(json!({"scope": "notes/read"})));
+        let first = verify(&a, &[], Some(&jwt)).await;
+        let second = verify(&a, &[], Some(&jwt)).await;
+        match (first, second) {
+            (Ok(Authorized::Jwt(one)), Ok(Authorized::Jwt(two))) => {
+                assert!(Arc::ptr_eq(&one, &two), "the second check is a cache hit")
+            }
+            other => panic!("{other:?}"),
+        }
+        let scoped = verify(&a, &["notes/write".to_string()], Some(&jwt)).await;
+        assert!(matches!(scoped, Err(ProxyError::Forbidden(_))));
+        let other = JwtAuthorizer {
+            audience: ["someone-else".to_string()].into(),
+            ..authorizer_with(a.keys.clone())
+        };
+        unauthorized(verify(&other, &[], Some(&jwt)).await);
+        a.keys.install(KeySet::default());
+        unauthorized(verify(&a, &[], Some(&jwt)).await);
     }
 }
