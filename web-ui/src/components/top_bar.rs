@@ -52,6 +52,7 @@ fn role_in_words(role: &str) -> String {
         "admin" => "full access".into(),
         "editor" => "can edit APIs".into(),
         "viewer" => "read only".into(),
+        "invoker" => "can only invoke APIs".into(),
         other => other.to_string(),
     }
 }
