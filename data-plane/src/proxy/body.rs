@@ -12,6 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
+use crate::integrations::{ReadError, read_to_end};
 use crate::upstream::pool;
 
 /// The request body as the upstream pool sends it: the client's, capped at the largest
@@ -93,15 +94,6 @@ pub struct DownstreamBody {
     linger: bool,
 }
 
-/// Why a body could not be read whole.
-#[derive(Debug, thiserror::Error)]
-pub enum BufferError {
-    #[error("the request body exceeds {0} bytes")]
-    TooLarge(usize),
-    #[error("reading the request body failed")]
-    Failed(#[source] hyper::Error),
-}
-
 impl DownstreamBody {
     pub fn new(body: Incoming, version: Version) -> Self {
         DownstreamBody {
@@ -123,23 +115,14 @@ impl DownstreamBody {
 
     /// Reads the whole body (at most `limit` bytes) and keeps it, so the integration
     /// still gets it; returns it.
-    pub async fn read_whole(&mut self, limit: usize) -> Result<Bytes, BufferError> {
-        let mut whole = bytes::BytesMut::new();
-        if let Some(b) = self.buffered.take() {
-            whole.extend_from_slice(&b);
+    pub async fn read_whole(&mut self, limit: usize) -> Result<Bytes, ReadError> {
+        if let Some(whole) = &self.buffered {
+            return Ok(whole.clone());
         }
-        if let Some(mut inner) = self.inner.take() {
-            while let Some(frame) = inner.frame().await {
-                let frame = frame.map_err(BufferError::Failed)?;
-                if let Some(data) = frame.data_ref() {
-                    if whole.len() + data.len() > limit {
-                        return Err(BufferError::TooLarge(limit));
-                    }
-                    whole.extend_from_slice(data);
-                }
-            }
-        }
-        let whole = whole.freeze();
+        let whole = match self.inner.take() {
+            Some(inner) => read_to_end(inner, limit).await?,
+            None => Bytes::new(),
+        };
         self.buffered = Some(whole.clone());
         Ok(whole)
     }

@@ -51,7 +51,7 @@ pub enum ProxyError {
     Lambda(#[source] LambdaError),
     /// The client's body broke off before a phase that needs it whole had it.
     #[error("reading the request body failed")]
-    RequestBody(#[source] hyper::Error),
+    RequestBody(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The route's authorizer found no valid identity (the reason is for the log).
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),

@@ -22,12 +22,12 @@ use http::header::{CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderName, Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 
 use self::response::InvalidResponse;
 pub use self::signing::LambdaCredentials;
 use self::signing::SigningError;
-use super::{MAX_BODY_BYTES, declared_length};
+use super::{MAX_BODY_BYTES, ReadError, declared_length, read_to_end};
 use crate::config::lambda::LambdaFunction;
 use crate::proxy::body::ProxyBody;
 use crate::upstream::pool::{UpstreamError, UpstreamPool};
@@ -263,26 +263,6 @@ impl LambdaClient {
                 message: shown(),
             }),
         }
-    }
-}
-
-/// Why a body could not be read whole.
-enum ReadError {
-    TooLarge,
-    Failed(Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Reads a body to its end, refusing it once it passes `limit` bytes: both the client's
-/// request and the function's output are whole messages here, not streams.
-async fn read_to_end<B>(body: B, limit: usize) -> Result<Bytes, ReadError>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(ReadError::TooLarge),
-        Err(e) => Err(ReadError::Failed(e)),
     }
 }
 

@@ -18,9 +18,9 @@ use portico_model::{ContextVar, IdentitySource};
 
 use crate::config::authorizers::{CompiledAuthorizer, RouteAuth};
 use crate::config::route_table::RouteMatch;
-use crate::integrations::MAX_BODY_BYTES;
 use crate::integrations::lambda::LambdaClient;
-use crate::proxy::body::{BufferError, DownstreamBody};
+use crate::integrations::{MAX_BODY_BYTES, ReadError};
+use crate::proxy::body::DownstreamBody;
 use crate::proxy::context::{Matched, RequestContext};
 use crate::proxy::error::ProxyError;
 use crate::proxy::phases::map_request;
@@ -83,8 +83,8 @@ pub async fn authorize<'cfg>(
                 return Err(ProxyError::PayloadTooLarge);
             }
             let whole = body.read_whole(MAX_BODY_BYTES).await.map_err(|e| match e {
-                BufferError::TooLarge(_) => ProxyError::PayloadTooLarge,
-                BufferError::Failed(e) => ProxyError::RequestBody(e),
+                ReadError::TooLarge => ProxyError::PayloadTooLarge,
+                ReadError::Failed(e) => ProxyError::RequestBody(e),
             })?;
             iam::verify(guards.invoke_keys, request, &whole)?
         }
