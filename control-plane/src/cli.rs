@@ -135,6 +135,9 @@ pub struct UpArgs {
     /// Address of the built-in proxy node.
     #[arg(long, env = "PORTICO_PROXY_ADDR", default_value = "0.0.0.0:8000")]
     pub proxy_addr: SocketAddr,
+    /// HTTPS address of the built-in proxy node, for custom domain names.
+    #[arg(long, env = "PORTICO_PROXY_TLS_ADDR", default_value = "0.0.0.0:8443")]
+    pub proxy_tls_addr: SocketAddr,
     /// The built-in proxy node's health and metrics address.
     #[arg(long, env = "PORTICO_METRICS_ADDR", default_value = "127.0.0.1:9100")]
     pub metrics_addr: SocketAddr,

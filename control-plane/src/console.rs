@@ -102,7 +102,15 @@ pub fn with_console(admin: Router, state: AdminState, site_root: &Path) -> Route
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .build();
-    let for_pages = AdminRouter(admin.clone());
+    // Pages call the admin API in-process, past the listener: ACM's `POST /` must be
+    // moved to its path here too.
+    let for_pages = AdminRouter(
+        Router::new().fallback_service(
+            tower::ServiceBuilder::new()
+                .map_request(crate::admin::acm_on_root)
+                .service(admin.clone()),
+        ),
+    );
     // File names carry no hash, so browsers must revalidate (ETag / Last-Modified) to
     // pick up a new build.
     let assets = tower::ServiceBuilder::new()

@@ -125,11 +125,14 @@ pub async fn run_control_plane(
         Backend::Postgres => Duration::from_secs(1),
         Backend::Sqlite => Duration::from_secs(5),
     };
-    let publisher = Arc::new(SnapshotPublisher::new(
-        store.clone(),
-        config.execute_api_endpoint.domain.clone(),
-        poll,
-    ));
+    let publisher = Arc::new(
+        SnapshotPublisher::new(
+            store.clone(),
+            config.execute_api_endpoint.domain.clone(),
+            poll,
+        )
+        .with_master_key(config.master_key.clone()),
+    );
     let handle = publisher.handle();
     tokio::spawn(publisher.clone().run());
     if store.backend() == Backend::Postgres {
@@ -227,12 +230,22 @@ pub async fn run_control_plane(
     let admin_state = AdminState { service };
     let admin_api = app(admin_state.clone());
     let site_root = crate::console::site_root(config.console_dir.as_deref());
-    let admin = axum::serve(
-        admin_listener,
-        crate::console::with_console(admin_api, admin_state, &site_root)
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped(stop_rx.clone()));
+    // ACM's `POST /` is moved to its own path before routing; `/` is the console's.
+    let admin_app = tower::ServiceBuilder::new()
+        .map_request(crate::admin::acm_on_root)
+        .service(crate::console::with_console(
+            admin_api,
+            admin_state,
+            &site_root,
+        ));
+    let admin =
+        axum::serve(
+            admin_listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(admin_app),
+        )
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
 
     let result = tokio::try_join!(async { grpc.await.context("gRPC config service") }, async {
         admin.await.context("admin API")

@@ -118,6 +118,7 @@ pub async fn run_up(
         node_id: Some("local".to_string()),
         cache_dir: data_dir.join("node-cache"),
         proxy_addr: args.proxy_addr,
+        proxy_tls_addr: args.proxy_tls_addr,
         metrics_addr: args.metrics_addr,
         proxy_workers: None,
         lambda_endpoint: args.lambda_endpoint.clone(),
@@ -135,6 +136,10 @@ pub async fn run_up(
         "  Proxy node      http://{}   APIs at {}",
         loopback_if_unspecified(args.proxy_addr),
         endpoint.for_api("{apiId}")
+    );
+    println!(
+        "  Proxy HTTPS     https://{}   custom domain names (certificates by SNI)",
+        loopback_if_unspecified(args.proxy_tls_addr)
     );
     println!("  Node health     http://{}/ready", args.metrics_addr);
     println!("  Data directory  {}", data_dir.display());

@@ -47,6 +47,7 @@ fn snapshot(routes: usize) -> Snapshot {
             stage_variables: [("backend".to_string(), "127.0.0.1:8080".to_string())].into(),
             ..Default::default()
         }],
+        ..Default::default()
     }
 }
 

@@ -288,6 +288,7 @@ async fn start_node_with(control_planes: &[&str], cache_dir: &Path) -> RunningNo
         node_id: Some("test-node".into()),
         cache_dir: cache_dir.to_path_buf(),
         proxy_addr: "127.0.0.1:0".parse().expect("addr"),
+        proxy_tls_addr: "127.0.0.1:0".parse().expect("addr"),
         metrics_addr: "127.0.0.1:0".parse().expect("addr"),
         ..NodeArgs::default()
     };
@@ -419,6 +420,7 @@ fn snapshot(upstream: SocketAddr, down_port: u16) -> Snapshot {
                 .collect(),
             ..Default::default()
         }],
+        ..Default::default()
     }
 }
 

@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 mod authorizer;
+mod certificate;
 mod cors;
+mod custom_domain;
 mod error;
 mod identity;
 mod lambda_arn;
@@ -17,7 +19,9 @@ mod uri_template;
 mod validate;
 
 pub use authorizer::*;
+pub use certificate::*;
 pub use cors::*;
+pub use custom_domain::*;
 pub use error::ValidationError;
 pub use identity::*;
 pub use lambda_arn::LambdaFunctionArn;

@@ -93,10 +93,17 @@ pub enum ContextVar {
     IdentityAccessKey,
     /// The Portico user that access key belongs to.
     IdentityUser,
+    /// The client certificate of a mutual-TLS connection, as AWS names its parts.
+    ClientCertPem,
+    ClientCertSubjectDn,
+    ClientCertIssuerDn,
+    ClientCertSerialNumber,
+    ClientCertNotBefore,
+    ClientCertNotAfter,
 }
 
 impl ContextVar {
-    pub const ALL: [ContextVar; 17] = [
+    pub const ALL: [ContextVar; 23] = [
         ContextVar::RequestId,
         ContextVar::ExtendedRequestId,
         ContextVar::RouteKey,
@@ -114,6 +121,12 @@ impl ContextVar {
         ContextVar::RequestTimeEpoch,
         ContextVar::IdentityAccessKey,
         ContextVar::IdentityUser,
+        ContextVar::ClientCertPem,
+        ContextVar::ClientCertSubjectDn,
+        ContextVar::ClientCertIssuerDn,
+        ContextVar::ClientCertSerialNumber,
+        ContextVar::ClientCertNotBefore,
+        ContextVar::ClientCertNotAfter,
     ];
 
     /// The name after `$context.`, as AWS spells it.
@@ -136,6 +149,12 @@ impl ContextVar {
             ContextVar::RequestTimeEpoch => "requestTimeEpoch",
             ContextVar::IdentityAccessKey => "identity.accessKey",
             ContextVar::IdentityUser => "identity.user",
+            ContextVar::ClientCertPem => "identity.clientCert.clientCertPem",
+            ContextVar::ClientCertSubjectDn => "identity.clientCert.subjectDN",
+            ContextVar::ClientCertIssuerDn => "identity.clientCert.issuerDN",
+            ContextVar::ClientCertSerialNumber => "identity.clientCert.serialNumber",
+            ContextVar::ClientCertNotBefore => "identity.clientCert.validity.notBefore",
+            ContextVar::ClientCertNotAfter => "identity.clientCert.validity.notAfter",
         }
     }
 

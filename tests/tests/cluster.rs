@@ -80,6 +80,8 @@ fn start_node(name: &str, grpc_ports: &[u16], cache: &Path, proxy: u16, metrics:
             cache.display().to_string(),
             "--proxy-addr".into(),
             format!("127.0.0.1:{proxy}"),
+            "--proxy-tls-addr".into(),
+            "127.0.0.1:0".into(),
             "--metrics-addr".into(),
             format!("127.0.0.1:{metrics}"),
         ],

@@ -104,6 +104,8 @@ async fn a_broken_api_never_stops_another() {
                     caches.path().join(format!("n{i}")).display().to_string(),
                     "--proxy-addr".into(),
                     format!("127.0.0.1:{proxy}"),
+                    "--proxy-tls-addr".into(),
+                    "127.0.0.1:0".into(),
                     "--metrics-addr".into(),
                     format!("127.0.0.1:{}", free_port()),
                 ],

@@ -178,6 +178,8 @@ fn start_node(
         cache.join(name).display().to_string(),
         "--proxy-addr".into(),
         format!("127.0.0.1:{proxy}"),
+        "--proxy-tls-addr".into(),
+        "127.0.0.1:0".into(),
         "--metrics-addr".into(),
         format!("127.0.0.1:{metrics}"),
     ];

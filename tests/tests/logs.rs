@@ -62,6 +62,8 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
             data.path().join("node").display().to_string(),
             "--proxy-addr".into(),
             format!("127.0.0.1:{}", free_port()),
+            "--proxy-tls-addr".into(),
+            "127.0.0.1:0".into(),
             "--metrics-addr".into(),
             format!("127.0.0.1:{}", free_port()),
         ],

@@ -22,6 +22,8 @@ use crate::identity::{AuthMethod, Caller, Role};
 
 /// The signing name botocore uses for apigatewayv2.
 const SIGNING_NAME: &str = "apigateway";
+/// The signing name botocore uses for ACM.
+const ACM_SIGNING_NAME: &str = "acm";
 
 pub const SESSION_COOKIE: &str = "portico_session";
 pub const CSRF_COOKIE: &str = "portico_csrf";
@@ -116,16 +118,21 @@ async fn by_signature(
         .master_key
         .open(&auth.access_key_id, &key.sealed_secret)
         .map_err(|e| ApiError::Internal(format!("access key {}: {e}", auth.access_key_id)))?;
+    // ACM's calls were signed for `POST /` with ACM's signing name.
+    let acm = parts
+        .extensions
+        .get::<super::certificates::AcmCall>()
+        .is_some();
     sigv4::verify(
         &auth,
         &SignedRequest {
             method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
+            raw_path: if acm { "/" } else { parts.uri.path() },
             raw_query: parts.uri.query(),
             headers: &parts.headers,
             body: &bytes,
         },
-        SIGNING_NAME,
+        if acm { ACM_SIGNING_NAME } else { SIGNING_NAME },
         &secret,
         chrono::Utc::now(),
     )?;

@@ -6,7 +6,9 @@ mod apis;
 mod audit;
 pub mod auth;
 mod authorizers;
+mod certificates;
 mod deployments;
+mod domain_names;
 mod error;
 mod extract;
 mod integrations;
@@ -21,6 +23,7 @@ use axum::Router;
 use axum::http::{Method, Uri};
 use axum::routing::any;
 
+pub use certificates::acm_on_root;
 pub use error::ApiError;
 
 use crate::service::AdminService;
@@ -42,6 +45,8 @@ pub fn app(state: AdminState) -> Router {
         .merge(routes::router())
         .merge(integrations::router())
         .merge(authorizers::router())
+        .merge(certificates::router())
+        .merge(domain_names::router())
         .merge(stages::router())
         .merge(deployments::router())
         .merge(nodes::router())

@@ -9,7 +9,9 @@
 mod access;
 mod apis;
 mod authorizers;
+mod certificates;
 mod deployments;
+mod domain_names;
 mod endpoint;
 mod error;
 mod identity;
@@ -23,6 +25,7 @@ mod upstream_policy;
 mod write;
 
 pub(crate) use access::allow;
+pub use certificates::CertificateImport;
 pub use endpoint::ExecuteApiEndpoint;
 pub use error::{ServiceError, ServiceResult};
 pub use identity::{BootstrapCredentials, IdentityContext, bootstrap_admin};

@@ -132,6 +132,7 @@ mod tests {
                 stage_variables: Default::default(),
                 ..Default::default()
             }],
+            ..Default::default()
         };
         let published = PublishedSnapshot {
             version: 9,

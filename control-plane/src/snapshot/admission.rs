@@ -240,6 +240,7 @@ fn compile_alone(
             .filter(|s| s.api_id == api_id && s.deployment_id == deployment_id)
             .cloned()
             .collect(),
+        ..Default::default()
     };
     compile(&alone).map(|_| ())
 }
@@ -364,6 +365,7 @@ mod tests {
                 deployment("good", "d1", "http://127.0.0.1:1/x"),
             ],
             stages: vec![stage("bad", "dev", "d1"), stage("good", "dev", "d1")],
+            ..Default::default()
         }
     }
 

@@ -72,6 +72,9 @@ pub struct SnapshotPublisher {
     refresh: Arc<Notify>,
     current: watch::Sender<Option<Arc<PublishedSnapshot>>>,
     poll_every: Duration,
+    /// Unseals custom domains' private keys for the snapshot; without it no domain is
+    /// published.
+    master_key: Option<crate::identity::MasterKey>,
 }
 
 impl SnapshotPublisher {
@@ -83,7 +86,13 @@ impl SnapshotPublisher {
             refresh: Arc::new(Notify::new()),
             current,
             poll_every,
+            master_key: None,
         }
+    }
+
+    pub fn with_master_key(mut self, key: crate::identity::MasterKey) -> Self {
+        self.master_key = Some(key);
+        self
     }
 
     pub fn handle(&self) -> PublisherHandle {
@@ -107,8 +116,21 @@ impl SnapshotPublisher {
             return Ok(());
         }
         let mut tx = self.store.read().await?;
-        let source = tx.snapshot_source().await?;
+        let mut source = tx.snapshot_source().await?;
         drop(tx);
+        if let Some(key) = &self.master_key {
+            for c in &source.custom_domains.certificates {
+                let arn = &c.detail.certificate_arn;
+                match key.open(arn, &c.sealed_key) {
+                    Ok(pem) => {
+                        source.opened_keys.insert(arn.clone(), pem);
+                    }
+                    Err(e) => {
+                        tracing::error!(certificate = %arn, "cannot unseal the private key: {e}")
+                    }
+                }
+            }
+        }
         let domain = self.execute_api_domain.clone();
         let version = source.version;
         let previous = self.current.borrow().clone();

@@ -162,6 +162,63 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
     })
 }
 
+/// The custom domains nodes serve and the certificates they use, with the keys the
+/// publisher unsealed. A domain whose certificate or key is missing is left out: it
+/// cannot be served, and the rest of the snapshot can.
+fn wire_custom_domains(source: &SnapshotSource) -> (Vec<wire::Certificate>, Vec<wire::DomainName>) {
+    let mut certificates: Vec<wire::Certificate> = Vec::new();
+    let mut domains = Vec::new();
+    for d in &source.custom_domains.domains {
+        let Some(arn) = d.domain.certificate_arn() else {
+            continue;
+        };
+        let stored = source
+            .custom_domains
+            .certificates
+            .iter()
+            .find(|c| c.detail.certificate_arn == arn);
+        let (Some(stored), Some(key)) = (stored, source.opened_keys.get(arn)) else {
+            tracing::warn!(domain = %d.domain.domain_name, certificate = arn, "domain left out of the snapshot: its certificate or key is unavailable");
+            continue;
+        };
+        if d.domain.truststore_name().is_some() && d.truststore_pem.is_none() {
+            tracing::warn!(domain = %d.domain.domain_name, "domain left out of the snapshot: its truststore is gone");
+            continue;
+        }
+        if !certificates.iter().any(|c| c.certificate_arn == arn) {
+            certificates.push(wire::Certificate {
+                certificate_arn: arn.to_string(),
+                chain_pem: format!("{}{}", stored.certificate_pem, stored.chain_pem),
+                private_key_pem: key.clone(),
+            });
+        }
+        let config = d.domain.domain_name_configurations.first();
+        let mut api_mappings: Vec<wire::ApiMapping> = d
+            .mappings
+            .iter()
+            .map(|m| wire::ApiMapping {
+                api_mapping_id: m.api_mapping_id.clone(),
+                api_id: m.api_id.clone(),
+                stage: m.stage.clone(),
+                api_mapping_key: m.api_mapping_key.clone(),
+            })
+            .collect();
+        api_mappings.sort_by(|a, b| a.api_mapping_id.cmp(&b.api_mapping_id));
+        domains.push(wire::DomainName {
+            domain_name: d.domain.domain_name.clone(),
+            certificate_arn: arn.to_string(),
+            security_policy: config
+                .and_then(|c| c.security_policy.clone())
+                .unwrap_or_else(|| portico_model::SECURITY_POLICY_TLS_1_2.to_string()),
+            truststore_pem: d.truststore_pem.clone().unwrap_or_default(),
+            api_mappings,
+        });
+    }
+    certificates.sort_by(|a, b| a.certificate_arn.cmp(&b.certificate_arn));
+    domains.sort_by(|a, b| a.domain_name.cmp(&b.domain_name));
+    (certificates, domains)
+}
+
 /// Compiles what the store holds into the snapshot nodes serve. Stages with no
 /// deployment serve nothing and are left out, as are deployments no stage points at.
 /// What nodes could not serve is held back at what `previous` gave it (see `admission`).
@@ -195,11 +252,14 @@ pub fn rows_to_wire(
         })
         .map(|(api_id, id, frozen)| wire_deployment(api_id, id, frozen))
         .collect();
+    let (certificates, domain_names) = wire_custom_domains(source);
     let mut snapshot = wire::Snapshot {
         execute_api_domain: execute_api_domain.to_string(),
         apis,
         deployments,
         stages,
+        certificates,
+        domain_names,
     };
     admission::sort(&mut snapshot);
     snapshot
@@ -323,6 +383,7 @@ mod tests {
                 ("a".into(), "d0".into(), frozen),
             ],
             damaged: vec![],
+            ..Default::default()
         }
     }
 

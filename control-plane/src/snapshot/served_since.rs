@@ -130,6 +130,7 @@ mod tests {
                 stage("a", "prod", &[]),
                 stage("b", "dev", &[]),
             ],
+            ..Default::default()
         }
     }
 

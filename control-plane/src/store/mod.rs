@@ -2,6 +2,7 @@
 //! schema (see `migrations/`) and one set of queries for both through sqlx's `Any` driver.
 //! Every access happens in a `StoreTx`; write transactions bump the snapshot version first,
 //! which also serialises writers so versions follow commit order.
+mod custom_domains;
 mod identity;
 mod nodes;
 mod resources;
@@ -9,6 +10,7 @@ mod resources;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
+pub use custom_domains::{CustomDomainSource, SourceDomain, StoredCertificate, StoredTruststore};
 pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
 pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};

@@ -54,12 +54,15 @@ impl ResourceKind {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(super) fn to_json<T: Serialize>(value: &T) -> String {
     // Our own resource types always serialise.
     serde_json::to_string(value).unwrap_or_else(|e| unreachable!("resource to JSON: {e}"))
 }
 
-fn from_json<T: DeserializeOwned>(kind: &'static str, body: &str) -> Result<T, StoreError> {
+pub(super) fn from_json<T: DeserializeOwned>(
+    kind: &'static str,
+    body: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(body).map_err(|source| StoreError::Corrupt { kind, source })
 }
 
@@ -74,6 +77,11 @@ pub struct SnapshotSource {
     /// Rows that no longer parse (written behind the control plane's back). They are
     /// left out, so that one damaged row costs only what it belongs to.
     pub damaged: Vec<DamagedRow>,
+    pub custom_domains: super::CustomDomainSource,
+    /// The private keys of `custom_domains.certificates` by ARN, unsealed by the
+    /// publisher (the store only has them sealed). A domain whose key is missing is left
+    /// out of the snapshot.
+    pub opened_keys: std::collections::BTreeMap<String, String>,
 }
 
 /// A stored row whose JSON does not parse.
@@ -384,12 +392,15 @@ impl StoreTx {
         .fetch_all(&mut *self.tx)
         .await?;
         let deployments = parse_rows(&rows, ResourceKind::Deployment, &mut damaged)?;
+        let custom_domains = self.custom_domain_source().await?;
         Ok(SnapshotSource {
             version,
             apis,
             stages,
             deployments,
             damaged,
+            custom_domains,
+            opened_keys: Default::default(),
         })
     }
 }

@@ -11,11 +11,13 @@
 
 pub mod authorizers;
 pub mod cors;
+pub mod domains;
 pub mod integration;
 pub mod lambda;
 pub mod parameter_mapping;
 pub mod route_table;
 pub mod throttle;
+pub mod tls;
 
 use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
@@ -27,6 +29,7 @@ use portico_proto::Snapshot;
 use crate::runtime::Runtime;
 use authorizers::{AuthorizerError, DeploymentAuthorizers, RouteAuthError};
 use cors::{CompiledCors, CorsError};
+use domains::{CompiledDomain, CompiledMapping, DomainError, DomainTable};
 use integration::{CompiledIntegration, IntegrationError, IntegrationSpec, InvalidUpstreamUri};
 use route_table::{DuplicateRoute, RouteEntry, RouteTable};
 use throttle::RouteLimit;
@@ -87,6 +90,11 @@ pub enum CompileError {
         deployment_id: String,
         integration_id: String,
     },
+    #[error("domain name {domain_name}: {reason}")]
+    Domain {
+        domain_name: String,
+        reason: DomainError,
+    },
     #[error("stage {stage} names unknown api {api_id}")]
     StageOfUnknownApi { api_id: String, stage: String },
     #[error("stage {stage} of api {api_id} appears twice")]
@@ -142,6 +150,8 @@ struct Routing {
     execute_api_suffix: String,
     /// By ASCII-lowercased API id.
     apis: HashMap<String, CompiledApi>,
+    /// Custom domain names: their TLS configs and API mappings.
+    domains: DomainTable,
     problems: Vec<StageProblem>,
 }
 
@@ -174,6 +184,7 @@ pub struct CompiledStage {
 pub struct ConfigStats {
     pub apis: usize,
     pub stages: usize,
+    pub domains: usize,
 }
 
 struct CompiledDeployment {
@@ -231,14 +242,18 @@ impl CompiledConfig {
         ConfigStats {
             apis: self.routing.apis.len(),
             stages: self.routing.apis.values().map(|a| a.stages.len()).sum(),
+            domains: self.routing.domains.len(),
         }
     }
 
-    /// The API a `Host` header (or HTTP/2 authority) names: `{apiId}.{execute_api_domain}`,
-    /// any port ignored, case-insensitive.
-    pub fn api_for_host(&self, host: &str) -> Option<&CompiledApi> {
-        let suffix = self.routing.execute_api_suffix.as_str();
+    /// What a `Host` header (or HTTP/2 authority) names, any port ignored,
+    /// case-insensitive: a custom domain name, else `{apiId}.{execute_api_domain}`.
+    pub fn target_for_host(&self, host: &str) -> Option<HostTarget<'_>> {
         let host = strip_port(host);
+        if let Some(domain) = self.routing.domains.lookup(host) {
+            return Some(HostTarget::Domain(domain));
+        }
+        let suffix = self.routing.execute_api_suffix.as_str();
         let host = host.strip_suffix('.').unwrap_or(host);
         if suffix.len() <= 1 || host.len() <= suffix.len() {
             return None;
@@ -253,8 +268,36 @@ impl CompiledConfig {
         } else {
             self.routing.apis.get(id)
         }?;
-        api.execute_api_enabled.then_some(api)
+        Some(if api.execute_api_enabled {
+            HostTarget::ExecuteApi(api)
+        } else {
+            HostTarget::DisabledExecuteApi
+        })
     }
+
+    /// The domain a TLS handshake's SNI names.
+    pub fn domain_for_sni(&self, server_name: &str) -> Option<&Arc<CompiledDomain>> {
+        self.routing.domains.lookup(server_name)
+    }
+
+    /// The API and stage a mapping points at, if the snapshot serves them (a stage with no
+    /// deployment yet is not in it).
+    pub fn mapped_stage(
+        &self,
+        mapping: &CompiledMapping,
+    ) -> Option<(&CompiledApi, &CompiledStage)> {
+        let api = self.routing.apis.get(&*mapping.api_id)?;
+        Some((api, api.stages.get(&*mapping.stage)?))
+    }
+}
+
+/// What a request's host names.
+#[derive(Debug, Clone, Copy)]
+pub enum HostTarget<'cfg> {
+    ExecuteApi(&'cfg CompiledApi),
+    /// `{apiId}.execute-api…` of an API that turned that endpoint off: AWS answers 403.
+    DisabledExecuteApi,
+    Domain(&'cfg Arc<CompiledDomain>),
 }
 
 /// `host[:port]` → `host`; `[v6]:port` → `[v6]`.
@@ -421,9 +464,16 @@ impl Routing {
             };
         }
 
+        let domains = DomainTable::compile(snapshot, &runtime.tls_sessions).map_err(
+            |(domain_name, reason)| CompileError::Domain {
+                domain_name,
+                reason,
+            },
+        )?;
         Ok(Routing {
             execute_api_suffix,
             apis,
+            domains,
             problems,
         })
     }
@@ -632,6 +682,7 @@ pub(crate) mod tests {
                 stage("AbCd2", "$default", "d1", &[]),
                 stage("hidden", "$default", "", &[]),
             ],
+            ..Default::default()
         }
     }
 
@@ -647,7 +698,9 @@ pub(crate) mod tests {
         path_and_query: &str,
     ) -> Option<(String, String, Option<String>)> {
         let uri: http::Uri = path_and_query.parse().expect("uri");
-        let api = c.api_for_host(host)?;
+        let HostTarget::ExecuteApi(api) = c.target_for_host(host)? else {
+            return None;
+        };
         let (stage, path) = api.stage_for_path(uri.path())?;
         let m = stage.routes().lookup(&method, path)?;
         let upstream = stage.integration_for(m.route).map(|i| match i {
@@ -666,7 +719,14 @@ pub(crate) mod tests {
     fn compiles_a_realistic_snapshot() {
         let c = compile(&realistic_snapshot()).expect("compiles");
         assert!(c.is_live());
-        assert_eq!(c.stats(), ConfigStats { apis: 3, stages: 4 });
+        assert_eq!(
+            c.stats(),
+            ConfigStats {
+                apis: 3,
+                stages: 4,
+                domains: 0
+            }
+        );
         let host = "notes1.execute-api.localhost:8000";
         let some = |stage: &str, route: &str, up: Option<&str>| {
             Some((stage.to_string(), route.to_string(), up.map(str::to_string)))
@@ -894,7 +954,14 @@ pub(crate) mod tests {
     #[test]
     fn an_empty_snapshot_compiles() {
         let c = compile(&Snapshot::default()).expect("compiles");
-        assert_eq!(c.stats(), ConfigStats { apis: 0, stages: 0 });
-        assert!(c.api_for_host("x.execute-api.localhost").is_none());
+        assert_eq!(
+            c.stats(),
+            ConfigStats {
+                apis: 0,
+                stages: 0,
+                domains: 0
+            }
+        );
+        assert!(c.target_for_host("x.execute-api.localhost").is_none());
     }
 }

@@ -1,12 +1,13 @@
-//! The accept loop both of the node's listeners share: HTTP/1.1 and cleartext HTTP/2
-//! (prior knowledge) through hyper-util's auto builder, with the timeouts that keep idle
-//! and slow clients from holding connections forever, and graceful shutdown.
+//! The accept loop the node's listeners share: HTTP/1.1 and HTTP/2 (prior knowledge in
+//! the clear, ALPN over TLS) through hyper-util's auto builder, with the timeouts that
+//! keep idle and slow clients from holding connections forever, and graceful shutdown.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
@@ -17,6 +18,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+use crate::config::CompiledConfig;
+use crate::proxy::client_tls::ClientTls;
+
+/// What a listener speaks on its connections.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    Plain,
+    /// TLS with the certificate the live config's custom domains give each SNI name.
+    Tls(Arc<ArcSwap<CompiledConfig>>),
+}
+
 /// How long a client may take to send a request head (and, between requests, how long
 /// an idle HTTP/1.1 connection stays open).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,10 +38,11 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) async fn serve<M, S, B>(
     listener: TcpListener,
     name: &'static str,
+    transport: Transport,
     mut stop: watch::Receiver<bool>,
     make_service: M,
 ) where
-    M: Fn(SocketAddr) -> S,
+    M: Fn(SocketAddr, Option<ClientTls>) -> S + Send + Sync + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -49,6 +62,7 @@ pub(crate) async fn serve<M, S, B>(
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
     let builder = Arc::new(builder);
+    let make_service = Arc::new(make_service);
     let graceful = GracefulShutdown::new();
     // The node says once where it listens (`proxy node started`), not once per worker.
     if let Ok(addr) = listener.local_addr() {
@@ -72,27 +86,51 @@ pub(crate) async fn serve<M, S, B>(
         if let Err(e) = stream.set_nodelay(true) {
             debug!(%peer, "{name}: cannot set TCP_NODELAY: {e}");
         }
-        let service = make_service(peer);
+        let make_service = make_service.clone();
+        let transport = transport.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let mut stop = stop.clone();
         tokio::spawn(async move {
-            // The auto builder waits for the HTTP/2 preface without a deadline of its own,
-            // so a client that connects and sends nothing gets the header-read timeout
-            // here.
-            let mut first = [0u8; 1];
-            let spoke = tokio::select! {
-                peeked = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)) => {
-                    matches!(peeked, Ok(Ok(n)) if n > 0)
+            match transport {
+                Transport::Plain => {
+                    // The auto builder waits for the HTTP/2 preface without a deadline of
+                    // its own, so a client that connects and sends nothing gets the
+                    // header-read timeout here.
+                    let mut first = [0u8; 1];
+                    let spoke = tokio::select! {
+                        peeked = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)) => {
+                            matches!(peeked, Ok(Ok(n)) if n > 0)
+                        }
+                        () = stopped(&mut stop) => false,
+                    };
+                    if !spoke {
+                        return;
+                    }
+                    let conn =
+                        builder.serve_connection(TokioIo::new(stream), make_service(peer, None));
+                    if let Err(e) = watcher.watch(conn).await {
+                        debug!(%peer, "{name}: connection ended: {e}");
+                    }
                 }
-                () = stopped(&mut stop) => false,
-            };
-            if !spoke {
-                return;
-            }
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(conn).await {
-                debug!(%peer, "{name}: connection ended: {e}");
+                Transport::Tls(config) => {
+                    // The handshake shares the header-read deadline: a client that never
+                    // finishes it holds nothing for longer.
+                    let accepted = tokio::select! {
+                        done = tokio::time::timeout(HEADER_READ_TIMEOUT, super::tls::accept(stream, &config)) => {
+                            done.ok().flatten()
+                        }
+                        () = stopped(&mut stop) => None,
+                    };
+                    let Some((stream, tls)) = accepted else {
+                        return;
+                    };
+                    let conn = builder
+                        .serve_connection(TokioIo::new(stream), make_service(peer, Some(tls)));
+                    if let Err(e) = watcher.watch(conn).await {
+                        debug!(%peer, "{name}: connection ended: {e}");
+                    }
+                }
             }
         });
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod listener;
 mod ops;
+mod tls;
 
 use std::fmt;
 use std::future::Future;
@@ -29,6 +30,7 @@ use crate::error_chain::ErrorChain;
 use crate::integrations::lambda::{
     LambdaClient, LambdaCredentials, LambdaEndpoint, LambdaSettings,
 };
+use crate::node::listener::Transport;
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
@@ -40,6 +42,8 @@ pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
 pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";
 pub const DEFAULT_PROXY_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8000);
+pub const DEFAULT_PROXY_TLS_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8443);
 pub const DEFAULT_METRICS_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9100);
 
@@ -98,6 +102,16 @@ pub struct NodeArgs {
     )]
     pub proxy_addr: SocketAddr,
 
+    /// Address the proxy serves HTTPS on for custom domain names (HTTP/2 and HTTP/1.1 by
+    /// ALPN), with the certificate each SNI name's domain uses.
+    #[arg(
+        long,
+        env = "PORTICO_PROXY_TLS_ADDR",
+        value_name = "ADDR",
+        default_value_t = DEFAULT_PROXY_TLS_ADDR
+    )]
+    pub proxy_tls_addr: SocketAddr,
+
     /// Address of the health and readiness endpoints (`/health`, `/ready`).
     #[arg(
         long,
@@ -131,6 +145,7 @@ impl Default for NodeArgs {
             node_id: None,
             cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
             proxy_addr: DEFAULT_PROXY_ADDR,
+            proxy_tls_addr: DEFAULT_PROXY_TLS_ADDR,
             metrics_addr: DEFAULT_METRICS_ADDR,
             proxy_workers: None,
             lambda_endpoint: None,
@@ -158,6 +173,7 @@ impl fmt::Debug for NodeArgs {
             .field("node_id", &self.node_id)
             .field("cache_dir", &self.cache_dir)
             .field("proxy_addr", &self.proxy_addr)
+            .field("proxy_tls_addr", &self.proxy_tls_addr)
             .field("metrics_addr", &self.metrics_addr)
             .field("proxy_workers", &self.proxy_workers)
             .field("lambda_endpoint", &self.lambda_endpoint)
@@ -185,9 +201,11 @@ pub struct Node {
     cache: SnapshotCache,
     config: Arc<ArcSwap<CompiledConfig>>,
     runtime: Arc<Runtime>,
-    /// One listener socket, upstream pool and Lambda client per proxy worker.
-    workers: Vec<(std::net::TcpListener, UpstreamPool, LambdaClient)>,
+    /// One plain and one TLS listener socket, upstream pool and Lambda client per proxy
+    /// worker.
+    workers: Vec<Worker>,
     proxy_addr: SocketAddr,
+    proxy_tls_addr: SocketAddr,
     metrics_listener: TcpListener,
     metrics_addr: SocketAddr,
 }
@@ -236,15 +254,24 @@ impl Node {
         }
         let mut workers = Vec::with_capacity(worker_count);
         let mut proxy_addr = args.proxy_addr;
+        let mut proxy_tls_addr = args.proxy_tls_addr;
         for _ in 0..worker_count {
             // The first socket settles the port (it may have been 0); the others share it.
-            let listener = reuseport_listener(proxy_addr, worker_count > 1)
+            let plain = reuseport_listener(proxy_addr, worker_count > 1)
                 .with_context(|| format!("binding the proxy address {proxy_addr}"))?;
-            proxy_addr = listener.local_addr()?;
+            proxy_addr = plain.local_addr()?;
+            let tls = reuseport_listener(proxy_tls_addr, worker_count > 1)
+                .with_context(|| format!("binding the proxy TLS address {proxy_tls_addr}"))?;
+            proxy_tls_addr = tls.local_addr()?;
             let upstream = UpstreamPool::new().context("setting up the upstream TLS client")?;
             let lambda =
                 LambdaClient::new(lambda.clone()).context("setting up the Lambda TLS client")?;
-            workers.push((listener, upstream, lambda));
+            workers.push(Worker {
+                plain,
+                tls,
+                upstream,
+                lambda,
+            });
         }
         let metrics_listener = TcpListener::bind(args.metrics_addr)
             .await
@@ -271,6 +298,7 @@ impl Node {
             runtime,
             workers,
             proxy_addr,
+            proxy_tls_addr,
             metrics_listener,
             metrics_addr,
         })
@@ -278,6 +306,10 @@ impl Node {
 
     pub fn proxy_addr(&self) -> SocketAddr {
         self.proxy_addr
+    }
+
+    pub fn proxy_tls_addr(&self) -> SocketAddr {
+        self.proxy_tls_addr
     }
 
     pub fn metrics_addr(&self) -> SocketAddr {
@@ -295,14 +327,15 @@ impl Node {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker_count = self.workers.len();
         let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<String>(worker_count);
-        for (i, (listener, upstream, lambda)) in self.workers.into_iter().enumerate() {
-            let state = Arc::new(ProxyState {
-                config: self.config.clone(),
-                upstream,
-                lambda,
-                runtime: self.runtime.clone(),
-            });
-            spawn_proxy_worker(i, listener, state, stop_rx.clone(), done_tx.clone())?;
+        for (i, worker) in self.workers.into_iter().enumerate() {
+            spawn_proxy_worker(
+                i,
+                worker,
+                self.config.clone(),
+                self.runtime.clone(),
+                stop_rx.clone(),
+                done_tx.clone(),
+            )?;
         }
         drop(done_tx);
         let mut proxy = Box::pin(async move {
@@ -327,6 +360,7 @@ impl Node {
         info!(
             node_id = %self.node_id,
             proxy = %self.proxy_addr,
+            proxy_tls = %self.proxy_tls_addr,
             workers = worker_count,
             health = %self.metrics_addr,
             control_plane = ?self.control_plane,
@@ -373,13 +407,22 @@ fn reuseport_listener(addr: SocketAddr, share: bool) -> std::io::Result<std::net
     Ok(socket.into())
 }
 
+/// One proxy worker's sockets and clients.
+struct Worker {
+    plain: std::net::TcpListener,
+    tls: std::net::TcpListener,
+    upstream: UpstreamPool,
+    lambda: LambdaClient,
+}
+
 /// Runs one proxy worker on its own thread with a single-threaded runtime: a request
 /// never crosses threads, and its upstream connections stay with it. `done` hears when
 /// the worker has stopped.
 fn spawn_proxy_worker(
     index: usize,
-    listener: std::net::TcpListener,
-    state: Arc<ProxyState>,
+    worker: Worker,
+    config: Arc<ArcSwap<CompiledConfig>>,
+    runtime: Arc<Runtime>,
     stop: watch::Receiver<bool>,
     done: tokio::sync::mpsc::Sender<String>,
 ) -> anyhow::Result<()> {
@@ -392,11 +435,19 @@ fn spawn_proxy_worker(
                 .enable_all()
                 .build()
                 .map_err(|e| format!("{thread_name}: cannot start its runtime: {e}"))
-                .and_then(|runtime| {
-                    runtime.block_on(async {
-                        let listener = TcpListener::from_std(listener)
+                .and_then(|rt| {
+                    rt.block_on(async {
+                        let plain = TcpListener::from_std(worker.plain)
                             .map_err(|e| format!("{thread_name}: {e}"))?;
-                        let (pool, lambda) = (state.upstream.clone(), state.lambda.clone());
+                        let tls = TcpListener::from_std(worker.tls)
+                            .map_err(|e| format!("{thread_name}: {e}"))?;
+                        let (pool, lambda) = (worker.upstream.clone(), worker.lambda.clone());
+                        let state = Arc::new(ProxyState {
+                            config: config.clone(),
+                            upstream: worker.upstream,
+                            lambda: worker.lambda,
+                            runtime,
+                        });
                         let pruning = tokio::spawn(async move {
                             let mut tick = tokio::time::interval(SWEEP_INTERVAL);
                             tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -406,7 +457,10 @@ fn spawn_proxy_worker(
                                 lambda.prune_idle();
                             }
                         });
-                        server::serve(listener, state, stop).await;
+                        tokio::join!(
+                            server::serve(plain, Transport::Plain, state.clone(), stop.clone()),
+                            server::serve(tls, Transport::Tls(config), state, stop),
+                        );
                         pruning.abort();
                         Ok(thread_name.clone())
                     })
@@ -534,6 +588,7 @@ mod tests {
         assert_eq!(args.control_plane, defaults.control_plane);
         assert_eq!(args.cache_dir, defaults.cache_dir);
         assert_eq!(args.proxy_addr.to_string(), "0.0.0.0:8000");
+        assert_eq!(args.proxy_tls_addr.to_string(), "0.0.0.0:8443");
         assert_eq!(args.metrics_addr.to_string(), "127.0.0.1:9100");
         assert!(args.cluster_token.is_none() && args.node_id.is_none());
     }

@@ -22,13 +22,19 @@ pub(crate) async fn serve(
     config: Arc<ArcSwap<CompiledConfig>>,
     stop: watch::Receiver<bool>,
 ) {
-    listener::serve(listener, "health", stop, move |_peer| {
-        let config = config.clone();
-        service_fn(move |req| {
-            let response = answer(&req, &config.load());
-            async move { Ok::<_, Infallible>(response) }
-        })
-    })
+    listener::serve(
+        listener,
+        "health",
+        listener::Transport::Plain,
+        stop,
+        move |_peer, _| {
+            let config = config.clone();
+            service_fn(move |req| {
+                let response = answer(&req, &config.load());
+                async move { Ok::<_, Infallible>(response) }
+            })
+        },
+    )
     .await;
 }
 

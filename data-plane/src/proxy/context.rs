@@ -12,6 +12,7 @@ use http::{HeaderValue, Method, Uri, Version};
 use portico_model::ContextVar;
 use serde_json::Value;
 
+use super::client_tls::{ClientCert, ClientTls};
 use super::phases::cors::ResponseCors;
 use super::request_id::RequestId;
 use super::request_time;
@@ -26,13 +27,16 @@ pub struct ClientConnection {
     pub addr: SocketAddr,
     /// The client's address as `X-Forwarded-For` carries it.
     pub forwarded_for: HeaderValue,
+    /// `None` on the plain-HTTP listener.
+    pub tls: Option<ClientTls>,
 }
 
 impl ClientConnection {
-    pub fn new(addr: SocketAddr) -> Self {
+    pub fn new(addr: SocketAddr, tls: Option<ClientTls>) -> Self {
         let ip = addr.ip().to_canonical().to_string();
         ClientConnection {
             addr,
+            tls,
             // An address always makes a valid header value.
             forwarded_for: HeaderValue::try_from(ip)
                 .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
@@ -141,6 +145,11 @@ impl<'cfg> RequestContext<'cfg> {
         }
     }
 
+    /// The mutual-TLS client certificate this request's connection presented.
+    pub fn client_cert(&self) -> Option<&ClientCert> {
+        self.client.tls.as_ref()?.client_cert.as_ref()
+    }
+
     /// Appends `$context.{var}` to `out`, as AWS defines each variable for HTTP APIs.
     /// `$context.accountId` is empty: a self-hosted gateway belongs to no AWS account.
     pub fn write_variable(
@@ -187,6 +196,23 @@ impl<'cfg> RequestContext<'cfg> {
             ContextVar::RequestTimeEpoch => {
                 let _ = write!(out, "{}", request_time::epoch_millis(SystemTime::now()));
             }
+            ContextVar::ClientCertPem
+            | ContextVar::ClientCertSubjectDn
+            | ContextVar::ClientCertIssuerDn
+            | ContextVar::ClientCertSerialNumber
+            | ContextVar::ClientCertNotBefore
+            | ContextVar::ClientCertNotAfter => {
+                if let Some(cert) = self.client_cert() {
+                    out.push_str(match var {
+                        ContextVar::ClientCertPem => &cert.pem,
+                        ContextVar::ClientCertSubjectDn => &cert.subject_dn,
+                        ContextVar::ClientCertIssuerDn => &cert.issuer_dn,
+                        ContextVar::ClientCertSerialNumber => &cert.serial_number,
+                        ContextVar::ClientCertNotBefore => &cert.not_before,
+                        _ => &cert.not_after,
+                    });
+                }
+            }
             ContextVar::IdentityAccessKey | ContextVar::IdentityUser => {
                 if let Some(Authorized::Iam { access_key, user }) = &self.authorized {
                     out.push_str(if var == ContextVar::IdentityAccessKey {
@@ -209,7 +235,7 @@ mod tests {
     #[test]
     fn the_client_address_is_worked_out_once() {
         let forwarded =
-            |addr: &str| ClientConnection::new(addr.parse().expect("address")).forwarded_for;
+            |addr: &str| ClientConnection::new(addr.parse().expect("address"), None).forwarded_for;
         assert_eq!(forwarded("10.0.0.1:1"), "10.0.0.1");
         assert_eq!(forwarded("[::ffff:10.0.0.2]:2"), "10.0.0.2");
         assert_eq!(forwarded("[2001:db8::1]:3"), "2001:db8::1");

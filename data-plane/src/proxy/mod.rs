@@ -2,6 +2,7 @@
 //! errors become responses. Integrations and upstream connections live beside it.
 
 pub mod body;
+pub mod client_tls;
 pub mod context;
 pub mod error;
 pub mod phases;

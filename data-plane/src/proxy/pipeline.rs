@@ -86,7 +86,7 @@ async fn run_phases<'cfg>(
         None => host_header.as_ref().and_then(|h| h.to_str().ok()),
     };
 
-    let (api, stage, path) = resolve_stage(config, host, &uri)?;
+    let (api, stage, path) = resolve_stage(config, host, &uri, ctx.client.tls.as_ref())?;
     if let Some(c) = stage.cors() {
         if let Some(answer) = cors::preflight(c, &parts.method, &parts.headers) {
             return Ok(answer);

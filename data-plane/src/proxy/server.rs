@@ -1,5 +1,5 @@
-//! The proxy listener: HTTP/1.1 and cleartext HTTP/2 on one port, every request through
-//! the pipeline.
+//! The proxy listeners: HTTP/1.1 and cleartext HTTP/2 on one port, HTTPS with SNI on
+//! another, every request through the pipeline.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,16 +9,21 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::pipeline::{self, ClientConnection, ProxyState};
-use crate::node::listener;
+use crate::node::listener::{self, Transport};
 
 pub(crate) async fn serve(
     listener: TcpListener,
+    transport: Transport,
     state: Arc<ProxyState>,
     stop: watch::Receiver<bool>,
 ) {
-    listener::serve(listener, "proxy", stop, move |client_addr| {
+    let name = match transport {
+        Transport::Plain => "proxy",
+        Transport::Tls(_) => "proxy-tls",
+    };
+    listener::serve(listener, name, transport, stop, move |client_addr, tls| {
         let state = state.clone();
-        let client = Arc::new(ClientConnection::new(client_addr));
+        let client = Arc::new(ClientConnection::new(client_addr, tls));
         service_fn(move |req| {
             let state = state.clone();
             let client = client.clone();

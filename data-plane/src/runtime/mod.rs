@@ -18,6 +18,8 @@ pub struct Runtime {
     pub jwks: jwks::JwksRegistry,
     pub authorizer_cache: authorizer_cache::AuthorizerCaches,
     pub invoke_keys: invoke_keys::InvokeKeyring,
+    /// TLS session cache and ticket keys, shared by every domain's server config.
+    pub tls_sessions: crate::config::tls::TlsSessions,
 }
 
 impl Runtime {
@@ -28,6 +30,7 @@ impl Runtime {
             jwks: jwks::JwksRegistry::with_background(background),
             authorizer_cache: Default::default(),
             invoke_keys: Default::default(),
+            tls_sessions: Default::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::config::lambda::PayloadFormat;
 use crate::config::route_table::RouteMatch;
+use crate::proxy::client_tls::ClientCert;
 use crate::proxy::context::{Authorized, write_json_text};
 use crate::proxy::request_time;
 
@@ -59,6 +60,51 @@ pub struct EventRequest<'a> {
     pub authorized: Option<&'a Authorized>,
     /// Set for a Lambda authorizer's event rather than an integration's.
     pub for_authorizer: Option<ForAuthorizer<'a>>,
+    /// The mutual-TLS client certificate, for `authentication.clientCert` (2.0) and
+    /// `identity.clientCert` (1.0).
+    pub client_cert: Option<&'a ClientCert>,
+}
+
+/// AWS's `clientCert` block
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-mutual-tls.html).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientCertEvent<'a> {
+    client_cert_pem: &'a str,
+    #[serde(rename = "subjectDN")]
+    subject_dn: &'a str,
+    #[serde(rename = "issuerDN")]
+    issuer_dn: &'a str,
+    serial_number: &'a str,
+    validity: Validity<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Validity<'a> {
+    not_before: &'a str,
+    not_after: &'a str,
+}
+
+impl<'a> ClientCertEvent<'a> {
+    fn new(c: &'a ClientCert) -> Self {
+        ClientCertEvent {
+            client_cert_pem: &c.pem,
+            subject_dn: &c.subject_dn,
+            issuer_dn: &c.issuer_dn,
+            serial_number: &c.serial_number,
+            validity: Validity {
+                not_before: &c.not_before,
+                not_after: &c.not_after,
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Authentication<'a> {
+    client_cert: ClientCertEvent<'a>,
 }
 
 /// What a Lambda authorizer's event adds to the request's
@@ -465,6 +511,8 @@ struct V2Context<'a> {
     account_id: &'static str,
     api_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    authentication: Option<Authentication<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     authorizer: Option<AuthorizerContext<'a>>,
     domain_name: &'a str,
     domain_prefix: &'a str,
@@ -527,6 +575,9 @@ impl Serialize for V2Event<'_> {
             request_context: V2Context {
                 account_id: "",
                 api_id: req.api_id,
+                authentication: req.client_cert.map(|c| Authentication {
+                    client_cert: ClientCertEvent::new(c),
+                }),
                 authorizer: req.authorized.map(|authorized| AuthorizerContext {
                     authorized,
                     format: PayloadFormat::V2,
@@ -633,6 +684,9 @@ struct V1Identity<'a> {
     access_key: Option<&'a str>,
     account_id: Option<&'a str>,
     caller: Option<&'a str>,
+    /// Only with mutual TLS, as in AWS's samples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_cert: Option<ClientCertEvent<'a>>,
     cognito_authentication_provider: Option<&'a str>,
     cognito_authentication_type: Option<&'a str>,
     cognito_identity_id: Option<&'a str>,
@@ -703,6 +757,7 @@ impl Serialize for V1Event<'_> {
                     access_key: iam.map(|(key, _)| key),
                     account_id: None,
                     caller: None,
+                    client_cert: req.client_cert.map(ClientCertEvent::new),
                     cognito_authentication_provider: None,
                     cognito_authentication_type: None,
                     cognito_identity_id: None,
@@ -807,6 +862,7 @@ mod tests {
             received: sample_time(),
             authorized: None,
             for_authorizer: None,
+            client_cert: None,
         };
         serde_json::from_slice(&build(format, &req)).expect("the event is JSON")
     }

@@ -97,6 +97,7 @@ pub async fn integrate(
                         received,
                         authorized: ctx.authorized.as_ref(),
                         for_authorizer: None,
+                        client_cert: ctx.client_cert(),
                     },
                 )
             };

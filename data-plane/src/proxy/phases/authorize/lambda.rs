@@ -84,6 +84,7 @@ pub async fn ask(
                         route_arn: &route_arn,
                         identity: values,
                     }),
+                    client_cert: ctx.client_cert(),
                 },
             );
             let timeout = a.function.timeout;
