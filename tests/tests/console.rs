@@ -6,8 +6,10 @@
 //! sees a bad function ARN refused beside its field), sets CORS and calls the API from the
 //! console's own page across origins, and throttles a stage. It creates a JWT authorizer
 //! for a local OIDC issuer, attaches it to a route, and sees the Test panel's call refused
-//! without a token and served with one. Every page it visits is saved under
-//! `target/screenshots/`.
+//! without a token and served with one. It generates a self-signed certificate, serves a
+//! custom domain name with it, maps the notes API's stage under a key and sees the URL
+//! that makes, and sees the certificate refused deletion while the domain uses it. Every
+//! page it visits is saved under `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -1420,7 +1422,193 @@ async fn the_notes_api_in_the_console() {
     })
     .await;
 
+    // A custom domain name: a self-signed certificate made on the Certificates page, a
+    // domain served with it, and the notes API's stage dev mapped under v1.
+    let domain = "api.console.test";
+    click_link(&c, "Certificates").await;
+    text_where(&c, "main h1", |t| t == "Certificates").await;
+    hydrated(&c).await;
+    text_where(&c, "p.empty", |t| t.contains("No certificates yet")).await;
+    // An import without a certificate is refused beside its box, before anything is sent.
+    click(&c, ".import-certificate-form button[type=submit]").await;
+    text_where(
+        &c,
+        ".field[data-field='Certificate'] #import-certificate-error",
+        |t| t.starts_with("Paste the certificate"),
+    )
+    .await;
+    fill(&c, "#self-signed-domain", domain).await;
+    click(&c, ".self-signed-form button[type=submit]").await;
+    text_where(&c, "td.certificate-domain", |t| t == domain).await;
+    let listed = acm(&base, &token, "ListCertificates", json!({})).await;
+    let certificates = listed["CertificateSummaryList"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no CertificateSummaryList in {listed}"));
+    assert_eq!(certificates.len(), 1, "{listed}");
+    assert_eq!(certificates[0]["DomainName"], domain, "{listed}");
+    let certificate_arn = certificates[0]["CertificateArn"]
+        .as_str()
+        .expect("CertificateArn")
+        .to_owned();
+    text_where(&c, ".generated", |t| t.contains(&certificate_arn)).await;
+    let certificate_row = format!("//tr[@data-arn='{certificate_arn}']");
+    let certificate_cell = async |class: &str| {
+        c.find(Locator::XPath(&format!(
+            "{certificate_row}/td[contains(@class, '{class}')]"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no {class} cell in the certificate's row: {e}"))
+        .text()
+        .await
+        .expect("text")
+    };
+    assert_eq!(certificate_cell("status").await, "ISSUED");
+    assert!(!certificate_cell("key-algorithm").await.is_empty());
+    assert_eq!(certificate_cell("used-by").await, "");
+    // Rendered on the server (its ACM calls made in-process), the page holds it too.
+    c.refresh().await.expect("reload certificates");
+    hydrated(&c).await;
+    text_where(&c, "td.certificate-domain", |t| t == domain).await;
+    shot(&c, "13-certificates").await;
+
+    click_link(&c, "Custom domain names").await;
+    text_where(&c, "main h1", |t| t == "Custom domain names").await;
+    hydrated(&c).await;
+    text_where(&c, "p.empty", |t| t.contains("No custom domain names yet")).await;
+    fill(&c, "#domain-name", domain).await;
+    let picked = find(&c, "#domain-certificate").await;
+    assert_eq!(
+        picked.prop("value").await.expect("value").as_deref(),
+        Some(certificate_arn.as_str())
+    );
+    text_where(&c, ".domain-form .security-policy", |t| t == "TLS_1_2").await;
+    click(&c, ".domain-form button[type=submit]").await;
+    wait_for("the new domain's page", LIMIT, || async {
+        let url = c.current_url().await.ok()?;
+        (url.path() == format!("/domains/{domain}")).then_some(())
+    })
+    .await;
+    text_where(&c, "main h1", |t| t == domain).await;
+    text_where(&c, ".domain-details .badge", |t| t == "AVAILABLE").await;
+    let stored = admin_get(&format!("{base}/v2/domainnames/{domain}"), &token).await;
+    assert_eq!(
+        stored["domainNameConfigurations"][0]["certificateArn"],
+        certificate_arn.as_str(),
+        "{stored}"
+    );
+    assert_eq!(
+        stored["domainNameConfigurations"][0]["securityPolicy"], "TLS_1_2",
+        "{stored}"
+    );
+    text_where(&c, ".api-mappings p.empty", |t| {
+        t.contains("No API mappings yet")
+    })
+    .await;
+    // A bad mapping key is refused beside its field, in the admin API's words.
+    find(&c, "#mapping-api")
+        .await
+        .select_by_value(&api_id)
+        .await
+        .expect("API");
+    find(&c, "#mapping-stage")
+        .await
+        .select_by_value("dev")
+        .await
+        .expect("stage");
+    fill(&c, "#mapping-key", "/v1").await;
+    click(&c, ".api-mapping-form button[type=submit]").await;
+    let shown = text_where(
+        &c,
+        ".field[data-field='apiMappingKey'] #mapping-key-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    let mappings_path = format!("{base}/v2/domainnames/{domain}/apimappings");
+    let rest = http_client()
+        .post(&mappings_path)
+        .bearer_auth(&token)
+        .json(&json!({ "apiId": api_id, "stage": "dev", "apiMappingKey": "/v1" }))
+        .send()
+        .await
+        .expect("POST API mapping");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "apiMappingKey", "{rest}");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    fill(&c, "#mapping-key", "v1").await;
+    click(&c, ".api-mapping-form button[type=submit]").await;
+    text_where(&c, "td.mapping-url", |t| {
+        t == format!("https://{domain}/v1")
+    })
+    .await;
+    assert_eq!(text_where(&c, "td.mapping-stage", |_| true).await, "dev");
+    text_where(&c, ".tls-note", |t| t.contains("8443")).await;
+    let mappings = admin_get(&mappings_path, &token).await;
+    let mapping = &mappings["items"][0];
+    assert_eq!(mapping["apiId"], api_id.as_str(), "{mappings}");
+    assert_eq!(mapping["stage"], "dev", "{mappings}");
+    assert_eq!(mapping["apiMappingKey"], "v1", "{mappings}");
+    // Rendered on the server, the page holds the mapping, and hydrates.
+    c.refresh().await.expect("reload the domain");
+    hydrated(&c).await;
+    text_where(&c, "td.mapping-url", |t| {
+        t == format!("https://{domain}/v1")
+    })
+    .await;
+    shot(&c, "14-custom-domain").await;
+
+    // The certificate says which domain uses it, and can't be deleted while it does.
+    click_link(&c, "Certificates").await;
+    hydrated(&c).await;
+    text_where(&c, "td.used-by", |t| t == domain).await;
+    click_xpath(
+        &c,
+        &format!("{certificate_row}//button[normalize-space()='Delete']"),
+    )
+    .await;
+    text_where(&c, ".error-banner", |t| {
+        t.contains("ResourceInUseException")
+    })
+    .await;
+    shot(&c, "15-certificate-in-use").await;
+    // Deleted, the domain takes its mapping with it; then the certificate can go.
+    c.goto(&format!("{base}/domains/{domain}"))
+        .await
+        .expect("open the domain");
+    hydrated(&c).await;
+    click_xpath(&c, "//button[normalize-space()='Delete domain name']").await;
+    text_where(&c, "p.empty", |t| t.contains("No custom domain names yet")).await;
+    assert_eq!(c.current_url().await.expect("url").path(), "/domains");
+    click_link(&c, "Certificates").await;
+    hydrated(&c).await;
+    click_xpath(
+        &c,
+        &format!("{certificate_row}//button[normalize-space()='Delete']"),
+    )
+    .await;
+    text_where(&c, "p.empty", |t| t.contains("No certificates yet")).await;
+    let listed = acm(&base, &token, "ListCertificates", json!({})).await;
+    assert_eq!(listed["CertificateSummaryList"], json!([]), "{listed}");
+
     c.close().await.expect("close browser");
+}
+
+/// One ACM operation on the admin API, as boto3's `acm` client sends it (with the
+/// session token instead of a signature); the 200 answer as JSON.
+async fn acm(base: &str, token: &str, operation: &str, body: Value) -> Value {
+    let res = http_client()
+        .post(format!("{base}/"))
+        .bearer_auth(token)
+        .header("x-amz-target", format!("CertificateManager.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ACM {operation}: {e}"));
+    let status = res.status();
+    let text = res.text().await.expect("ACM answer");
+    assert_eq!(status, 200, "ACM {operation}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("ACM {operation} JSON ({e}): {text}"))
 }
 
 /// Sends `route` (its key, and the path the panel fills in for it) on stage `dev` from the

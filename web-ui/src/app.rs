@@ -10,8 +10,11 @@ use crate::pages::api_layout::ApiLayout;
 use crate::pages::api_overview::ApiOverview;
 use crate::pages::apis::ApisPage;
 use crate::pages::authorizers::AuthorizersPage;
+use crate::pages::certificates::CertificatesPage;
 use crate::pages::cors::CorsPage;
 use crate::pages::deployments::DeploymentsPage;
+use crate::pages::domain::DomainPage;
+use crate::pages::domains::DomainsPage;
 use crate::pages::integrations::IntegrationsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::nodes::NodesPage;
@@ -68,6 +71,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("deployments") view=DeploymentsPage/>
                         <Route path=path!("test") view=TestInvokePage/>
                     </ParentRoute>
+                    <Route path=path!("domains") view=DomainsPage/>
+                    <Route path=path!("domains/:domain_name") view=DomainPage/>
+                    <Route path=path!("certificates") view=CertificatesPage/>
                     <Route path=path!("nodes") view=NodesPage/>
                 </ParentRoute>
             </Routes>

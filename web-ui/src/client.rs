@@ -48,6 +48,7 @@ impl ApiFailure {
 pub enum Verb {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -57,6 +58,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Put => "PUT",
             Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
@@ -117,6 +119,45 @@ impl AdminClient {
         self.send(Verb::Delete, path, None).await.map(|_| ())
     }
 
+    /// PUTs `text` as the body (a PEM bundle, say) and reads the JSON answer.
+    pub async fn put_text<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        text: String,
+    ) -> Result<T, ApiFailure> {
+        let body = self
+            .send_outgoing(Outgoing {
+                verb: Verb::Put,
+                path: path.to_owned(),
+                headers: Vec::new(),
+                body: Some(("text/plain; charset=utf-8", text)),
+                read_only: false,
+            })
+            .await?;
+        decode(&body)
+    }
+
+    /// One AWS Certificate Manager operation (`ImportCertificate`, `ListCertificates`, …)
+    /// in ACM's JSON 1.1 protocol, which the admin API answers at `POST /`: PascalCase
+    /// members in, PascalCase members out, errors as `{"__type", "message"}`.
+    pub async fn acm<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> Result<T, ApiFailure> {
+        let body = self
+            .send_outgoing(Outgoing {
+                verb: Verb::Post,
+                path: "/".to_owned(),
+                headers: vec![("x-amz-target", format!("CertificateManager.{operation}"))],
+                body: Some(("application/x-amz-json-1.1", body.to_string())),
+                // ACM reads with POST too; only these may run while a page renders.
+                read_only: matches!(operation, "ListCertificates" | "DescribeCertificate"),
+            })
+            .await?;
+        decode(&body)
+    }
+
     /// Sends one request and returns the body of a 2xx answer.
     pub async fn send(
         &self,
@@ -124,7 +165,18 @@ impl AdminClient {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<String, ApiFailure> {
-        let (status, error_type, text) = self.exchange(verb, path, body).await?;
+        self.send_outgoing(Outgoing {
+            verb,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: body.map(|b| ("application/json", b.to_string())),
+            read_only: verb == Verb::Get,
+        })
+        .await
+    }
+
+    async fn send_outgoing(&self, outgoing: Outgoing) -> Result<String, ApiFailure> {
+        let (status, error_type, text) = self.exchange(outgoing).await?;
         if (200..300).contains(&status) {
             Ok(text)
         } else {
@@ -135,9 +187,7 @@ impl AdminClient {
     #[cfg(feature = "ssr")]
     async fn exchange(
         &self,
-        verb: Verb,
-        path: &str,
-        body: Option<serde_json::Value>,
+        outgoing: Outgoing,
     ) -> Result<(u16, Option<String>, String), ApiFailure> {
         use http_body_util::BodyExt;
         use tower::ServiceExt;
@@ -147,10 +197,29 @@ impl AdminClient {
                 "the console's server side has no admin API",
             ));
         };
-        let mut request = http::Request::builder().method(verb.as_str()).uri(path);
+        let mut request = http::Request::builder()
+            .method(outgoing.verb.as_str())
+            .uri(outgoing.path.as_str());
         // Only what authenticates the visitor is passed on: their cookies.
         for cookie in parts.headers.get_all(http::header::COOKIE) {
             request = request.header(http::header::COOKIE, cookie);
+        }
+        // A read the API takes by POST (ACM's List and Describe) needs the CSRF token the
+        // browser would echo; changes never run while a page renders, so they get none.
+        if outgoing.read_only
+            && outgoing.verb != Verb::Get
+            && let Some(token) = csrf_from_cookies(
+                parts
+                    .headers
+                    .get_all(http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+        {
+            request = request.header(CSRF_HEADER, token);
+        }
+        for (name, value) in &outgoing.headers {
+            request = request.header(*name, value.as_str());
         }
         if let Some(connect_info) = parts
             .extensions
@@ -158,10 +227,10 @@ impl AdminClient {
         {
             request = request.extension(*connect_info);
         }
-        let request = match body {
-            Some(b) => request
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(axum::body::Body::from(b.to_string())),
+        let request = match outgoing.body {
+            Some((content_type, text)) => request
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::from(text)),
             None => request.body(axum::body::Body::empty()),
         }
         .map_err(|e| ApiFailure::transport(e.to_string()))?;
@@ -192,21 +261,51 @@ impl AdminClient {
     #[cfg(not(feature = "ssr"))]
     async fn exchange(
         &self,
-        verb: Verb,
-        path: &str,
-        body: Option<serde_json::Value>,
+        outgoing: Outgoing,
     ) -> Result<(u16, Option<String>, String), ApiFailure> {
         #[cfg(feature = "hydrate")]
         {
             // gloo's futures are not Send; the browser has one thread, so this is sound.
-            send_wrapper::SendWrapper::new(browser::exchange(verb, path.to_owned(), body)).await
+            send_wrapper::SendWrapper::new(browser::exchange(outgoing)).await
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (verb, path, body);
+            let _ = outgoing;
             Err(ApiFailure::transport("built without a transport"))
         }
     }
+}
+
+/// One request to the admin API.
+#[cfg_attr(not(any(feature = "ssr", feature = "hydrate")), allow(dead_code))]
+struct Outgoing {
+    verb: Verb,
+    path: String,
+    /// Headers besides the ones every request gets (ACM's `X-Amz-Target`).
+    headers: Vec<(&'static str, String)>,
+    /// The content type and the body.
+    body: Option<(&'static str, String)>,
+    /// A read, whatever its verb: only reads run while the server renders a page.
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    read_only: bool,
+}
+
+/// The header that echoes the session's CSRF cookie on a change.
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+const CSRF_HEADER: &str = "x-csrf-token";
+/// The CSRF cookie set at login (not HttpOnly, so the page can echo it).
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+const CSRF_COOKIE: &str = "portico_csrf";
+
+/// The CSRF token among `Cookie` header values (`a=1; portico_csrf=…`).
+#[cfg(any(feature = "ssr", feature = "hydrate"))]
+fn csrf_from_cookies<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    headers
+        .into_iter()
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CSRF_COOKIE)
+        .map(|(_, value)| value.to_owned())
 }
 
 #[cfg(feature = "hydrate")]
@@ -214,31 +313,32 @@ mod browser {
     use gloo_net::http::{Method, RequestBuilder};
     use wasm_bindgen::JsCast;
 
-    use super::{ApiFailure, Verb};
+    use super::{ApiFailure, CSRF_HEADER, Outgoing, Verb, csrf_from_cookies};
 
-    pub async fn exchange(
-        verb: Verb,
-        path: String,
-        body: Option<serde_json::Value>,
+    pub(super) async fn exchange(
+        outgoing: Outgoing,
     ) -> Result<(u16, Option<String>, String), ApiFailure> {
+        let verb = outgoing.verb;
         let method = match verb {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
             Verb::Patch => Method::PATCH,
             Verb::Delete => Method::DELETE,
         };
-        let mut builder = RequestBuilder::new(&path)
+        let mut builder = RequestBuilder::new(&outgoing.path)
             .method(method)
             .header("accept", "application/json");
         if verb != Verb::Get
             && let Some(token) = csrf_token()
         {
-            builder = builder.header("x-csrf-token", &token);
+            builder = builder.header(CSRF_HEADER, &token);
         }
-        let request = match body {
-            Some(b) => builder
-                .header("content-type", "application/json")
-                .body(b.to_string()),
+        for (name, value) in &outgoing.headers {
+            builder = builder.header(name, value);
+        }
+        let request = match outgoing.body {
+            Some((content_type, text)) => builder.header("content-type", content_type).body(text),
             None => builder.build(),
         }
         .map_err(|e| ApiFailure::transport(e.to_string()))?;
@@ -255,7 +355,7 @@ mod browser {
         Ok((status, error_type, text))
     }
 
-    /// The CSRF cookie set at login (not HttpOnly, so the page can echo it).
+    /// The CSRF cookie set at login, which the page can read.
     fn csrf_token() -> Option<String> {
         let document = web_sys::window()?.document()?;
         let cookies = document
@@ -263,11 +363,7 @@ mod browser {
             .ok()?
             .cookie()
             .ok()?;
-        cookies
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == "portico_csrf")
-            .map(|(_, value)| value.to_owned())
+        csrf_from_cookies([cookies.as_str()])
     }
 }
 
@@ -286,10 +382,19 @@ fn failure(status: u16, error_type: Option<String>, body: &str) -> ApiFailure {
         message: Option<String>,
         #[serde(default)]
         field: Option<String>,
+        /// The JSON protocols' (ACM's) error code, when no header names it.
+        #[serde(default, rename = "__type")]
+        code: Option<String>,
     }
     let shape = serde_json::from_str::<Shape>(body).ok();
     let error_type = error_type
         .map(|t| t.split(':').next().unwrap_or_default().to_owned())
+        .or_else(|| {
+            // `com.amazonaws.acm#ResourceInUseException` names the same code.
+            let code = shape.as_ref()?.code.as_deref()?;
+            Some(code.rsplit('#').next().unwrap_or(code).to_owned())
+        })
+        .filter(|t| !t.is_empty())
         .unwrap_or_else(|| format!("HTTP {status}"));
     ApiFailure {
         status,
@@ -300,6 +405,29 @@ fn failure(status: u16, error_type: Option<String>, body: &str) -> ApiFailure {
         field: shape.and_then(|s| s.field),
         error_type,
     }
+}
+
+/// Standard base64 with padding: how AWS's JSON protocols carry blobs (ACM's
+/// `Certificate`, `PrivateKey` and `CertificateChain`).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Percent-encodes one path segment (stage names such as `$default` need it).
@@ -313,4 +441,42 @@ pub fn segment(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_standard_base64() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xfb, 0xff, 0xfe]), "+//+");
+    }
+
+    #[test]
+    fn acm_errors_read_their_code_from_the_body() {
+        let f = failure(
+            400,
+            None,
+            r#"{"__type":"ResourceInUseException","message":"in use by a domain"}"#,
+        );
+        assert_eq!(f.error_type, "ResourceInUseException");
+        assert_eq!(f.message, "in use by a domain");
+        let f = failure(
+            400,
+            None,
+            r#"{"__type":"com.amazonaws.acm#ValidationException"}"#,
+        );
+        assert_eq!(f.error_type, "ValidationException");
+        let f = failure(
+            400,
+            Some("ValidationException:http://internal.amazon.com/".into()),
+            r#"{"__type":"Other","message":"m"}"#,
+        );
+        assert_eq!(f.error_type, "ValidationException");
+    }
 }

@@ -9,6 +9,7 @@ pub mod error_banner;
 pub mod form_errors;
 pub mod mapping_editor;
 pub mod mapping_rows;
+pub mod pem_field;
 pub mod relative_time;
 pub mod resource_form;
 pub mod resource_table;

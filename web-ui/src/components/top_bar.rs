@@ -33,6 +33,8 @@ pub fn TopBar(identity: Identity) -> impl IntoView {
             </a>
             <nav aria-label="Main">
                 <A href="/apis">"APIs"</A>
+                <A href="/domains">"Custom domain names"</A>
+                <A href="/certificates">"Certificates"</A>
                 <A href="/nodes">"Nodes"</A>
             </nav>
             <div class="who">

@@ -3,13 +3,18 @@
 pub mod api_create_form;
 pub mod api_edit_form;
 pub mod api_layout;
+pub mod api_mapping_form;
 pub mod api_overview;
 pub mod apis;
 pub mod authorizer_form;
 pub mod authorizers;
+pub mod certificate_forms;
+pub mod certificates;
 pub mod cors;
 pub mod cors_form;
 pub mod deployments;
+pub mod domain;
+pub mod domains;
 pub mod http_fields;
 pub mod integration_form;
 pub mod integrations;
@@ -28,6 +33,7 @@ pub mod stage_throttling;
 pub mod stages;
 pub mod test_invoke;
 pub mod throttle_override;
+pub mod truststores;
 
 use std::collections::BTreeMap;
 
