@@ -136,6 +136,7 @@ pub struct UpPorts {
     pub admin: u16,
     pub grpc: u16,
     pub proxy: u16,
+    pub proxy_tls: u16,
     pub metrics: u16,
 }
 
@@ -145,6 +146,7 @@ impl UpPorts {
             admin: crate::free_port(),
             grpc: crate::free_port(),
             proxy: crate::free_port(),
+            proxy_tls: crate::free_port(),
             metrics: crate::free_port(),
         }
     }
@@ -162,6 +164,8 @@ pub fn up_args(data_dir: &Path, ports: &UpPorts) -> Vec<String> {
         format!("127.0.0.1:{}", ports.grpc),
         "--proxy-addr".into(),
         format!("127.0.0.1:{}", ports.proxy),
+        "--proxy-tls-addr".into(),
+        format!("127.0.0.1:{}", ports.proxy_tls),
         "--metrics-addr".into(),
         format!("127.0.0.1:{}", ports.metrics),
     ]

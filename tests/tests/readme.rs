@@ -15,6 +15,7 @@ const WALKTHROUGH: &[&str] = &[
     "## CORS, parameter mapping and throttling",
     "## Lambda functions",
     "## Authorizers",
+    "## Custom domains and HTTPS",
     "## When a stage is not served as deployed",
 ];
 
@@ -91,6 +92,7 @@ async fn the_readme_walkthrough_runs_as_written() {
         ("8080", backend.to_string()),
         ("9002", lambda.to_string()),
         ("9003", issuer.to_string()),
+        ("8443", ports.proxy_tls.to_string()),
         ("/tmp/notes-backend", notes_dir.display().to_string()),
     ] {
         script = fill_in(&script, from, &to);
@@ -183,4 +185,9 @@ readme_settle() {{
         "the function made the note and lists it:\n{stdout}"
     );
     assert!(stdout.contains(r#""routeKey": "$default""#), "{stdout}");
+    // Custom domains: the prod stage through the `v1` mapping, over TLS with HTTP/2.
+    assert!(
+        stdout.contains("[{\"id\":1,\"text\":\"hello\"}]\n over HTTP/2"),
+        "{stdout}"
+    );
 }
