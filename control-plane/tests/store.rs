@@ -359,6 +359,115 @@ async fn the_snapshot_read_reports_damaged_rows_and_keeps_the_rest(store: Store)
     assert_eq!(deployments, ["a", "c"]);
 }
 
+fn domain(name: &str, cert: &str, truststore: Option<&str>) -> portico_model::DomainName {
+    portico_model::DomainName {
+        domain_name: name.into(),
+        domain_name_arn: portico_model::domain_name_arn(name),
+        api_mapping_selection_expression: "$request.basepath".into(),
+        domain_name_configurations: vec![portico_model::DomainNameConfiguration {
+            certificate_arn: Some(cert.into()),
+            ..Default::default()
+        }],
+        mutual_tls_authentication: truststore.map(|t| portico_model::MutualTlsAuthentication {
+            truststore_uri: Some(format!("s3://{t}")),
+            ..Default::default()
+        }),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Certificates, truststores, domains and mappings: what the snapshot reads of them, and
+/// mappings going with the domain, the stage or the API they belong to.
+async fn custom_domains_and_their_mappings(store: Store) {
+    use portico_control_plane::store::{StoredCertificate, StoredTruststore};
+    let cert = StoredCertificate {
+        detail: portico_model::CertificateDetail {
+            certificate_arn: "arn:aws:acm:us-east-1:000000000000:certificate/c1".into(),
+            domain_name: "api.example.com".into(),
+            ..Default::default()
+        },
+        certificate_pem: "LEAF".into(),
+        chain_pem: "CHAIN".into(),
+        sealed_key: "SEALED".into(),
+    };
+    let arn = cert.detail.certificate_arn.clone();
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    tx.insert_stage("a", &stage("prod", None)).await.unwrap();
+    tx.insert_stage("a", &stage("dev", None)).await.unwrap();
+    tx.upsert_certificate(&cert).await.unwrap();
+    tx.upsert_truststore(&StoredTruststore {
+        truststore: portico_model::Truststore {
+            name: "partners/ca.pem".into(),
+            ..Default::default()
+        },
+        bundle_pem: "BUNDLE".into(),
+    })
+    .await
+    .unwrap();
+    tx.insert_domain_name(&domain("api.example.com", &arn, None))
+        .await
+        .unwrap();
+    tx.insert_domain_name(&domain("*.example.com", &arn, Some("partners/ca.pem")))
+        .await
+        .unwrap();
+    for (id, key, stage) in [("m1", "", "prod"), ("m2", "v1/orders", "dev")] {
+        let m = portico_model::ApiMapping {
+            api_id: "a".into(),
+            api_mapping_id: id.into(),
+            api_mapping_key: key.into(),
+            stage: stage.into(),
+        };
+        tx.upsert_api_mapping("api.example.com", &m).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let source = tx.snapshot_source().await.unwrap();
+    let domains = &source.custom_domains.domains;
+    assert_eq!(domains.len(), 2);
+    assert_eq!(domains[0].domain.domain_name, "*.example.com");
+    assert_eq!(domains[0].truststore_pem.as_deref(), Some("BUNDLE"));
+    assert_eq!(domains[1].mappings.len(), 2);
+    assert_eq!(source.custom_domains.certificates, vec![cert.clone()]);
+    assert_eq!(
+        tx.domains_using_certificate(&arn).await.unwrap(),
+        ["*.example.com", "api.example.com"]
+    );
+    assert_eq!(
+        tx.domains_using_truststore("partners/ca.pem")
+            .await
+            .unwrap(),
+        ["*.example.com"]
+    );
+    drop(tx);
+
+    // A deleted stage takes its mappings; a deleted API takes the rest.
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(tx.delete(ResourceKind::Stage, "a", "dev").await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let left = tx
+        .list_api_mappings("api.example.com", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].api_mapping_id, "m1");
+    drop(tx);
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(tx.delete_api("a").await.unwrap());
+    assert!(tx.delete_domain_name("*.example.com").await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert!(
+        tx.list_api_mappings("api.example.com", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.list_domain_names(None, 10).await.unwrap().len(), 1);
+}
+
 store_cases!(
     the_snapshot_read_reports_damaged_rows_and_keeps_the_rest,
     versions_follow_commits,
@@ -368,4 +477,5 @@ store_cases!(
     stages_and_deployments,
     nodes_are_recorded,
     corrupt_rows_are_reported_not_hidden,
+    custom_domains_and_their_mappings,
 );
