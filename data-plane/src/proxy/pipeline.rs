@@ -1,7 +1,8 @@
 //! The request pipeline: a short list of named phases run in a fixed order, with one
 //! [`RequestContext`] carried from phase to phase.
 //!
-//! 1. **resolve**: `Host` → API → stage (`phases/resolve.rs`).
+//! 1. **resolve**: `Host` → custom domain and API mapping, or execute-api host → API →
+//!    stage (`phases/resolve.rs`).
 //! 2. **CORS**: a preflight is answered here, before routing and any authorizer, when
 //!    the stage's deployment has CORS (`phases/cors.rs`); then the route is resolved.
 //! 3. **throttle**: the stage's limit on the route, a share of the cluster-wide total
