@@ -261,7 +261,7 @@ pub(crate) mod tests {
                 ("v10", "ten", "prod"),
             ],
         )]);
-        let table = DomainTable::compile(&snapshot, &TlsSessions::new()).expect("compiles");
+        let table = DomainTable::compile(&snapshot, &TlsSessions::default()).expect("compiles");
         let d = table.lookup("api.example.com").expect("domain");
         for (path, api, stage, rest) in [
             ("/", "root", "prod", "/"),
@@ -281,7 +281,7 @@ pub(crate) mod tests {
         }
 
         let no_root = domain_snapshot(&[("api.example.com", &[("v1", "one", "prod")])]);
-        let table = DomainTable::compile(&no_root, &TlsSessions::new()).expect("compiles");
+        let table = DomainTable::compile(&no_root, &TlsSessions::default()).expect("compiles");
         let d = table.lookup("api.example.com").expect("domain");
         assert!(d.mapping_for("/v2/x").is_none());
         assert!(d.mapping_for("/").is_none());
@@ -294,7 +294,7 @@ pub(crate) mod tests {
             ("*.example.com", &[]),
             ("*.deep.example.com", &[]),
         ]);
-        let table = DomainTable::compile(&snapshot, &TlsSessions::new()).expect("compiles");
+        let table = DomainTable::compile(&snapshot, &TlsSessions::default()).expect("compiles");
         let name = |host: &str| table.lookup(host).map(|d| d.name.to_string());
         assert_eq!(name("api.example.com").as_deref(), Some("api.example.com"));
         assert_eq!(name("API.Example.COM.").as_deref(), Some("api.example.com"));
@@ -313,21 +313,21 @@ pub(crate) mod tests {
     fn broken_domains_are_refused_whole() {
         let mut s = domain_snapshot(&[("api.example.com", &[])]);
         s.domain_names[0].security_policy = "TLS_1_0".into();
-        let (name, e) = DomainTable::compile(&s, &TlsSessions::new()).expect_err("policy");
+        let (name, e) = DomainTable::compile(&s, &TlsSessions::default()).expect_err("policy");
         assert_eq!(name, "api.example.com");
         assert!(matches!(e, DomainError::SecurityPolicy(_)), "{e}");
 
         let mut s = domain_snapshot(&[("api.example.com", &[])]);
         s.domain_names[0].certificate_arn = "arn:other".into();
-        let (_, e) = DomainTable::compile(&s, &TlsSessions::new()).expect_err("cert");
+        let (_, e) = DomainTable::compile(&s, &TlsSessions::default()).expect_err("cert");
         assert!(matches!(e, DomainError::MissingCertificate(_)), "{e}");
 
         let s = domain_snapshot(&[("api.example.com", &[("v1", "a", "p"), ("v1", "b", "p")])]);
-        let (_, e) = DomainTable::compile(&s, &TlsSessions::new()).expect_err("dup key");
+        let (_, e) = DomainTable::compile(&s, &TlsSessions::default()).expect_err("dup key");
         assert!(e.to_string().contains("appears twice"), "{e}");
 
         let s = domain_snapshot(&[("api.example.com", &[]), ("API.example.com", &[])]);
-        let (_, e) = DomainTable::compile(&s, &TlsSessions::new()).expect_err("dup name");
+        let (_, e) = DomainTable::compile(&s, &TlsSessions::default()).expect_err("dup name");
         assert_eq!(e, DomainError::Duplicate);
     }
 }

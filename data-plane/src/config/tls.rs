@@ -100,10 +100,14 @@ impl std::fmt::Debug for TlsSessions {
     }
 }
 
+/// Sessions a node remembers for resumption (rustls allocates the cache up front).
+pub const NODE_SESSION_CACHE: usize = 16_384;
+
 impl TlsSessions {
-    pub fn new() -> Self {
+    /// A session cache of `capacity` entries and fresh ticket keys.
+    pub fn with_capacity(capacity: usize) -> Self {
         TlsSessions {
-            cache: rustls::server::ServerSessionMemoryCache::new(16_384),
+            cache: rustls::server::ServerSessionMemoryCache::new(capacity),
             // Ticket keys rotate every 6 hours; failing to make them is failing to read
             // the system's randomness, which nothing else survives either.
             ticketer: rustls::crypto::ring::Ticketer::new()
@@ -112,9 +116,10 @@ impl TlsSessions {
     }
 }
 
+/// A small one, for compiles that serve nothing (the control plane's admission check).
 impl Default for TlsSessions {
     fn default() -> Self {
-        Self::new()
+        Self::with_capacity(64)
     }
 }
 
@@ -206,7 +211,7 @@ pub(crate) mod tests {
     #[test]
     fn configs_speak_tls_1_2_and_1_3_with_h2_first() {
         let (chain, key, ca) = leaf(&["api.example.com"]);
-        let sessions = TlsSessions::new();
+        let sessions = TlsSessions::default();
         let plain = server_config(certified_key(&chain, &key).expect("key"), None, &sessions)
             .expect("config");
         assert_eq!(plain.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);

@@ -30,7 +30,9 @@ impl Runtime {
             jwks: jwks::JwksRegistry::with_background(background),
             authorizer_cache: Default::default(),
             invoke_keys: Default::default(),
-            tls_sessions: Default::default(),
+            tls_sessions: crate::config::tls::TlsSessions::with_capacity(
+                crate::config::tls::NODE_SESSION_CACHE,
+            ),
         }
     }
 }
