@@ -2,7 +2,7 @@
 //! Manager keeps imported ones (the page speaks ACM's own JSON protocol to the admin API),
 //! and the truststores that domains with mutual TLS check client certificates against.
 use leptos::prelude::*;
-use portico_model::{CertificateDetail, CertificateSummary, DomainName};
+use portico_model::{CertificateDetail, CertificateSummary};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -288,15 +288,6 @@ fn CertificateRow(
             </tr>
         </Show>
     }
-}
-
-/// The domains among `domains` that use the truststore `name`.
-pub(crate) fn domains_using_truststore(domains: &[DomainName], name: &str) -> Vec<String> {
-    domains
-        .iter()
-        .filter(|d| d.truststore_name() == Some(name))
-        .map(|d| d.domain_name.clone())
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use portico_model::{DomainName, Page, Truststore, validate_truststore_name};
 
 use super::Reload;
-use super::certificates::domains_using_truststore;
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::delete_button::DeleteButton;
 use crate::components::error_banner::ErrorBanner;
@@ -18,6 +17,15 @@ use crate::components::text_field::TextField;
 /// Where a truststore is uploaded, read and deleted.
 pub(crate) fn truststore_path(name: &str) -> String {
     format!("/portico/truststores/{}", segment(name))
+}
+
+/// The domains among `domains` that use the truststore `name`.
+fn domains_using_truststore(domains: &[DomainName], name: &str) -> Vec<String> {
+    domains
+        .iter()
+        .filter(|d| d.truststore_name() == Some(name))
+        .map(|d| d.domain_name.clone())
+        .collect()
 }
 
 /// The truststores, the domains that use each, upload and delete.
