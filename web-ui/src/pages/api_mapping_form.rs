@@ -1,10 +1,9 @@
 //! The form that maps an API's stage onto a custom domain name under a key.
 use leptos::prelude::*;
-use portico_model::{Api, ApiMapping, Page, Stage, validate_api_mapping_key};
+use portico_model::{Api, ApiMapping, validate_api_mapping_key};
 use serde_json::{Value, json};
 
-use crate::client::{AdminClient, ApiFailure, segment};
-use crate::components::error_banner::ErrorBanner;
+use crate::client::{ApiFailure, segment};
 use crate::components::resource_form::{FormState, FormTarget, ResourceForm};
 use crate::components::select_field::SelectField;
 use crate::components::text_field::TextField;
@@ -25,7 +24,13 @@ pub(crate) fn mapping_body(api_id: &str, stage: &str, key: &str) -> Result<Value
 /// Adds an API mapping to `domain`: an API, one of its stages, and the key (base path)
 /// it answers under.
 #[component]
-pub fn ApiMappingForm(domain: String, apis: Vec<Api>, on_saved: Callback<()>) -> impl IntoView {
+pub fn ApiMappingForm(
+    domain: String,
+    apis: Vec<Api>,
+    /// Each API's stage names, by API id.
+    stages: std::collections::BTreeMap<String, Vec<String>>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
     if apis.is_empty() {
         return view! {
             <p class="empty no-apis">
@@ -34,23 +39,9 @@ pub fn ApiMappingForm(domain: String, apis: Vec<Api>, on_saved: Callback<()>) ->
         }
         .into_any();
     }
-    let client = AdminClient::new();
     let api_id = RwSignal::new(apis[0].api_id.clone());
     let stage = RwSignal::new(String::new());
     let key = RwSignal::new(String::new());
-    // The stages of the API picked, loaded again when another is picked.
-    let stages = Resource::new(
-        move || api_id.get(),
-        move |id| {
-            let client = client.clone();
-            async move {
-                client
-                    .get::<Page<Stage>>(&format!("/v2/apis/{}/stages", segment(&id)))
-                    .await
-                    .map(|p| p.items)
-            }
-        },
-    );
     let state = FormState::new(&["apiId", "stage", "apiMappingKey"]);
     let errors = state.errors;
     let collection = format!("/v2/domainnames/{}/apimappings", segment(&domain));
@@ -90,45 +81,37 @@ pub fn ApiMappingForm(domain: String, apis: Vec<Api>, on_saved: Callback<()>) ->
                 errors
                 options=api_options
             />
-            <Transition fallback=|| view! { <p class="loading">"Loading stages…"</p> }>
-                {move || Suspend::new(async move {
-                    let list = match stages.await {
-                        Ok(list) => list,
-                        Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
-                    };
-                    if list.is_empty() {
-                        stage.set(String::new());
-                        return view! {
-                            <div class="field" data-field="stage">
-                                <span class="label">"Stage"</span>
-                                <p class="hint no-stages">
-                                    "This API has no stages yet: create one in its Stages tab."
-                                </p>
-                                <p class="field-error" role="alert">{move || stage_error.get()}</p>
-                            </div>
-                        }
-                            .into_any();
+            {move || {
+                let list = stages.get(&api_id.get()).cloned().unwrap_or_default();
+                if list.is_empty() {
+                    stage.set(String::new());
+                    return view! {
+                        <div class="field" data-field="stage">
+                            <span class="label">"Stage"</span>
+                            <p class="hint no-stages">
+                                "This API has no stages yet: create one in its Stages tab."
+                            </p>
+                            <p class="field-error" role="alert">{move || stage_error.get()}</p>
+                        </div>
                     }
-                    if !list.iter().any(|s| stage.with_untracked(|picked| *picked == s.stage_name)) {
-                        stage.set(list[0].stage_name.clone());
-                    }
-                    let options = list
-                        .iter()
-                        .map(|s| (s.stage_name.clone(), s.stage_name.clone()))
-                        .collect::<Vec<_>>();
-                    view! {
-                        <SelectField
-                            id="mapping-stage"
-                            label="Stage"
-                            field="stage"
-                            value=stage
-                            errors
-                            options
-                        />
-                    }
-                        .into_any()
-                })}
-            </Transition>
+                    .into_any();
+                }
+                if !list.iter().any(|s| stage.with_untracked(|picked| picked == s)) {
+                    stage.set(list[0].clone());
+                }
+                let options = list.iter().map(|s| (s.clone(), s.clone())).collect::<Vec<_>>();
+                view! {
+                    <SelectField
+                        id="mapping-stage"
+                        label="Stage"
+                        field="stage"
+                        value=stage
+                        errors
+                        options
+                    />
+                }
+                .into_any()
+            }}
             <TextField
                 id="mapping-key"
                 label="API mapping key (optional)"

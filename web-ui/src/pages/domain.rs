@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
-use portico_model::{Api, ApiMapping, DOMAIN_AVAILABLE, DomainName, Page};
+use portico_model::{Api, ApiMapping, DOMAIN_AVAILABLE, DomainName, Page, Stage};
 
 use super::Reload;
 use super::api_mapping_form::ApiMappingForm;
@@ -56,7 +56,23 @@ pub fn DomainPage() -> impl IntoView {
                     .get::<Page<Api>>("/v2/apis?maxResults=500")
                     .await?
                     .items;
-                Ok::<_, ApiFailure>((domain, mappings, apis))
+                // The mapping form's stage choices, loaded with the page so that what the
+                // server rendered is what the browser hydrates.
+                let mut stages = std::collections::BTreeMap::new();
+                for api in &apis {
+                    let names = client
+                        .get::<Page<Stage>>(&format!(
+                            "/v2/apis/{}/stages?maxResults=500",
+                            segment(&api.api_id)
+                        ))
+                        .await?
+                        .items
+                        .into_iter()
+                        .map(|s| s.stage_name)
+                        .collect::<Vec<_>>();
+                    stages.insert(api.api_id.clone(), names);
+                }
+                Ok::<_, ApiFailure>((domain, mappings, apis, stages))
             }
         }
     });
@@ -78,7 +94,7 @@ pub fn DomainPage() -> impl IntoView {
             {move || Suspend::new({
                 let base = base.clone();
                 async move {
-                    let (domain, mappings, apis) = match data.await {
+                    let (domain, mappings, apis, stages) = match data.await {
                         Ok(d) => d,
                         Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                     };
@@ -105,7 +121,7 @@ pub fn DomainPage() -> impl IntoView {
                                     .then_some(" A wildcard domain answers for every name one label under it: any such label stands for the *.")}
                             </p>
                             <h3>"Add an API mapping"</h3>
-                            <ApiMappingForm domain=domain_name.clone() apis on_saved/>
+                            <ApiMappingForm domain=domain_name.clone() apis stages on_saved/>
                         </section>
                         <section class="card danger-zone">
                             <h2>"Delete domain name"</h2>
