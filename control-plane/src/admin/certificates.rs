@@ -174,6 +174,9 @@ struct ArnInput {
 struct ListInput {
     max_items: Option<u32>,
     next_token: Option<String>,
+    /// Only certificates in these statuses (ISSUED, EXPIRED: what an import can be).
+    #[serde(default)]
+    certificate_statuses: Vec<String>,
 }
 
 async fn acm(
@@ -247,10 +250,13 @@ async fn answer(
         }
         "ListCertificates" => {
             let i: ListInput = input(body)?;
-            let (items, next) = s
+            let (mut items, next) = s
                 .service
                 .list_certificates(caller, i.max_items, i.next_token.as_deref())
                 .await?;
+            if !i.certificate_statuses.is_empty() {
+                items.retain(|c| i.certificate_statuses.contains(&c.status));
+            }
             let mut out = json!({ "CertificateSummaryList": items });
             if let Some(next) = next {
                 out["NextToken"] = Value::String(next);

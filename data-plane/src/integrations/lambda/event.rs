@@ -840,6 +840,16 @@ mod tests {
     }
 
     fn event(format: PayloadFormat, routes: &RouteTable, stage: &str, c: &Case) -> Value {
+        event_with_cert(format, routes, stage, c, None)
+    }
+
+    fn event_with_cert(
+        format: PayloadFormat,
+        routes: &RouteTable,
+        stage: &str,
+        c: &Case,
+        client_cert: Option<&ClientCert>,
+    ) -> Value {
         let path = c.uri.path();
         let route_path = match stage {
             "$default" => path,
@@ -862,9 +872,46 @@ mod tests {
             received: sample_time(),
             authorized: None,
             for_authorizer: None,
-            client_cert: None,
+            client_cert,
         };
         serde_json::from_slice(&build(format, &req)).expect("the event is JSON")
+    }
+
+    /// With mutual TLS, 2.0 carries `requestContext.authentication.clientCert` and 1.0
+    /// `requestContext.identity.clientCert`, in the shape of AWS's samples
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-mutual-tls.html).
+    #[test]
+    fn mutual_tls_puts_the_client_certificate_in_both_formats() {
+        let routes = table(&["$default"]);
+        let c = case("GET", "/my/path", &[], b"");
+        let cert = ClientCert {
+            pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            subject_dn: "CN=partner-1,O=Partners".into(),
+            issuer_dn: "CN=Partners CA".into(),
+            serial_number: "0a:bc:01".into(),
+            not_before: "May 28 12:30:02 2019 GMT".into(),
+            not_after: "Aug  5 09:36:04 2031 GMT".into(),
+        };
+        let expected = json!({
+            "clientCertPem": cert.pem,
+            "subjectDN": "CN=partner-1,O=Partners",
+            "issuerDN": "CN=Partners CA",
+            "serialNumber": "0a:bc:01",
+            "validity": {
+                "notBefore": "May 28 12:30:02 2019 GMT",
+                "notAfter": "Aug  5 09:36:04 2031 GMT"
+            }
+        });
+        let v2 = event_with_cert(PayloadFormat::V2, &routes, "$default", &c, Some(&cert));
+        assert_eq!(
+            v2["requestContext"]["authentication"]["clientCert"],
+            expected
+        );
+        let v1 = event_with_cert(PayloadFormat::V1, &routes, "$default", &c, Some(&cert));
+        assert_eq!(v1["requestContext"]["identity"]["clientCert"], expected);
+        // Without mutual TLS neither block is there, as in AWS's samples.
+        let plain = event(PayloadFormat::V2, &routes, "$default", &c);
+        assert!(plain["requestContext"].get("authentication").is_none());
     }
 
     /// AWS's sample 2.0 event, field by field (the page this module's doc names; the
