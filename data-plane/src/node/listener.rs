@@ -61,6 +61,10 @@ pub(crate) async fn serve<M, S, B>(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
+    // Over TLS, ALPN has said which protocol follows: serving only that one skips the
+    // auto builder's wait for an HTTP/2 preface, which has no deadline of its own.
+    let h1_only = Arc::new(builder.clone().http1_only());
+    let h2_only = Arc::new(builder.clone().http2_only());
     let builder = Arc::new(builder);
     let make_service = Arc::new(make_service);
     let graceful = GracefulShutdown::new();
@@ -89,6 +93,7 @@ pub(crate) async fn serve<M, S, B>(
         let make_service = make_service.clone();
         let transport = transport.clone();
         let builder = builder.clone();
+        let (h1_only, h2_only) = (h1_only.clone(), h2_only.clone());
         let watcher = graceful.watcher();
         let mut stop = stop.clone();
         tokio::spawn(async move {
@@ -125,6 +130,9 @@ pub(crate) async fn serve<M, S, B>(
                     let Some((stream, tls)) = accepted else {
                         return;
                     };
+                    // No ALPN at all means HTTP/1.1 (RFC 7301).
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let builder = if h2 { h2_only } else { h1_only };
                     let conn = builder
                         .serve_connection(TokioIo::new(stream), make_service(peer, Some(tls)));
                     if let Err(e) = watcher.watch(conn).await {
