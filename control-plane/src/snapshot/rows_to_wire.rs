@@ -185,10 +185,24 @@ fn wire_custom_domains(source: &SnapshotSource) -> (Vec<wire::Certificate>, Vec<
             tracing::warn!(domain = %d.domain.domain_name, "domain left out of the snapshot: its truststore is gone");
             continue;
         }
+        // Imports are checked with these same functions; a row changed behind the admin
+        // API's back costs only its domain, never the rest of the snapshot.
+        let chain = format!("{}{}", stored.certificate_pem, stored.chain_pem);
+        let unusable = portico_data_plane::config::tls::certified_key(&chain, key)
+            .err()
+            .or_else(|| {
+                d.truststore_pem
+                    .as_deref()
+                    .and_then(|pem| portico_data_plane::config::tls::client_roots(pem).err())
+            });
+        if let Some(e) = unusable {
+            tracing::error!(domain = %d.domain.domain_name, "domain left out of the snapshot: {e}");
+            continue;
+        }
         if !certificates.iter().any(|c| c.certificate_arn == arn) {
             certificates.push(wire::Certificate {
                 certificate_arn: arn.to_string(),
-                chain_pem: format!("{}{}", stored.certificate_pem, stored.chain_pem),
+                chain_pem: chain,
                 private_key_pem: key.clone(),
             });
         }
@@ -464,5 +478,61 @@ mod tests {
             wire_integration(&i).integration_type,
             wire::IntegrationType::Unspecified as i32
         );
+    }
+
+    /// A domain whose stored certificate or key no longer works is left out; the APIs
+    /// and the other domains are still published.
+    #[test]
+    fn an_unusable_domain_costs_only_itself() {
+        use crate::store::{SourceDomain, StoredCertificate};
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["api.example.com".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        let stored = |arn: &str| StoredCertificate {
+            detail: portico_model::CertificateDetail {
+                certificate_arn: arn.into(),
+                ..Default::default()
+            },
+            certificate_pem: cert.pem(),
+            chain_pem: String::new(),
+            sealed_key: String::new(),
+        };
+        let domain = |name: &str, arn: &str| SourceDomain {
+            domain: portico_model::DomainName {
+                domain_name: name.into(),
+                domain_name_arn: portico_model::domain_name_arn(name),
+                api_mapping_selection_expression: "$request.basepath".into(),
+                domain_name_configurations: vec![portico_model::DomainNameConfiguration {
+                    certificate_arn: Some(arn.into()),
+                    ..Default::default()
+                }],
+                mutual_tls_authentication: None,
+                tags: BTreeMap::new(),
+            },
+            mappings: Vec::new(),
+            truststore_pem: None,
+        };
+        let mut s = source();
+        s.custom_domains.certificates = vec![stored("arn:good"), stored("arn:bad")];
+        s.custom_domains.domains = vec![
+            domain("api.example.com", "arn:good"),
+            domain("other.example.com", "arn:bad"),
+        ];
+        s.opened_keys.insert("arn:good".into(), key.serialize_pem());
+        let other = rcgen::KeyPair::generate().expect("key");
+        s.opened_keys
+            .insert("arn:bad".into(), other.serialize_pem());
+        let c = rows_to_wire(&s, "execute-api.localhost", None).expect("compiles");
+        let names: Vec<&str> = c
+            .snapshot
+            .domain_names
+            .iter()
+            .map(|d| d.domain_name.as_str())
+            .collect();
+        assert_eq!(names, ["api.example.com"]);
+        assert_eq!(c.snapshot.certificates.len(), 1);
+        assert_eq!(c.snapshot.stages.len(), 2);
     }
 }
