@@ -30,10 +30,6 @@ pub struct CertificateImport {
     pub certificate_chain: Option<String>,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(ValidationError::new(field, message))
-}
-
 fn not_found(arn: &str) -> ServiceError {
     ServiceError::NotFound(format!("Could not find certificate {arn}."))
 }
@@ -53,7 +49,7 @@ pub fn check_certificate_arn(arn: &str) -> ServiceResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(ServiceError::invalid(
             "CertificateArn",
             format!(
                 "The certificate ARN {arn} is not valid: it must look like arn:aws:acm:REGION:ACCOUNT:certificate/ID"
@@ -62,7 +58,8 @@ pub fn check_certificate_arn(arn: &str) -> ServiceResult<()> {
     }
 }
 
-fn now_epoch() -> f64 {
+/// Now, in the epoch seconds ACM's times are in.
+pub(super) fn now_epoch() -> f64 {
     chrono::Utc::now().timestamp() as f64
 }
 
@@ -146,23 +143,26 @@ fn dns_names(cert: &X509Certificate<'_>) -> Vec<String> {
 /// Checks an import as ACM does and describes it.
 fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateDetail> {
     if import.certificate.len() > MAX_CERTIFICATE {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "Certificate",
             "The certificate is larger than 32 KB",
         ));
     }
     if import.private_key.len() > MAX_PRIVATE_KEY {
-        return Err(invalid("PrivateKey", "The private key is larger than 5 KB"));
+        return Err(ServiceError::invalid(
+            "PrivateKey",
+            "The private key is larger than 5 KB",
+        ));
     }
     let chain_text = import.certificate_chain.as_deref().unwrap_or("");
     if chain_text.len() > MAX_CHAIN {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "CertificateChain",
             "The certificate chain is larger than 2 MB",
         ));
     }
     let leaf = tls::certificates(&import.certificate).map_err(|e| {
-        invalid(
+        ServiceError::invalid(
             "Certificate",
             format!(
                 "Unable to parse certificate. Please ensure the certificate is in PEM format ({e})."
@@ -170,37 +170,39 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
         )
     })?;
     if leaf.len() != 1 {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "Certificate",
             "The certificate field contains more than one certificate. You can specify only one certificate in this field.",
         ));
     }
-    let (_, cert) = X509Certificate::from_der(&leaf[0])
-        .map_err(|e| invalid("Certificate", format!("Unable to parse certificate: {e}")))?;
+    let (_, cert) = X509Certificate::from_der(&leaf[0]).map_err(|e| {
+        ServiceError::invalid("Certificate", format!("Unable to parse certificate: {e}"))
+    })?;
     if import.private_key.contains("ENCRYPTED") {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "PrivateKey",
             "The private key is encrypted: import it without a passphrase",
         ));
     }
     tls::certified_key(&import.certificate, &import.private_key).map_err(|e| match e {
-        tls::TlsError::KeyMismatch => invalid(
+        tls::TlsError::KeyMismatch => ServiceError::invalid(
             "PrivateKey",
             "The private key does not match the public key in the certificate.",
         ),
-        other => invalid(
+        other => ServiceError::invalid(
             "PrivateKey",
             format!("Unable to parse the private key: {other}"),
         ),
     })?;
-    let key_algorithm = key_algorithm(&cert).map_err(|e| invalid("Certificate", e))?;
+    let key_algorithm =
+        key_algorithm(&cert).map_err(|e| ServiceError::invalid("Certificate", e))?;
     let now = now_epoch();
     let (not_before, not_after) = (
         cert.validity().not_before.timestamp() as f64,
         cert.validity().not_after.timestamp() as f64,
     );
     if now < not_before {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "Certificate",
             format!(
                 "The certificate is not valid yet: its validity starts at {}",
@@ -209,7 +211,7 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
         ));
     }
     if now > not_after {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "Certificate",
             format!(
                 "The certificate has expired: it was valid until {}",
@@ -219,7 +221,7 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
     }
     if !chain_text.trim().is_empty() {
         let chain = tls::certificates(chain_text).map_err(|e| {
-            invalid(
+            ServiceError::invalid(
                 "CertificateChain",
                 format!("Unable to parse the certificate chain: {e}"),
             )
@@ -227,13 +229,13 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
         let mut child = cert.clone();
         for (i, der) in chain.iter().enumerate() {
             let (_, issuer) = X509Certificate::from_der(der).map_err(|e| {
-                invalid(
+                ServiceError::invalid(
                     "CertificateChain",
                     format!("Certificate {} of the chain does not parse: {e}", i + 1),
                 )
             })?;
             if child.verify_signature(Some(issuer.public_key())).is_err() {
-                return Err(invalid(
+                return Err(ServiceError::invalid(
                     "CertificateChain",
                     format!(
                         "Could not validate the certificate with the certificate chain: certificate {} of the chain ({}) did not sign {}",
@@ -248,7 +250,7 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
     }
     let names = dns_names(&cert);
     let domain_name = names.first().cloned().ok_or_else(|| {
-        invalid(
+        ServiceError::invalid(
             "Certificate",
             "The certificate names no domain (no DNS subject alternative name or common name)",
         )
@@ -301,7 +303,7 @@ impl AdminService {
             // A re-import must still cover every domain that serves it.
             for domain in tx.domains_using_certificate(&arn).await? {
                 if !certificate_covers(&detail.subject_alternative_names, &domain) {
-                    return Err(invalid(
+                    return Err(ServiceError::invalid(
                         "Certificate",
                         format!("The new certificate does not cover {domain}, which uses {arn}"),
                     ));
@@ -406,7 +408,7 @@ impl AdminService {
             }
         }
         let mut params = rcgen::CertificateParams::new(names.clone()).map_err(|e| {
-            invalid(
+            ServiceError::invalid(
                 "domainName",
                 format!("Cannot make a certificate for these names: {e}"),
             )

@@ -15,8 +15,8 @@ use portico_model::{
     DOMAIN_AVAILABLE, DomainName, DomainNameConfiguration, DomainNameConfigurationInput,
     ENDPOINT_REGIONAL, MutualTlsAuthentication, MutualTlsAuthenticationInput, Page,
     SECURITY_POLICY_TLS_1_2, TRUSTSTORE_URI_SCHEME, Truststore, UpdateApiMapping, UpdateDomainName,
-    ValidationError, certificate_covers, domain_name_arn, validate_api_mapping_key,
-    validate_domain_name, validate_truststore_name,
+    certificate_covers, domain_name_arn, validate_api_mapping_key, validate_domain_name,
+    validate_truststore_name,
 };
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -24,10 +24,6 @@ use super::paging::page;
 use super::{AdminService, Change, ListParams, ServiceError, ServiceResult, allow, new_id, now};
 use crate::identity::{Caller, Permission};
 use crate::store::{ResourceKind, StoreTx, StoredTruststore};
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(ValidationError::new(field, message))
-}
 
 fn domain_not_found(name: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid domain name identifier specified {name}"))
@@ -45,14 +41,14 @@ async fn configuration(
     input: &[DomainNameConfigurationInput],
 ) -> ServiceResult<DomainNameConfiguration> {
     let [c] = input else {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "domainNameConfigurations",
             "Exactly one domain name configuration is required: its certificateArn, endpointType REGIONAL and securityPolicy TLS_1_2",
         ));
     };
     let endpoint_type = c.endpoint_type.as_deref().unwrap_or(ENDPOINT_REGIONAL);
     if endpoint_type != ENDPOINT_REGIONAL {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "endpointType",
             format!(
                 "Invalid endpointType {endpoint_type}: HTTP APIs take REGIONAL custom domain names only"
@@ -64,7 +60,7 @@ async fn configuration(
         .as_deref()
         .unwrap_or(SECURITY_POLICY_TLS_1_2);
     if policy != SECURITY_POLICY_TLS_1_2 {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "securityPolicy",
             format!(
                 "Portico cannot honour securityPolicy {policy}: HTTP APIs take TLS_1_2 only (TLS 1.2 and 1.3), and Portico's TLS never speaks TLS 1.0 or 1.1"
@@ -74,13 +70,13 @@ async fn configuration(
     if let Some(ip) = c.ip_address_type.as_deref()
         && !matches!(ip, "ipv4" | "dualstack")
     {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "ipAddressType",
             format!("Invalid ipAddressType {ip}: use ipv4 or dualstack"),
         ));
     }
     if c.ownership_verification_certificate_arn.is_some() {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "ownershipVerificationCertificateArn",
             "Ownership verification is for certificates ACM issued; Portico serves imported certificates only",
         ));
@@ -88,22 +84,21 @@ async fn configuration(
     let arn = c
         .certificate_arn
         .as_deref()
-        .ok_or_else(|| invalid("certificateArn", "certificateArn is required"))?;
-    super::certificates::check_certificate_arn(arn)
-        .map_err(|_| invalid("certificateArn", format!("Invalid certificateArn {arn}")))?;
-    let cert = tx
-        .get_certificate(arn)
-        .await?
-        .ok_or_else(|| invalid("certificateArn", format!("Certificate {arn} not found")))?;
-    let now_secs = chrono::Utc::now().timestamp() as f64;
-    if cert.detail.not_after < now_secs {
-        return Err(invalid(
+        .ok_or_else(|| ServiceError::invalid("certificateArn", "certificateArn is required"))?;
+    super::certificates::check_certificate_arn(arn).map_err(|_| {
+        ServiceError::invalid("certificateArn", format!("Invalid certificateArn {arn}"))
+    })?;
+    let cert = tx.get_certificate(arn).await?.ok_or_else(|| {
+        ServiceError::invalid("certificateArn", format!("Certificate {arn} not found"))
+    })?;
+    if cert.detail.not_after < super::certificates::now_epoch() {
+        return Err(ServiceError::invalid(
             "certificateArn",
             format!("Certificate {arn} has expired"),
         ));
     }
     if !certificate_covers(&cert.detail.subject_alternative_names, name) {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "certificateArn",
             format!(
                 "Certificate {arn} does not cover {name}: it is for {}",
@@ -134,13 +129,13 @@ async fn mutual_tls(
         return Ok(None);
     };
     let name = uri.strip_prefix(TRUSTSTORE_URI_SCHEME).ok_or_else(|| {
-        invalid(
+        ServiceError::invalid(
             "truststoreUri",
             format!("Invalid truststoreUri {uri}: use s3://NAME for a truststore uploaded with PUT /portico/truststores/NAME"),
         )
     })?;
     let stored = tx.get_truststore(name).await?.ok_or_else(|| {
-        invalid(
+        ServiceError::invalid(
             "truststoreUri",
             format!("No truststore {name}: upload it first with PUT /portico/truststores/{name}"),
         )
@@ -149,7 +144,7 @@ async fn mutual_tls(
     if let Some(v) = input.truststore_version.as_deref()
         && v != current
     {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "truststoreVersion",
             format!("Truststore {name} is at version {current}, not {v}"),
         ));
@@ -164,7 +159,7 @@ async fn mutual_tls(
 fn check_routing_mode(mode: Option<&str>) -> ServiceResult<()> {
     match mode {
         None | Some("API_MAPPING_ONLY") => Ok(()),
-        Some(other) => Err(invalid(
+        Some(other) => Err(ServiceError::invalid(
             "routingMode",
             format!(
                 "Invalid routingMode {other}: Portico routes by API mappings only (API_MAPPING_ONLY)"
@@ -443,9 +438,10 @@ impl AdminService {
     ) -> ServiceResult<Truststore> {
         allow(caller, Permission::EditApis)?;
         validate_truststore_name(name)?;
-        tls::client_roots(&bundle_pem).map_err(|e| invalid("truststore", e.to_string()))?;
-        let certs =
-            tls::certificates(&bundle_pem).map_err(|e| invalid("truststore", e.to_string()))?;
+        tls::client_roots(&bundle_pem)
+            .map_err(|e| ServiceError::invalid("truststore", e.to_string()))?;
+        let certs = tls::certificates(&bundle_pem)
+            .map_err(|e| ServiceError::invalid("truststore", e.to_string()))?;
         let subjects = certs
             .iter()
             .map(|der| {

@@ -31,6 +31,13 @@ pub enum ServiceError {
     Store(StoreError),
 }
 
+impl ServiceError {
+    /// Bad input in `field` (camelCase, as in the JSON), for the admin API to name.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid(ValidationError::new(field, message))
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
