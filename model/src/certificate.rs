@@ -8,6 +8,20 @@ pub const CERTIFICATE_ISSUED: &str = "ISSUED";
 pub const CERTIFICATE_EXPIRED: &str = "EXPIRED";
 pub const CERTIFICATE_IMPORTED: &str = "IMPORTED";
 
+/// A certificate's serial number as ACM and API Gateway show it: lowercase hex bytes
+/// joined by colons (`0a:bc:01`).
+pub fn serial_hex(serial: &[u8]) -> String {
+    let mut out = String::with_capacity(serial.len() * 3);
+    for (i, b) in serial.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    }
+    out
+}
+
 /// ACM's `CertificateDetail`, for an imported certificate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -123,5 +137,14 @@ pub fn validate_truststore_name(name: &str) -> Result<(), crate::ValidationError
                 "Invalid truststore name '{name}': use 1 to 1024 letters, digits and '-', '_', '.', '/'"
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serials_are_colon_separated_lowercase_hex() {
+        assert_eq!(super::serial_hex(&[0x0a, 0xbc, 0x01]), "0a:bc:01");
+        assert_eq!(super::serial_hex(&[]), "");
     }
 }

@@ -63,15 +63,6 @@ pub(super) fn now_epoch() -> f64 {
     chrono::Utc::now().timestamp() as f64
 }
 
-/// `0a:bc:01`, as ACM shows serial numbers.
-fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 fn signature_algorithm(oid: &str) -> String {
     match oid {
         "1.2.840.113549.1.1.11" => "SHA256WITHRSA",
@@ -259,7 +250,7 @@ fn describe(arn: &str, import: &CertificateImport) -> ServiceResult<CertificateD
         certificate_arn: arn.to_string(),
         domain_name,
         subject_alternative_names: names,
-        serial: colon_hex(cert.raw_serial()),
+        serial: portico_model::serial_hex(cert.raw_serial()),
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         imported_at: now,

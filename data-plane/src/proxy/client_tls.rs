@@ -4,7 +4,6 @@
 //! ("Configuring mutual TLS authentication for an HTTP API",
 //! https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-mutual-tls.html).
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -35,13 +34,6 @@ impl ClientCert {
     /// cannot read, which then goes without `clientCert` values.
     pub fn from_der(der: &[u8]) -> Option<Self> {
         let (_, cert) = X509Certificate::from_der(der).ok()?;
-        let mut serial = String::new();
-        for (i, b) in cert.raw_serial().iter().enumerate() {
-            if i > 0 {
-                serial.push(':');
-            }
-            let _ = write!(serial, "{b:02x}");
-        }
         let body = base64::engine::general_purpose::STANDARD.encode(der);
         let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
         for line in body.as_bytes().chunks(64) {
@@ -53,7 +45,7 @@ impl ClientCert {
             pem,
             subject_dn: cert.subject().to_string(),
             issuer_dn: cert.issuer().to_string(),
-            serial_number: serial,
+            serial_number: portico_model::serial_hex(cert.raw_serial()),
             not_before: openssl_time(cert.validity().not_before),
             not_after: openssl_time(cert.validity().not_after),
         })
