@@ -19,9 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// One process: control plane on embedded SQLite, admin API, gRPC config service and
     /// one proxy node.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// A control-plane replica (admin API and gRPC config service) on a shared database.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 /// What every control-plane replica listens on and announces.
@@ -146,6 +146,12 @@ pub struct UpArgs {
     /// ARN].
     #[arg(long, env = "PORTICO_LAMBDA_ENDPOINT", value_name = "URL")]
     pub lambda_endpoint: Option<http::Uri>,
+    /// Write the node's access-log lines to stdout instead of `<data-dir>/access-logs`.
+    #[arg(long, env = "PORTICO_ACCESS_LOG_STDOUT")]
+    pub access_log_stdout: bool,
+    /// Export the node's request spans over OTLP/HTTP to this collector (base URL).
+    #[arg(long, env = "PORTICO_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     #[command(flatten)]
     pub control_plane: ControlPlaneArgs,
 }

@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Up(args) => run_up(args, shutdown_signal()).await,
+        Command::Up(args) => run_up(*args, shutdown_signal()).await,
         Command::Serve(args) => {
             let cp = args.control_plane;
             let endpoint_url = cp

@@ -227,7 +227,8 @@ pub async fn run_control_plane(
             tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
             stopped(stop_rx.clone()),
         );
-    let admin_state = AdminState { service };
+    crate::service::spawn_usage_tasks(service.clone());
+    let admin_state = AdminState::new(service);
     let admin_api = app(admin_state.clone());
     let site_root = crate::console::site_root(config.console_dir.as_deref());
     // ACM's `POST /` is moved to its own path before routing; `/` is the console's.

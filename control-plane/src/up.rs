@@ -122,6 +122,11 @@ pub async fn run_up(
         metrics_addr: args.metrics_addr,
         proxy_workers: None,
         lambda_endpoint: args.lambda_endpoint.clone(),
+        access_log_dir: data_dir.join("access-logs"),
+        access_log_stdout: args.access_log_stdout,
+        access_log_max_bytes: portico_data_plane::NodeArgs::default().access_log_max_bytes,
+        access_log_keep: portico_data_plane::NodeArgs::default().access_log_keep,
+        otlp_endpoint: args.otlp_endpoint.clone(),
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 
@@ -141,7 +146,14 @@ pub async fn run_up(
         "  Proxy HTTPS     https://{}   custom domain names (certificates by SNI)",
         loopback_if_unspecified(args.proxy_tls_addr)
     );
-    println!("  Node health     http://{}/ready", args.metrics_addr);
+    println!(
+        "  Node health     http://{0}/ready   metrics http://{0}/metrics",
+        args.metrics_addr
+    );
+    println!(
+        "  Access logs     {}",
+        data_dir.join("access-logs").display()
+    );
     println!("  Data directory  {}", data_dir.display());
     println!();
 

@@ -56,7 +56,7 @@ async fn speaks_the_apigatewayv2_shape() {
     support::with_sqlite(|store| async move {
         let service = support::service(store);
         let token = support::admin_token(&service).await;
-        let router = (app(AdminState { service }), token);
+        let router = (app(AdminState::new(service)), token);
 
         let r = call(&router, "POST", "/v2/apis", Some(r#"{"name":"notes","protocolType":"HTTP"}"#)).await;
         assert_eq!(r.status, StatusCode::CREATED);
@@ -122,7 +122,7 @@ async fn bad_requests_get_aws_errors() {
     support::with_sqlite(|store| async move {
         let service = support::service(store);
         let token = support::admin_token(&service).await;
-        let router = (app(AdminState { service }), token);
+        let router = (app(AdminState::new(service)), token);
         let cases: Vec<(&str, &str, Option<&str>, StatusCode, &str)> = vec![
             (
                 "POST",
@@ -248,7 +248,7 @@ async fn malformed_signatures_are_refused() {
     support::with_sqlite(|store| async move {
         let service = support::service(store);
         let token = support::admin_token(&service).await;
-        let router = (app(AdminState { service }), token);
+        let router = (app(AdminState::new(service)), token);
         let req = Request::builder()
             .uri("/v2/apis")
             .header("authorization", "AWS4-HMAC-SHA256 Credential=broken")

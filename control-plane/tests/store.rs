@@ -84,6 +84,7 @@ fn stage(name: &str, deployment: Option<&str>) -> Stage {
         last_deployment_status_message: None,
         default_route_settings: None,
         route_settings: Default::default(),
+        access_log_settings: None,
     }
 }
 
@@ -468,7 +469,158 @@ async fn custom_domains_and_their_mappings(store: Store) {
     assert_eq!(tx.list_domain_names(None, 10).await.unwrap().len(), 1);
 }
 
+fn route_metrics(stage: &str, route: &str, requests: u64) -> portico_proto::RouteMetrics {
+    let mut latency = vec![0; portico_model::LATENCY_BUCKETS];
+    latency[2] = requests;
+    portico_proto::RouteMetrics {
+        api_id: "a".into(),
+        stage: stage.into(),
+        route_key: route.into(),
+        requests,
+        status_4xx: 1,
+        status_5xx: 0,
+        throttled: 1,
+        unauthorized: 0,
+        bytes_in: 10,
+        bytes_out: 100,
+        latency_buckets: latency.clone(),
+        latency_sum_ms: 1.5 * requests as f64,
+        integration_latency_buckets: latency,
+        integration_latency_sum_ms: 1.0,
+    }
+}
+
+/// Reports from several nodes add up, in the minute and in the month; pruning drops old
+/// minutes only; budgets and alerts round-trip and an alert fires once.
+async fn metrics_usage_and_budgets(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    tx.insert_api(&api("a")).await.unwrap();
+    tx.commit().await.unwrap();
+    let minute = 1_764_547_200; // 2025-12-01T00:00:00Z
+    let report = |minute, routes| portico_proto::MetricsReport {
+        minute,
+        routes,
+        access_log_dropped: 0,
+    };
+    store
+        .record_metrics(&report(
+            minute,
+            vec![
+                route_metrics("dev", "GET /x", 3),
+                route_metrics("dev", "", 1),
+            ],
+        ))
+        .await
+        .unwrap();
+    // A second node, the same minute and route.
+    store
+        .record_metrics(&report(minute, vec![route_metrics("dev", "GET /x", 2)]))
+        .await
+        .unwrap();
+    store
+        .record_metrics(&report(
+            minute + 60,
+            vec![route_metrics("prod", "GET /x", 4)],
+        ))
+        .await
+        .unwrap();
+
+    let rows = store.metric_rows("a", None, None, minute).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    let x = rows
+        .iter()
+        .find(|r| r.stage == "dev" && r.route_key == "GET /x")
+        .unwrap();
+    assert_eq!(
+        (x.requests, x.c4xx, x.throttled, x.bytes_out),
+        (5, 2, 2, 200)
+    );
+    assert_eq!(x.latency[2], 5);
+    assert!((x.latency_sum - 7.5).abs() < 1e-9);
+    let unmatched = store
+        .metric_rows("a", Some("dev"), Some(""), minute)
+        .await
+        .unwrap();
+    assert_eq!(
+        unmatched.len(),
+        1,
+        "the empty route key is a filter of its own"
+    );
+    assert_eq!(unmatched[0].requests, 1);
+    let prod = store
+        .metric_rows("a", Some("prod"), None, minute)
+        .await
+        .unwrap();
+    assert_eq!(prod.len(), 1);
+
+    let usage = store.usage_for_month("2025-12").await.unwrap();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(
+        (usage[0].requests, usage[0].bytes_in, usage[0].bytes_out),
+        (10, 40, 400)
+    );
+    assert!(store.usage_for_month("2025-11").await.unwrap().is_empty());
+
+    assert_eq!(store.prune_metrics(minute + 60).await.unwrap(), 2);
+    assert_eq!(
+        store.metric_rows("a", None, None, 0).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.usage_for_month("2025-12").await.unwrap()[0].requests,
+        10,
+        "monthly usage outlives the minutes"
+    );
+
+    assert_eq!(store.pricing().await.unwrap(), None);
+    let pricing = portico_model::Pricing {
+        http_requests_per_million: 1.25,
+        ..Default::default()
+    };
+    store.put_pricing(&pricing).await.unwrap();
+    store.put_pricing(&pricing).await.unwrap();
+    assert_eq!(store.pricing().await.unwrap(), Some(pricing));
+
+    let budget = portico_model::Budget {
+        api_id: "a".into(),
+        limit: 5.0,
+        notifications: vec![portico_model::BudgetNotification {
+            notification_type: portico_model::NotificationType::Actual,
+            threshold: 80.0,
+        }],
+        ..Default::default()
+    };
+    store.put_budget(&budget).await.unwrap();
+    assert_eq!(store.budgets().await.unwrap(), vec![budget]);
+    let alert = portico_model::BudgetAlert {
+        api_id: "a".into(),
+        month: "2025-12".into(),
+        threshold: 80.0,
+        ..Default::default()
+    };
+    assert!(store.insert_alert(&alert, 1).await.unwrap());
+    assert!(!store.insert_alert(&alert, 2).await.unwrap(), "fires once");
+    let delivered = portico_model::BudgetAlert {
+        delivery: portico_model::DeliveryStatus::Delivered,
+        attempts: 1,
+        ..alert
+    };
+    store.update_alert(&delivered).await.unwrap();
+    assert_eq!(
+        store.alerts_for_month("2025-12").await.unwrap(),
+        vec![delivered]
+    );
+
+    // Deleting the API takes its budget.
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(tx.delete_api("a").await.unwrap());
+    tx.commit().await.unwrap();
+    assert!(store.budgets().await.unwrap().is_empty());
+    assert!(!store.delete_budget("a").await.unwrap());
+}
+
 store_cases!(
+    metrics_usage_and_budgets,
     the_snapshot_read_reports_damaged_rows_and_keeps_the_rest,
     versions_follow_commits,
     apis_round_trip_and_page,

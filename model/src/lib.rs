@@ -4,6 +4,7 @@
 //! every write path applies. No I/O: this crate also builds for wasm.
 #![forbid(unsafe_code)]
 
+mod access_log;
 mod authorizer;
 mod certificate;
 mod cors;
@@ -11,13 +12,16 @@ mod custom_domain;
 mod error;
 mod identity;
 mod lambda_arn;
+mod metrics;
 mod parameter_mapping;
 mod resources;
 mod route_key;
 mod throttling;
 mod uri_template;
+mod usage;
 mod validate;
 
+pub use access_log::*;
 pub use authorizer::*;
 pub use certificate::*;
 pub use cors::*;
@@ -25,9 +29,11 @@ pub use custom_domain::*;
 pub use error::ValidationError;
 pub use identity::*;
 pub use lambda_arn::LambdaFunctionArn;
+pub use metrics::*;
 pub use parameter_mapping::*;
 pub use resources::*;
 pub use route_key::{HttpMethod, RouteKey, RouteMethod, RoutePath, Segment};
 pub use throttling::*;
 pub use uri_template::{UriPart, UriTemplate};
+pub use usage::*;
 pub use validate::*;

@@ -191,6 +191,9 @@ pub struct Stage {
     /// By route key (`GET /notes`); a field set here wins over the default's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub route_settings: BTreeMap<String, RouteSettings>,
+    /// Where and how nodes write this stage's access log; none: no access log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_settings: Option<crate::AccessLogSettings>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -204,6 +207,7 @@ pub struct CreateStage {
     pub tags: Option<BTreeMap<String, String>>,
     pub default_route_settings: Option<RouteSettings>,
     pub route_settings: Option<BTreeMap<String, RouteSettings>>,
+    pub access_log_settings: Option<crate::AccessLogSettings>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -218,6 +222,8 @@ pub struct UpdateStage {
     pub default_route_settings: Option<RouteSettings>,
     /// Merged by route key, each route's fields over what it had.
     pub route_settings: Option<BTreeMap<String, RouteSettings>>,
+    /// Replaces the stage's settings; empty settings turn the access log off.
+    pub access_log_settings: Option<crate::AccessLogSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,10 +13,12 @@ mod error;
 mod extract;
 mod integrations;
 mod nodes;
+pub mod prometheus;
 mod routes;
 mod session;
 mod stages;
 mod test_invoke;
+mod usage;
 mod users;
 
 use axum::Router;
@@ -34,6 +36,16 @@ const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AdminState {
     pub service: AdminService,
+    pub metrics: std::sync::Arc<prometheus::ControlPlaneMetrics>,
+}
+
+impl AdminState {
+    pub fn new(service: AdminService) -> Self {
+        AdminState {
+            service,
+            metrics: Default::default(),
+        }
+    }
 }
 
 /// Every route but login requires authentication (`auth`). Unknown paths under `/v2/` and
@@ -50,6 +62,7 @@ pub fn app(state: AdminState) -> Router {
         .merge(stages::router())
         .merge(deployments::router())
         .merge(nodes::router())
+        .merge(usage::router())
         .merge(test_invoke::router())
         .merge(users::router())
         .merge(audit::router())
@@ -60,11 +73,16 @@ pub fn app(state: AdminState) -> Router {
         ));
     authenticated
         .merge(session::public_router())
+        .route("/metrics", axum::routing::get(prometheus::scrape))
         .route("/v2/{*rest}", any(not_found))
         .route("/portico/{*rest}", any(not_found))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_ADMIN_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            prometheus::count_requests,
+        ))
         .with_state(state)
 }
 

@@ -129,6 +129,20 @@ impl NodeSession {
         Ok(())
     }
 
+    /// Adds the node's traffic into the per-minute series and the month's usage.
+    async fn take_metrics(&mut self, report: portico_proto::MetricsReport) {
+        if report.access_log_dropped > 0 {
+            tracing::warn!(
+                node = %self.node.node_id,
+                dropped = report.access_log_dropped,
+                "the node dropped access-log lines: its writer fell behind"
+            );
+        }
+        if let Err(e) = self.store.record_metrics(&report).await {
+            tracing::warn!(node = %self.node.node_id, error = %e, "cannot record the node's metrics");
+        }
+    }
+
     /// Records the node's load for every replica's next division.
     async fn take_load(&mut self, report: LoadReport) {
         let seconds = f64::from(report.interval_millis.max(1)) / 1000.0;
@@ -258,6 +272,9 @@ impl NodeSession {
                 message = inbound.message() => match message {
                     Ok(Some(NodeMessage { kind: Some(node_message::Kind::Load(report)) })) => {
                         self.take_load(report).await;
+                    }
+                    Ok(Some(NodeMessage { kind: Some(node_message::Kind::Metrics(report)) })) => {
+                        self.take_metrics(report).await;
                     }
                     Ok(Some(m)) => {
                         if self.take_answer(m) {

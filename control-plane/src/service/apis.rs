@@ -35,7 +35,7 @@ fn check_selection_expressions(
     Ok(())
 }
 
-pub(super) fn api_not_found(api_id: &str) -> ServiceError {
+pub(crate) fn api_not_found(api_id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid API identifier specified {api_id}"))
 }
 

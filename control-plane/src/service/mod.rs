@@ -3,7 +3,7 @@
 //! auto-deploy stages, bumps the snapshot version and tells the snapshot publisher.
 //!
 //! One file per resource (`apis`, `routes`, `integrations`, `stages`, `deployments`,
-//! `identity`, `nodes`, `test_invoke`), and one per concern they share: `access` (who may
+//! `identity`, `nodes`, `test_invoke`, `metrics`, `usage`), and one per concern they share: `access` (who may
 //! do what), `write` (the one path a change takes to its commit), `paging`, `error`,
 //! `endpoint` (invoke URLs) and `upstream_policy` (the SSRF rule).
 mod access;
@@ -16,12 +16,14 @@ mod endpoint;
 mod error;
 mod identity;
 mod integrations;
+mod metrics;
 mod nodes;
 mod paging;
 mod routes;
 mod stages;
 mod test_invoke;
 mod upstream_policy;
+mod usage;
 mod write;
 
 pub(crate) use access::allow;
@@ -31,6 +33,7 @@ pub use error::{ServiceError, ServiceResult};
 pub use identity::{BootstrapCredentials, IdentityContext, bootstrap_admin};
 pub use paging::ListParams;
 pub use upstream_policy::UpstreamPolicy;
+pub use usage::spawn_usage_tasks;
 pub(crate) use write::{Change, Effects};
 
 use portico_model::Page;
@@ -51,6 +54,8 @@ pub struct AdminService {
     upstreams: UpstreamPolicy,
     /// Sends the Test panel's requests to proxy nodes.
     invoker: reqwest::Client,
+    /// Delivers budget alerts to their webhooks.
+    webhooks: reqwest::Client,
 }
 
 /// A new identifier in AWS's style: lower-case letters and digits.
@@ -83,6 +88,11 @@ impl AdminService {
             invoker: reqwest::Client::builder()
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            webhooks: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_default(),
         }

@@ -40,7 +40,7 @@ impl AdminService {
         })
     }
 
-    async fn nodes(&self) -> ServiceResult<Vec<Node>> {
+    pub(crate) async fn nodes(&self) -> ServiceResult<Vec<Node>> {
         let mut items = self.store.list_nodes().await?;
         // A replica that died could not record its nodes' disconnection; a node whose
         // replica has not refreshed it for three heartbeats is not connected.

@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 
 use portico_model::{
     CreateStage, Deployment, Page, Route, RouteKey, RouteSettings, Stage, UpdateStage,
-    ValidationError, validate_description, validate_route_settings, validate_stage_name,
-    validate_stage_variables,
+    ValidationError, validate_access_log_settings, validate_description, validate_route_settings,
+    validate_stage_name, validate_stage_variables,
 };
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, now};
@@ -97,6 +97,9 @@ impl AdminService {
             input.default_route_settings.as_ref(),
             input.route_settings.as_ref(),
         )?;
+        if let Some(a) = &input.access_log_settings {
+            validate_access_log_settings(a)?;
+        }
         self.require_routes(tx, api_id, input.route_settings.as_ref())
             .await?;
         let existing: Option<Stage> = tx
@@ -124,6 +127,7 @@ impl AdminService {
             last_deployment_status_message: None,
             default_route_settings: input.default_route_settings,
             route_settings: input.route_settings.unwrap_or_default(),
+            access_log_settings: input.access_log_settings.filter(|a| !a.is_off()),
         };
         tx.insert_stage(api_id, &stage).await?;
         if stage.auto_deploy {
@@ -147,6 +151,9 @@ impl AdminService {
                 input.default_route_settings.as_ref(),
                 input.route_settings.as_ref(),
             )?;
+            if let Some(a) = &input.access_log_settings {
+                validate_access_log_settings(a)?;
+            }
             Ok(())
         };
         let (stage, version) = self
@@ -222,6 +229,9 @@ impl AdminService {
                 input.default_route_settings.as_ref(),
                 input.route_settings.as_ref(),
             )?;
+            if let Some(a) = &input.access_log_settings {
+                validate_access_log_settings(a)?;
+            }
             Ok(())
         };
         let (stage, version) = self
@@ -268,6 +278,10 @@ impl AdminService {
                                 .unwrap_or(&RouteSettings::default()),
                         );
                         stage.route_settings.insert(key, merged);
+                    }
+                    // Like throttling, the stage's own: no deployment needed.
+                    if let Some(a) = input.access_log_settings {
+                        stage.access_log_settings = (!a.is_off()).then_some(a);
                     }
                     let turned_on = input.auto_deploy == Some(true) && !stage.auto_deploy;
                     if let Some(a) = input.auto_deploy {

@@ -208,6 +208,7 @@ mod tests {
             last_deployment_status_message: None,
             default_route_settings: None,
             route_settings: Default::default(),
+            access_log_settings: None,
         };
         let p = UpstreamPolicy::new(vec!["127.0.0.1:9000".parse().unwrap()], vec![]);
         let i = [integration("http://${stageVariables.h}/x/{id}")];

@@ -159,6 +159,17 @@ fn wire_stage(api_id: &str, stage: &Stage) -> Option<wire::Stage> {
             .iter()
             .filter_map(|(key, s)| Some((key.clone(), wire_throttle(s)?)))
             .collect(),
+        access_log: stage.access_log_settings.as_ref().and_then(wire_access_log),
+    })
+}
+
+/// Settings every write checked; ones that no longer parse (stored by an older
+/// version) leave the stage without a log rather than failing the publish.
+fn wire_access_log(settings: &portico_model::AccessLogSettings) -> Option<wire::AccessLog> {
+    let (log_group, _) = portico_model::validate_access_log_settings(settings).ok()??;
+    Some(wire::AccessLog {
+        log_group,
+        format: settings.format.clone()?,
     })
 }
 
@@ -340,6 +351,7 @@ mod tests {
             last_deployment_status_message: None,
             default_route_settings: None,
             route_settings: Default::default(),
+            access_log_settings: None,
         }
     }
 

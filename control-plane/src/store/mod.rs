@@ -4,6 +4,7 @@
 //! which also serialises writers so versions follow commit order.
 mod custom_domains;
 mod identity;
+mod metrics;
 mod nodes;
 mod resources;
 
@@ -12,6 +13,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 pub use custom_domains::{CustomDomainSource, SourceDomain, StoredCertificate, StoredTruststore};
 pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
+pub use metrics::{MetricRow, UsageRow, month_of};
 pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
 

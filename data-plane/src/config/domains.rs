@@ -41,6 +41,13 @@ pub struct CompiledMapping {
     pub stage: Box<str>,
 }
 
+impl CompiledMapping {
+    /// The mapping key, as `$context.customDomain.basePathMatched` shows it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 #[derive(Debug)]
 pub struct CompiledDomain {
     /// As configured: `api.example.com` or `*.example.com`.

@@ -9,6 +9,7 @@
 //! snapshot: AWS deploys it and answers 500 on the routes it touches, and so does a node
 //! ([`StageProblem`]). The control plane runs this same compiler before it publishes.
 
+pub mod access_log;
 pub mod authorizers;
 pub mod cors;
 pub mod domains;
@@ -27,6 +28,8 @@ use portico_model::{RouteKey, ValidationError};
 use portico_proto::Snapshot;
 
 use crate::runtime::Runtime;
+use crate::runtime::meters::RouteMeter;
+use access_log::CompiledAccessLog;
 use authorizers::{AuthorizerError, DeploymentAuthorizers, RouteAuthError};
 use cors::{CompiledCors, CorsError};
 use domains::{CompiledDomain, CompiledMapping, DomainError, DomainTable};
@@ -43,6 +46,12 @@ pub const DEFAULT_STAGE: &str = "$default";
 pub enum CompileError {
     #[error("the snapshot has APIs but no execute-api domain")]
     MissingExecuteApiDomain,
+    #[error("stage {stage} of api {api_id}: access log: {reason}")]
+    AccessLog {
+        api_id: String,
+        stage: String,
+        reason: ValidationError,
+    },
     #[error("api {0} appears twice")]
     DuplicateApi(String),
     #[error("deployment {deployment_id} names unknown api {api_id}")]
@@ -177,6 +186,11 @@ pub struct CompiledStage {
     authorizers: Arc<DeploymentAuthorizers>,
     /// For identity sources and authorizer events; empty when the stage has none.
     pub stage_variables: Arc<std::collections::BTreeMap<String, String>>,
+    /// Index-aligned with the routes: each route's meter.
+    meters: Box<[Arc<RouteMeter>]>,
+    /// The meter of the stage's requests that match no route.
+    unmatched_meter: Arc<RouteMeter>,
+    access_log: Option<Arc<CompiledAccessLog>>,
 }
 
 /// Counts for logs.
@@ -212,6 +226,8 @@ impl CompiledConfig {
         content_hash: String,
         runtime: &Runtime,
     ) -> Result<Self, CompileError> {
+        // Meters of routes no config has served since the last compile go, once reported.
+        runtime.meters.prune();
         Ok(CompiledConfig {
             version,
             content_hash,
@@ -350,6 +366,17 @@ impl CompiledStage {
     pub fn authorizers(&self) -> &DeploymentAuthorizers {
         &self.authorizers
     }
+
+    /// The meter of `route`, or of the stage's unmatched requests.
+    pub fn meter(&self, route: Option<&RouteEntry>) -> &Arc<RouteMeter> {
+        route
+            .and_then(|r| self.meters.get(r.index))
+            .unwrap_or(&self.unmatched_meter)
+    }
+
+    pub fn access_log(&self) -> Option<&Arc<CompiledAccessLog>> {
+        self.access_log.as_ref()
+    }
 }
 
 impl Routing {
@@ -443,7 +470,25 @@ impl Routing {
                 )
             };
             let limits = throttle::stage_limits(s, &routes, &runtime.throttle);
+            let meters = routes
+                .entries()
+                .iter()
+                .map(|e| runtime.meters.meter(api_id, stage, &e.key.to_string()))
+                .collect();
+            let access_log = match &s.access_log {
+                Some(log) => Some(access_log::compile(log, &runtime.access_logs).map_err(
+                    |reason| CompileError::AccessLog {
+                        api_id: api_id.into(),
+                        stage: stage.into(),
+                        reason,
+                    },
+                )?),
+                None => None,
+            };
             let compiled = CompiledStage {
+                meters,
+                unmatched_meter: runtime.meters.meter(api_id, stage, ""),
+                access_log,
                 name: stage.into(),
                 deployment_id: s.deployment_id.clone(),
                 routes,

@@ -40,6 +40,9 @@ const MAX_PUSH_BYTES: usize = 64 * 1024 * 1024;
 /// pace, so a shift of traffic between nodes is followed within about a second.
 pub(crate) const LOAD_REPORT_INTERVAL: Duration = Duration::from_millis(500);
 
+/// How often the node reports its traffic for the control plane's series.
+pub(crate) const METRICS_REPORT_INTERVAL: Duration = Duration::from_secs(5);
+
 pub(crate) struct SnapshotClient {
     pub endpoints: Vec<Endpoint>,
     /// `Bearer <cluster token>`, ready to send.
@@ -147,9 +150,20 @@ impl SnapshotClient {
 
         let mut report = tokio::time::interval(LOAD_REPORT_INTERVAL);
         report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut metrics = tokio::time::interval(METRICS_REPORT_INTERVAL);
+        metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let message = tokio::select! {
                 message = pushes.message() => message?,
+                _ = metrics.tick() => {
+                    let report = self.metrics_report();
+                    if !report.routes.is_empty() || report.access_log_dropped > 0 {
+                        tx.send(NodeMessage { kind: Some(Kind::Metrics(report)) })
+                            .await
+                            .map_err(|_| SessionError::Closed)?;
+                    }
+                    continue;
+                }
                 _ = report.tick() => {
                     let load = self
                         .runtime
@@ -170,6 +184,13 @@ impl SnapshotClient {
                     // server that accepts and hangs up at once must not make us spin.
                     backoff.reset();
                     let reply = self.apply(push).await;
+                    let config = &self.runtime.meters.config;
+                    let (count, at) = match &reply {
+                        Kind::Nack(_) => (&config.nacks, &config.last_nack_ms),
+                        _ => (&config.acks, &config.last_ack_ms),
+                    };
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    at.store(unix_millis(), std::sync::atomic::Ordering::Relaxed);
                     tx.send(NodeMessage { kind: Some(reply) })
                         .await
                         .map_err(|_| SessionError::Closed)?;
@@ -189,6 +210,20 @@ impl SnapshotClient {
                 None => {}
             }
         }
+    }
+
+    /// What the node served since the last report, stamped with the current minute;
+    /// access-log drops are said in the node's own log too.
+    fn metrics_report(&self) -> portico_proto::MetricsReport {
+        let dropped = self.runtime.access_logs.take_drops();
+        if dropped > 0 {
+            warn!(
+                dropped,
+                "access-log lines dropped: the writer fell behind (see portico_access_log_dropped_total)"
+            );
+        }
+        let minute = (unix_millis() / 60_000 * 60) as i64;
+        self.runtime.meters.report(minute, dropped)
     }
 
     /// Applies one push and says what to answer.
@@ -272,6 +307,12 @@ impl SnapshotClient {
         }
         Kind::Ack(Ack { version, nonce })
     }
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Capped exponential backoff with jitter: each delay is drawn from the upper half of

@@ -3,6 +3,7 @@
 
 pub(crate) mod listener;
 mod ops;
+mod prometheus;
 mod tls;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context as _, anyhow, bail};
 use arc_swap::ArcSwap;
@@ -35,11 +37,14 @@ use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
 use crate::runtime::Runtime;
+use crate::runtime::access_log::{AccessLogOptions, AccessLogWriter};
+use crate::runtime::span_export::SpanExport;
 use crate::upstream::pool::SWEEP_INTERVAL;
 use portico_stream_tls::{ServerTrust, load_ca_bundle};
 
 pub const DEFAULT_CONTROL_PLANE: &str = "http://127.0.0.1:9001";
 pub const DEFAULT_CACHE_DIR: &str = "./portico-node-cache";
+pub const DEFAULT_ACCESS_LOG_DIR: &str = "./access-logs";
 pub const DEFAULT_PROXY_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8000);
 pub const DEFAULT_PROXY_TLS_ADDR: SocketAddr =
@@ -133,6 +138,43 @@ pub struct NodeArgs {
     /// when they are set.
     #[arg(long, env = "PORTICO_LAMBDA_ENDPOINT", value_name = "URL")]
     pub lambda_endpoint: Option<Uri>,
+
+    /// Where stages' access logs go: `{DIR}/{log group}.log`, a log group's `/` making
+    /// subdirectories.
+    #[arg(
+        long,
+        env = "PORTICO_ACCESS_LOG_DIR",
+        value_name = "DIR",
+        default_value = DEFAULT_ACCESS_LOG_DIR
+    )]
+    pub access_log_dir: PathBuf,
+
+    /// Write access-log lines to stdout instead of files (containers).
+    #[arg(long, env = "PORTICO_ACCESS_LOG_STDOUT")]
+    pub access_log_stdout: bool,
+
+    /// An access-log file is rotated to `NAME.log.1` when it reaches this many bytes.
+    #[arg(
+        long,
+        env = "PORTICO_ACCESS_LOG_MAX_BYTES",
+        value_name = "BYTES",
+        default_value_t = 100 * 1024 * 1024
+    )]
+    pub access_log_max_bytes: u64,
+
+    /// Rotated access-log files kept per log group.
+    #[arg(
+        long,
+        env = "PORTICO_ACCESS_LOG_KEEP",
+        value_name = "N",
+        default_value_t = 5
+    )]
+    pub access_log_keep: u32,
+
+    /// Export request spans over OTLP/HTTP to this collector (base URL, as
+    /// OTEL_EXPORTER_OTLP_ENDPOINT: spans go to `{URL}/v1/traces`).
+    #[arg(long, env = "PORTICO_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for NodeArgs {
@@ -149,6 +191,11 @@ impl Default for NodeArgs {
             metrics_addr: DEFAULT_METRICS_ADDR,
             proxy_workers: None,
             lambda_endpoint: None,
+            access_log_dir: PathBuf::from(DEFAULT_ACCESS_LOG_DIR),
+            access_log_stdout: false,
+            access_log_max_bytes: 100 * 1024 * 1024,
+            access_log_keep: 5,
+            otlp_endpoint: None,
         }
     }
 }
@@ -177,6 +224,9 @@ impl fmt::Debug for NodeArgs {
             .field("metrics_addr", &self.metrics_addr)
             .field("proxy_workers", &self.proxy_workers)
             .field("lambda_endpoint", &self.lambda_endpoint)
+            .field("access_log_dir", &self.access_log_dir)
+            .field("access_log_stdout", &self.access_log_stdout)
+            .field("otlp_endpoint", &self.otlp_endpoint)
             .finish()
     }
 }
@@ -284,8 +334,23 @@ impl Node {
         };
         let cache = SnapshotCache::new(args.cache_dir);
         let config = Arc::new(ArcSwap::from_pointee(CompiledConfig::empty()));
+        let access_logs = AccessLogWriter::start(AccessLogOptions {
+            dir: args.access_log_dir,
+            stdout: args.access_log_stdout,
+            max_bytes: args.access_log_max_bytes,
+            keep: args.access_log_keep,
+        })
+        .context("starting the access-log writer")?;
+        let spans = match &args.otlp_endpoint {
+            Some(endpoint) => Some(SpanExport::start(endpoint, "portico-proxy")?),
+            None => None,
+        };
         // Issuers' keys are fetched on the node's own runtime, beside the config stream.
-        let runtime = Arc::new(Runtime::for_node(tokio::runtime::Handle::current()));
+        let runtime = Arc::new(Runtime::for_node(
+            tokio::runtime::Handle::current(),
+            access_logs,
+            spans,
+        ));
         load_cached_snapshot(&cache, &config, &runtime).await;
 
         Ok(Node {
@@ -345,6 +410,7 @@ impl Node {
         let mut health = tokio::spawn(ops::serve(
             self.metrics_listener,
             self.config.clone(),
+            self.runtime.clone(),
             stop_rx,
         ));
         let client = SnapshotClient {
@@ -386,6 +452,9 @@ impl Node {
             finished += 1;
         }
         let _ = health.await;
+        if let Some(spans) = &self.runtime.spans {
+            spans.shutdown();
+        }
         info!(node_id = %self.node_id, "proxy node stopped");
         Ok(())
     }
@@ -442,6 +511,7 @@ fn spawn_proxy_worker(
                         let tls = TcpListener::from_std(worker.tls)
                             .map_err(|e| format!("{thread_name}: {e}"))?;
                         let (pool, lambda) = (worker.upstream.clone(), worker.lambda.clone());
+                        let idle = runtime.meters.upstream_idle_gauge();
                         let state = Arc::new(ProxyState {
                             config: config.clone(),
                             upstream: worker.upstream,
@@ -455,6 +525,7 @@ fn spawn_proxy_worker(
                                 tick.tick().await;
                                 pool.prune_idle();
                                 lambda.prune_idle();
+                                idle.store(pool.idle_count() as u64, Ordering::Relaxed);
                             }
                         });
                         tokio::join!(

@@ -1,5 +1,6 @@
-//! The node's health listener (`--metrics-addr`): `GET /health` says the process is up,
-//! `GET /ready` says whether it serves a snapshot, for load balancers to route on.
+//! The node's ops listener (`--metrics-addr`): `GET /health` says the process is up,
+//! `GET /ready` says whether it serves a snapshot, for load balancers to route on, and
+//! `GET /metrics` is for Prometheus.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,22 +16,25 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::CompiledConfig;
-use crate::node::listener;
+use crate::node::{listener, prometheus};
+use crate::runtime::Runtime;
 
 pub(crate) async fn serve(
     listener: TcpListener,
     config: Arc<ArcSwap<CompiledConfig>>,
+    runtime: Arc<Runtime>,
     stop: watch::Receiver<bool>,
 ) {
+    let registry = Arc::new(prometheus::registry(runtime, config.clone()));
     listener::serve(
         listener,
         "health",
         listener::Transport::Plain,
         stop,
         move |_peer, _| {
-            let config = config.clone();
+            let (config, registry) = (config.clone(), registry.clone());
             service_fn(move |req| {
-                let response = answer(&req, &config.load());
+                let response = answer(&req, &config.load(), &registry);
                 async move { Ok::<_, Infallible>(response) }
             })
         },
@@ -38,7 +42,11 @@ pub(crate) async fn serve(
     .await;
 }
 
-fn answer(req: &Request<Incoming>, config: &CompiledConfig) -> Response<Full<Bytes>> {
+fn answer(
+    req: &Request<Incoming>,
+    config: &CompiledConfig,
+    registry: &prometheus_client::registry::Registry,
+) -> Response<Full<Bytes>> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -48,6 +56,11 @@ fn answer(req: &Request<Incoming>, config: &CompiledConfig) -> Response<Full<Byt
     }
     match req.uri().path() {
         "/health" => reply(StatusCode::OK, "text/plain", "ok".into()),
+        "/metrics" => reply(
+            StatusCode::OK,
+            prometheus::CONTENT_TYPE,
+            prometheus::encode(registry),
+        ),
         "/ready" if config.is_live() => reply(
             StatusCode::OK,
             "application/json",

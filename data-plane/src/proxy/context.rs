@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use super::client_tls::{ClientCert, ClientTls};
 use super::phases::cors::ResponseCors;
 use super::request_id::RequestId;
 use super::request_time;
+use super::trace_context::TraceContext;
 use crate::config::route_table::RouteEntry;
 use crate::config::{CompiledApi, CompiledConfig, CompiledStage};
 use crate::integrations::lambda::authorizer::AuthorizerAnswer;
@@ -118,6 +119,26 @@ pub struct RequestContext<'cfg> {
     pub cors: Option<ResponseCors<'cfg>>,
     /// Set by authorize on a guarded route.
     pub authorized: Option<Authorized>,
+    /// The stage resolve found, also for requests that then match no route.
+    pub stage: Option<(&'cfg CompiledApi, &'cfg CompiledStage)>,
+    /// The API mapping key of a custom domain the request came through.
+    pub base_path: Option<&'cfg str>,
+    pub trace: TraceContext,
+    /// When the authorizer ran and how long it took, on a guarded route.
+    pub authorizer_timing: Option<(Instant, Duration)>,
+    /// What the integration call took and answered, once it has been made.
+    pub integration: Option<IntegrationTiming>,
+    /// The request body's declared length, for data-processed figures.
+    pub bytes_in: u64,
+}
+
+/// The integration call, for `$context.integrationLatency`, metrics and spans.
+#[derive(Debug, Clone, Copy)]
+pub struct IntegrationTiming {
+    pub started: Instant,
+    pub latency: Duration,
+    /// `None` when no response came.
+    pub status: Option<u16>,
 }
 
 /// What `$context` variables read of the request, kept past the point where the request
@@ -133,7 +154,11 @@ pub struct RequestFacts<'r> {
 }
 
 impl<'cfg> RequestContext<'cfg> {
-    pub fn new(client: &'cfg ClientConnection, config: &'cfg CompiledConfig) -> Self {
+    pub fn new(
+        client: &'cfg ClientConnection,
+        config: &'cfg CompiledConfig,
+        trace: TraceContext,
+    ) -> Self {
         RequestContext {
             client,
             request_id: RequestId::new(),
@@ -142,6 +167,12 @@ impl<'cfg> RequestContext<'cfg> {
             matched: None,
             cors: None,
             authorized: None,
+            stage: None,
+            base_path: None,
+            trace,
+            authorizer_timing: None,
+            integration: None,
+            bytes_in: 0,
         }
     }
 
@@ -160,14 +191,28 @@ impl<'cfg> RequestContext<'cfg> {
         out: &mut String,
     ) {
         match var {
-            ContextVar::RequestId | ContextVar::ExtendedRequestId => {
-                out.push_str(self.request_id.as_str())
-            }
             ContextVar::RouteKey => {
                 let _ = write!(out, "{}", matched.route.key);
             }
             ContextVar::Stage => out.push_str(&matched.stage.name),
             ContextVar::ApiId => out.push_str(&matched.api.api_id),
+            other => self.write_request_variable(other, facts, out),
+        }
+    }
+
+    /// Appends a `$context` variable that does not depend on the matched route;
+    /// `RouteKey`, `Stage` and `ApiId` write nothing here.
+    pub fn write_request_variable(
+        &self,
+        var: ContextVar,
+        facts: &RequestFacts<'_>,
+        out: &mut String,
+    ) {
+        match var {
+            ContextVar::RouteKey | ContextVar::Stage | ContextVar::ApiId => {}
+            ContextVar::RequestId | ContextVar::ExtendedRequestId => {
+                out.push_str(self.request_id.as_str())
+            }
             ContextVar::AccountId => {}
             ContextVar::DomainName | ContextVar::DomainPrefix => {
                 let name = crate::config::strip_port(facts.host.unwrap_or(""));

@@ -10,3 +10,4 @@ pub mod pipeline;
 pub mod request_id;
 pub mod request_time;
 pub(crate) mod server;
+pub mod trace_context;

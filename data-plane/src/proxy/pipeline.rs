@@ -17,7 +17,8 @@
 //! 8. **respond**: turn the outcome into the client's response; every error becomes its
 //!    AWS-shaped response here and nowhere else, and every response gets the request's
 //!    `apigw-requestid` and, on a CORS-enabled API, its CORS headers (`phases/respond.rs`).
-//! 9. *(log: access log and metrics at the end of the response body; not yet)*
+//! 9. **log**: at the end of the response body, the stage's access-log line, the route's
+//!    meters and the request's spans (`phases/log.rs`).
 //!
 //! This file only orders the phases; each is a file in `phases/` with the contract
 //! written in `phases/mod.rs`. A new phase is a new file there, called here at its place.
@@ -26,24 +27,27 @@
 //! request never sees two versions even when a push lands while it is in flight.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use http::header::{HOST, HeaderValue};
-use http::{Request, Response};
+use http::header::{CONTENT_LENGTH, HOST, HeaderValue};
+use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 
 use super::body::{DownstreamBody, ProxyBody, UpstreamPool};
 pub use super::context::ClientConnection;
-use super::context::RequestContext;
+use super::context::{IntegrationTiming, RequestContext, RequestFacts};
 use super::error::ProxyError;
 use super::phases::authorize::{Guarded, Guards, authorize};
 use super::phases::cors;
 use super::phases::integrate::{Integrations, Outgoing, integrate};
+use super::phases::log::{self, LoggedBody};
 use super::phases::map_request::{self, MappedRequest, map_request};
 use super::phases::map_response::map_response;
 use super::phases::resolve::{resolve_route, resolve_stage};
 use super::phases::respond::respond;
 use super::phases::throttle::throttle;
+use super::trace_context::{TRACEPARENT, TraceContext};
 use crate::config::CompiledConfig;
 use crate::config::integration::CompiledIntegration;
 use crate::integrations::lambda::LambdaClient;
@@ -61,21 +65,11 @@ pub async fn handle(
     state: &ProxyState,
     req: Request<Incoming>,
     client: &ClientConnection,
-) -> Response<ProxyBody> {
+) -> Response<LoggedBody> {
     let config = state.config.load_full();
-    let mut ctx = RequestContext::new(client, &config);
-    let outcome = run_phases(state, &config, &mut ctx, req).await;
-    respond(&ctx, outcome)
-}
-
-async fn run_phases<'cfg>(
-    state: &ProxyState,
-    config: &'cfg CompiledConfig,
-    ctx: &mut RequestContext<'cfg>,
-    req: Request<Incoming>,
-) -> Result<Response<ProxyBody>, ProxyError> {
     let (mut parts, body) = req.into_parts();
-    let mut body = DownstreamBody::new(body, parts.version);
+    let trace = TraceContext::for_request(parts.headers.get(&TRACEPARENT));
+    let mut ctx = RequestContext::new(client, &config, trace);
     // Resolve borrows the path and the host while the rest of the request moves on
     // upstream; the upstream gets its own Host anyway.
     let uri = std::mem::take(&mut parts.uri);
@@ -86,8 +80,56 @@ async fn run_phases<'cfg>(
         Some(a) => Some(a.as_str()),
         None => host_header.as_ref().and_then(|h| h.to_str().ok()),
     };
+    let request = ResolvableRequest {
+        parts,
+        body,
+        uri: &uri,
+        host,
+        host_header: host_header.as_ref(),
+    };
+    let mut facts = None;
+    let outcome = run_phases(state, &config, &mut ctx, request, &mut facts).await;
+    let finish = log::begin(&state.runtime, &ctx, facts.as_ref(), &outcome);
+    log::attach(respond(&ctx, outcome), finish)
+}
 
-    let (api, stage, path) = resolve_stage(config, host, &uri, ctx.client.tls.as_ref())?;
+/// The request as resolve left it: the head without its URI and `Host`, which are
+/// borrowed from the caller so that the log phase still has them.
+struct ResolvableRequest<'r> {
+    parts: http::request::Parts,
+    body: Incoming,
+    uri: &'r Uri,
+    host: Option<&'r str>,
+    host_header: Option<&'r HeaderValue>,
+}
+
+async fn run_phases<'cfg, 'r>(
+    state: &ProxyState,
+    config: &'cfg CompiledConfig,
+    ctx: &mut RequestContext<'cfg>,
+    request: ResolvableRequest<'r>,
+    facts: &mut Option<RequestFacts<'r>>,
+) -> Result<Response<ProxyBody>, ProxyError> {
+    let ResolvableRequest {
+        mut parts,
+        body,
+        uri,
+        host,
+        host_header,
+    } = request;
+    let mut body = DownstreamBody::new(body, parts.version);
+    ctx.bytes_in = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
+
+    let (api, stage, path, base_path) = resolve_stage(config, host, uri, ctx.client.tls.as_ref())?;
+    ctx.stage = Some((api, stage));
+    ctx.base_path = base_path;
+    if stage.access_log().is_some() {
+        *facts = Some(map_request::facts(&parts, uri, host));
+    }
     if let Some(c) = stage.cors() {
         if let Some(answer) = cors::preflight(c, &parts.method, &parts.headers) {
             return Ok(answer);
@@ -99,7 +141,7 @@ async fn run_phases<'cfg>(
     throttle(ctx, matched)?;
     let guarded = Guarded {
         parts: &parts,
-        uri: &uri,
+        uri,
         host,
         path,
     };
@@ -107,13 +149,20 @@ async fn run_phases<'cfg>(
         lambda: &state.lambda,
         invoke_keys: &state.runtime.invoke_keys,
     };
-    authorize(guards, ctx, matched, &route, &guarded, &mut body).await?;
+    let started = Instant::now();
+    let authorized = authorize(guards, ctx, matched, &route, &guarded, &mut body).await;
+    if authorized.is_err() || ctx.authorized.is_some() {
+        ctx.authorizer_timing = Some((started, started.elapsed()));
+    }
+    authorized?;
     let mappings = stage
         .integration_for(matched.route)
         .and_then(CompiledIntegration::mappings);
     // `$context` values outlive the request head, which moves on to the integration.
-    let facts = mappings.map(|_| map_request::facts(&parts, &uri, host));
-    let mapped = match (mappings, &facts) {
+    if mappings.is_some() && facts.is_none() {
+        *facts = Some(map_request::facts(&parts, uri, host));
+    }
+    let mapped = match (mappings, &*facts) {
         (Some(m), Some(facts)) if !m.request.is_empty() => map_request(
             &m.request,
             ctx,
@@ -128,10 +177,14 @@ async fn run_phases<'cfg>(
     };
     let forwarded_host = match uri.authority() {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
-        None => host_header.clone(),
+        None => host_header.cloned(),
     };
+    // The integration continues the trace from the gateway's span.
+    parts
+        .headers
+        .insert(TRACEPARENT.clone(), ctx.trace.header_value());
     let outgoing = Outgoing {
-        uri: &uri,
+        uri,
         forwarded_host,
         parts,
         body,
@@ -141,8 +194,15 @@ async fn run_phases<'cfg>(
         upstream: &state.upstream,
         lambda: &state.lambda,
     };
-    let mut response = integrate(clients, ctx, matched, route, outgoing).await?;
-    if let (Some(m), Some(facts)) = (mappings, &facts) {
+    let started = Instant::now();
+    let integrated = integrate(clients, ctx, matched, route, outgoing).await;
+    ctx.integration = Some(IntegrationTiming {
+        started,
+        latency: started.elapsed(),
+        status: integrated.as_ref().ok().map(|r| r.status().as_u16()),
+    });
+    let mut response = integrated?;
+    if let (Some(m), Some(facts)) = (mappings, &*facts) {
         map_response(m, ctx, matched, facts, &mut response);
     }
     Ok(response)

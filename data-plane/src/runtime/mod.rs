@@ -3,9 +3,12 @@
 //! bucket, forget what the control plane said about this node's share of a limit, drop
 //! an issuer's signing keys, a Lambda authorizer's cached answers or the keys that may
 //! sign requests to AWS_IAM routes.
+pub mod access_log;
 pub mod authorizer_cache;
 pub mod invoke_keys;
 pub mod jwks;
+pub mod meters;
+pub mod span_export;
 pub mod throttle;
 
 pub use throttle::{ThrottleRegistry, TokenBucket};
@@ -20,12 +23,25 @@ pub struct Runtime {
     pub invoke_keys: invoke_keys::InvokeKeyring,
     /// TLS session cache and ticket keys, shared by every domain's server config.
     pub tls_sessions: crate::config::tls::TlsSessions,
+    /// Counters per API, stage and route, for `/metrics` and the control plane.
+    pub meters: meters::MeterRegistry,
+    /// The access-log queue and writer thread.
+    pub access_logs: access_log::AccessLogWriter,
+    /// Where finished requests' spans go, with `--otlp-endpoint`.
+    pub spans: Option<crate::runtime::span_export::SpanExport>,
 }
 
 impl Runtime {
     /// A node's runtime: issuers' keys are fetched by tasks on `background`.
-    pub fn for_node(background: tokio::runtime::Handle) -> Self {
+    pub fn for_node(
+        background: tokio::runtime::Handle,
+        access_logs: access_log::AccessLogWriter,
+        spans: Option<span_export::SpanExport>,
+    ) -> Self {
         Runtime {
+            meters: Default::default(),
+            access_logs,
+            spans,
             throttle: ThrottleRegistry::default(),
             jwks: jwks::JwksRegistry::with_background(background),
             authorizer_cache: Default::default(),

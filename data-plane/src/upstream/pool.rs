@@ -216,8 +216,8 @@ impl<B: RequestBody> UpstreamPool<B> {
         });
     }
 
-    #[cfg(test)]
-    fn idle_count(&self) -> usize {
+    /// Idle connections held now, for `/metrics`.
+    pub fn idle_count(&self) -> usize {
         self.shared.lock_idle().values().map(Vec::len).sum()
     }
 

@@ -11,6 +11,7 @@
 pub mod authorize;
 pub mod cors;
 pub mod integrate;
+pub mod log;
 pub mod map_request;
 pub mod map_response;
 pub mod resolve;

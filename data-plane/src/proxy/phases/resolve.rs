@@ -12,7 +12,8 @@ use crate::proxy::client_tls::ClientTls;
 use crate::proxy::context::Matched;
 use crate::proxy::error::ProxyError;
 
-/// The API the host names and the stage the path selects, with the path the routes see.
+/// The API the host names and the stage the path selects, with the path the routes see
+/// and, through a custom domain, the API mapping key that matched.
 /// A mutual-TLS domain is only served on a connection whose handshake was for it with a
 /// verified client certificate, so another domain's SNI (or plain HTTP) cannot reach it.
 /// An API whose execute-api endpoint is disabled answers 403 there, as AWS does
@@ -22,14 +23,22 @@ pub fn resolve_stage<'cfg, 'r>(
     host: Option<&str>,
     uri: &'r Uri,
     tls: Option<&ClientTls>,
-) -> Result<(&'cfg CompiledApi, &'cfg CompiledStage, &'r str), ProxyError> {
+) -> Result<
+    (
+        &'cfg CompiledApi,
+        &'cfg CompiledStage,
+        &'r str,
+        Option<&'cfg str>,
+    ),
+    ProxyError,
+> {
     match config
         .target_for_host(host.ok_or(ProxyError::NotFound)?)
         .ok_or(ProxyError::NotFound)?
     {
         HostTarget::ExecuteApi(api) => {
             let (stage, path) = api.stage_for_path(uri.path()).ok_or(ProxyError::NotFound)?;
-            Ok((api, stage, path))
+            Ok((api, stage, path, None))
         }
         HostTarget::DisabledExecuteApi => {
             Err(ProxyError::Forbidden("execute-api endpoint disabled"))
@@ -44,7 +53,7 @@ pub fn resolve_stage<'cfg, 'r>(
             }
             let (mapping, path) = domain.mapping_for(uri.path()).ok_or(ProxyError::NotFound)?;
             let (api, stage) = config.mapped_stage(mapping).ok_or(ProxyError::NotFound)?;
-            Ok((api, stage, path))
+            Ok((api, stage, path, Some(mapping.key())))
         }
     }
 }
