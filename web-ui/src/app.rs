@@ -17,11 +17,13 @@ use crate::pages::domain::DomainPage;
 use crate::pages::domains::DomainsPage;
 use crate::pages::integrations::IntegrationsPage;
 use crate::pages::login::LoginPage;
+use crate::pages::monitor::MonitorPage;
 use crate::pages::nodes::NodesPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::routes::RoutesPage;
 use crate::pages::stages::StagesPage;
 use crate::pages::test_invoke::TestInvokePage;
+use crate::pages::usage::UsagePage;
 
 /// The HTML document around the app; `options` names the wasm and JS files the build wrote.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,12 +71,14 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("cors") view=CorsPage/>
                         <Route path=path!("stages") view=StagesPage/>
                         <Route path=path!("deployments") view=DeploymentsPage/>
+                        <Route path=path!("monitor") view=MonitorPage/>
                         <Route path=path!("test") view=TestInvokePage/>
                     </ParentRoute>
                     <Route path=path!("domains") view=DomainsPage/>
                     <Route path=path!("domains/:domain_name") view=DomainPage/>
                     <Route path=path!("certificates") view=CertificatesPage/>
                     <Route path=path!("nodes") view=NodesPage/>
+                    <Route path=path!("usage") view=UsagePage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -115,6 +115,16 @@ impl AdminClient {
         decode(&body)
     }
 
+    /// PUTs `body` as JSON: a whole resource replaced (the price table, a budget).
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<T, ApiFailure> {
+        let body = self.send(Verb::Put, path, Some(body)).await?;
+        decode(&body)
+    }
+
     pub async fn delete(&self, path: &str) -> Result<(), ApiFailure> {
         self.send(Verb::Delete, path, None).await.map(|_| ())
     }

@@ -1,4 +1,5 @@
 //! Building blocks shared by the pages: one component per file.
+pub mod budget_banner;
 pub mod checkbox_field;
 pub mod checkbox_group;
 pub mod console_layout;
@@ -7,6 +8,7 @@ pub mod delete_button;
 pub mod deployment_notice;
 pub mod error_banner;
 pub mod form_errors;
+pub mod line_chart;
 pub mod mapping_editor;
 pub mod mapping_rows;
 pub mod pem_field;

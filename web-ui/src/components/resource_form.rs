@@ -1,7 +1,7 @@
 //! The scaffold every create and edit form of the console shares: the API's message above
 //! the form (or beside the field it names), one submit that creates (POST to the
-//! collection) or saves (PATCH to the resource), and a button that is disabled while the
-//! call is out.
+//! collection), saves (PATCH to the resource) or replaces (PUT), and a button that is
+//! disabled while the call is out.
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -16,6 +16,8 @@ pub enum FormTarget {
     Create(String),
     /// PATCH this resource.
     Save(String),
+    /// PUT this resource whole (the price table, a budget).
+    Replace(String),
 }
 
 /// A form's errors, its busy flag, and its one way to the admin API.
@@ -50,6 +52,7 @@ impl FormState {
             let result = match target {
                 FormTarget::Create(path) => client.post::<T>(&path, body).await,
                 FormTarget::Save(path) => client.patch::<T>(&path, body).await,
+                FormTarget::Replace(path) => client.put::<T>(&path, body).await,
             };
             busy.set(false);
             match result {

@@ -36,6 +36,7 @@ pub fn TopBar(identity: Identity) -> impl IntoView {
                 <A href="/domains">"Custom domain names"</A>
                 <A href="/certificates">"Certificates"</A>
                 <A href="/nodes">"Nodes"</A>
+                <A href="/usage">"Usage"</A>
             </nav>
             <div class="who">
                 <span class="user" title=format!("Signed in as {} ({} role)", identity.user_name, identity.role)>

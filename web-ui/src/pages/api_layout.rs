@@ -30,6 +30,7 @@ pub fn ApiLayout() -> impl IntoView {
         ("/cors", "CORS"),
         ("/stages", "Stages"),
         ("/deployments", "Deployments"),
+        ("/monitor", "Monitor"),
         ("/test", "Test"),
     ];
     view! {

@@ -8,6 +8,7 @@ pub mod api_overview;
 pub mod apis;
 pub mod authorizer_form;
 pub mod authorizers;
+pub mod budget_form;
 pub mod certificate_forms;
 pub mod certificates;
 pub mod cors;
@@ -22,8 +23,10 @@ pub mod jwt_fields;
 pub mod lambda_authorizer_fields;
 pub mod lambda_fields;
 pub mod login;
+pub mod monitor;
 pub mod nodes;
 pub mod not_found;
+pub mod pricing_form;
 pub mod route_form;
 pub mod routes;
 pub mod stage_deployment;
@@ -34,6 +37,7 @@ pub mod stages;
 pub mod test_invoke;
 pub mod throttle_override;
 pub mod truststores;
+pub mod usage;
 
 use std::collections::BTreeMap;
 
@@ -65,10 +69,16 @@ const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 /// A counter that goes up every `LIVE_REFRESH` in the browser (never on the server) until
 /// the page goes: a resource that tracks it loads again at that pace.
 pub(crate) fn live_tick() -> RwSignal<u64> {
+    tick_every(LIVE_REFRESH)
+}
+
+/// A counter that goes up every `period` in the browser (never on the server) until the
+/// component that made it goes.
+pub(crate) fn tick_every(period: std::time::Duration) -> RwSignal<u64> {
     let tick = RwSignal::new(0u64);
     #[cfg(feature = "hydrate")]
     {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), LIVE_REFRESH);
+        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), period);
         on_cleanup(move || {
             if let Ok(h) = handle {
                 h.clear();
@@ -76,8 +86,27 @@ pub(crate) fn live_tick() -> RwSignal<u64> {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = LIVE_REFRESH;
+    let _ = period;
     tick
+}
+
+/// This month in UTC (`YYYY-MM`), the month usage and budgets are counted in.
+pub(crate) fn this_month() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}
+
+/// Whether `text` is a month as `<input type="month">` and the admin API write it.
+pub(crate) fn is_month(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+        && matches!(
+            text.get(5..7).and_then(|m| m.parse::<u8>().ok()),
+            Some(1..=12)
+        )
 }
 
 /// A counter that pages bump after a change so their lists load again.
@@ -195,6 +224,17 @@ mod tests {
             ])
         );
         assert_eq!(parse_list(" \n , "), None);
+    }
+
+    #[test]
+    fn months_are_year_dash_month() {
+        assert!(is_month("2026-12"));
+        assert!(is_month(&this_month()));
+        assert!(!is_month("2026-13"));
+        assert!(!is_month("2026-00"));
+        assert!(!is_month("2026-1"));
+        assert!(!is_month("26-12-01"));
+        assert!(!is_month(""));
     }
 
     #[test]
