@@ -8,8 +8,12 @@
 //! for a local OIDC issuer, attaches it to a route, and sees the Test panel's call refused
 //! without a token and served with one. It generates a self-signed certificate, serves a
 //! custom domain name with it, maps the notes API's stage under a key and sees the URL
-//! that makes, and sees the certificate refused deletion while the domain uses it. Every
-//! page it visits is saved under `target/screenshots/`.
+//! that makes, and sees the certificate refused deletion while the domain uses it. Then it
+//! sends a known mix of requests (2xx, 404s that match no route, 5xx) through the node to
+//! a second API and sees exactly those counts on the API's Monitor tab and the Usage page,
+//! sets a budget from the Usage page that the traffic has passed and sees the banner say
+//! so, and sees a negative price refused beside its field. Every page it visits is saved
+//! under `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -1324,13 +1328,39 @@ async fn the_notes_api_in_the_console() {
     })
     .await;
     shot(&c, "11-stage-rolled-back").await;
-    // Deployments, newest first, with relative times.
+    // Deployments, newest first, with relative times. Their dates are to the second (as
+    // AWS's are), so the one made just before `second` may share its date and its place.
     click_link(&c, "Deployments").await;
     let first_row = text_where(&c, "main table tbody tr:first-child td.mono", |t| {
         !t.is_empty()
     })
     .await;
-    assert_eq!(first_row, second);
+    let deployments = admin_get(&format!("{base}/v2/apis/{api_id}/deployments"), &token).await;
+    let dated = |id: &str| {
+        deployments["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|d| d["deploymentId"] == id)
+            .unwrap_or_else(|| panic!("no deployment {id} in {deployments}"))["createdDate"]
+            .as_str()
+            .expect("createdDate")
+            .to_owned()
+    };
+    let newest = deployments["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|d| d["createdDate"].as_str())
+        .max()
+        .expect("a deployment")
+        .to_owned();
+    assert_eq!(dated(&second), newest, "{deployments}");
+    assert_eq!(
+        dated(&first_row),
+        newest,
+        "{first_row} first: {deployments}"
+    );
     text_where(&c, "main table tbody tr:first-child time", |t| {
         t == "just now" || t.ends_with(" s ago")
     })
@@ -1590,7 +1620,470 @@ async fn the_notes_api_in_the_console() {
     let listed = acm(&base, &token, "ListCertificates", json!({})).await;
     assert_eq!(listed["CertificateSummaryList"], json!([]), "{listed}");
 
+    metered_api_in_the_console(&c, &base, &token, proxy, upstream).await;
+
     c.close().await.expect("close browser");
+}
+
+/// How long the series and the usage report may take to show what was sent: nodes report
+/// every 5 s, and the Monitor and Usage pages ask again every 2.
+const REPORTED: Duration = Duration::from_secs(30);
+/// How long a budget alert may take to reach the banner: budgets are checked every 3 s,
+/// and every page asks for alerts every 10 (and on each navigation).
+const ALERTED: Duration = Duration::from_secs(20);
+
+/// Polls `look` until what it sees passes `ok`, for at most `limit`, and returns it; fails
+/// naming `what` and the last thing seen.
+async fn until_seen<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    mut look: F,
+    ok: impl Fn(&T) -> bool,
+) -> T
+where
+    T: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    let mut seen = None;
+    loop {
+        let left = limit.saturating_sub(start.elapsed());
+        if let Ok(Some(v)) = tokio::time::timeout(left, look()).await {
+            if ok(&v) {
+                return v;
+            }
+            seen = Some(v);
+        }
+        if start.elapsed() >= limit {
+            panic!("timed out after {limit:?} waiting for {what}; last saw {seen:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The text of every element `css` finds (none: an empty list).
+async fn texts(c: &Client, css: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for el in c.find_all(Locator::Css(css)).await.ok()? {
+        out.push(el.text().await.ok()?);
+    }
+    Some(out)
+}
+
+/// The Monitor tab's totals strip: requests, 4xx, 5xx.
+async fn monitor_totals(c: &Client) -> Option<[String; 3]> {
+    let mut out: [String; 3] = Default::default();
+    for (slot, total) in out.iter_mut().zip(["count", "4xx", "5xx"]) {
+        *slot = c
+            .find(Locator::Css(&format!(
+                ".totals-strip dd[data-total='{total}']"
+            )))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+    }
+    Some(out)
+}
+
+/// The totals strip as numbers, checked to be plain integers.
+fn totals_are(seen: &[String; 3], expected: [u64; 3]) -> bool {
+    seen.iter()
+        .zip(expected)
+        .all(|(text, n)| text.parse::<u64>().ok() == Some(n))
+}
+
+/// A second API, `metered`, on its own auto-deploy stage `live`: a known mix of requests
+/// through the node shows on its Monitor tab (totals, a chart, the routes table, the
+/// filters), on the Usage page, and passes a budget set from the Usage page's form, whose
+/// alert the banner shows; a negative price is refused beside its field.
+async fn metered_api_in_the_console(
+    c: &Client,
+    base: &str,
+    token: &str,
+    proxy: u16,
+    upstream: std::net::SocketAddr,
+) {
+    let post = async |path: &str, body: Value| {
+        let res = http_client()
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = res.status();
+        let answer: Value = res
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path} JSON: {e}"));
+        assert_eq!(status, 201, "POST {path}: {answer}");
+        answer
+    };
+    let api = post(
+        "/v2/apis",
+        json!({ "name": "metered", "protocolType": "HTTP" }),
+    )
+    .await;
+    let api_id = api["apiId"].as_str().expect("apiId").to_owned();
+    let apis = format!("/v2/apis/{api_id}");
+    let integration = async |uri: String| {
+        let made = post(
+            &format!("{apis}/integrations"),
+            json!({
+                "integrationType": "HTTP_PROXY",
+                "integrationUri": uri,
+                "integrationMethod": "GET",
+                "payloadFormatVersion": "1.0",
+            }),
+        )
+        .await;
+        format!(
+            "integrations/{}",
+            made["integrationId"].as_str().expect("integrationId")
+        )
+    };
+    // GET /hits reaches the upstream; GET /down a port nobody listens on (a 5xx).
+    let hits = integration(format!("http://{upstream}/hits")).await;
+    let down = integration(format!("http://127.0.0.1:{}/down", free_port())).await;
+    post(
+        &format!("{apis}/routes"),
+        json!({ "routeKey": "GET /hits", "target": hits }),
+    )
+    .await;
+    post(
+        &format!("{apis}/routes"),
+        json!({ "routeKey": "GET /down", "target": down }),
+    )
+    .await;
+    post(
+        &format!("{apis}/stages"),
+        json!({ "stageName": "live", "autoDeploy": true }),
+    )
+    .await;
+    // Served, as the node says, before any request: every request sent below counts.
+    let serving = format!("{base}/portico/apis/{api_id}/serving");
+    until_seen(
+        "the node to serve stage live of the metered API",
+        LIMIT,
+        || async { Some(admin_get(&serving, token).await) },
+        |s: &Value| {
+            s["stages"].as_array().is_some_and(|stages| {
+                stages.iter().any(|st| {
+                    st["stageName"] == "live"
+                        && st["deploymentId"].is_string()
+                        && st["nodes"].as_u64().is_some_and(|n| n >= 1)
+                        && st["nodesServing"] == st["nodes"]
+                })
+            })
+        },
+    )
+    .await;
+
+    // The known mix: 5 answered by the upstream, 3 that match no route, 2 whose backend
+    // is down.
+    let host = format!("{api_id}.execute-api.localhost:{proxy}");
+    let send = async |path: &str| {
+        http_client()
+            .get(format!("http://127.0.0.1:{proxy}/live{path}"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET /live{path}: {e}"))
+            .status()
+            .as_u16()
+    };
+    let (ok, unrouted, failed) = (5u64, 3u64, 2u64);
+    let total = ok + unrouted + failed;
+    for _ in 0..ok {
+        assert_eq!(send("/hits").await, 200, "GET /live/hits");
+    }
+    for i in 0..unrouted {
+        assert_eq!(
+            send(&format!("/nothing/{i}")).await,
+            404,
+            "GET /live/nothing/{i}"
+        );
+    }
+    for _ in 0..failed {
+        let status = send("/down").await;
+        assert!(
+            (500..=599).contains(&status),
+            "GET /live/down answered {status}"
+        );
+    }
+
+    // The Monitor tab shows exactly that once the node has reported (the page asks every
+    // 2 s by itself).
+    c.goto(&format!("{base}/apis/{api_id}"))
+        .await
+        .expect("open the metered API");
+    hydrated(c).await;
+    click_link(c, "Monitor").await;
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        format!("/apis/{api_id}/monitor")
+    );
+    until_seen(
+        &format!("the Monitor totals to read {total} requests, {unrouted} 4xx, {failed} 5xx"),
+        REPORTED,
+        || monitor_totals(c),
+        |seen| totals_are(seen, [total, unrouted, failed]),
+    )
+    .await;
+    let chart = find(c, "svg[data-chart='count']").await;
+    let points = chart.attr("data-points").await.expect("data-points");
+    assert!(
+        points
+            .as_deref()
+            .and_then(|p| p.parse::<u64>().ok())
+            .is_some_and(|p| p > 0),
+        "the requests chart has data-points {points:?}"
+    );
+    find(c, "svg[data-chart='count'] path[data-series='count']").await;
+    let route_cell = async |route: &str, class: &str| {
+        texts(
+            c,
+            &format!(".route-totals tr[data-stage='live'][data-route='{route}'] td.{class}"),
+        )
+        .await
+        .unwrap_or_default()
+    };
+    until_seen(
+        "the routes table to count each route",
+        REPORTED,
+        || async {
+            Some([
+                route_cell("GET /hits", "count").await,
+                route_cell("", "count").await,
+                route_cell("", "client-errors").await,
+                route_cell("GET /down", "count").await,
+                route_cell("GET /down", "server-errors").await,
+            ])
+        },
+        |seen| {
+            let expected = [ok, unrouted, unrouted, failed, failed].map(|n| vec![n.to_string()]);
+            *seen == expected
+        },
+    )
+    .await;
+    assert_eq!(route_cell("", "route-key").await, ["(no route)"]);
+    shot(c, "16-monitor").await;
+    // One route, then the last day in 15-minute points.
+    find(c, "select#monitor-route")
+        .await
+        .select_by_value("route:GET /hits")
+        .await
+        .expect("route");
+    until_seen(
+        "the Monitor totals of GET /hits alone",
+        LIMIT,
+        || monitor_totals(c),
+        |seen| totals_are(seen, [ok, 0, 0]),
+    )
+    .await;
+    find(c, "select#monitor-route")
+        .await
+        .select_by_value("")
+        .await
+        .expect("all routes");
+    find(c, "select#monitor-window")
+        .await
+        .select_by_value("day")
+        .await
+        .expect("window");
+    until_seen(
+        "the last day's chart, in 96 points, with every request",
+        LIMIT,
+        || async {
+            let points = find(c, "svg[data-chart='count']")
+                .await
+                .attr("data-points")
+                .await
+                .ok()??;
+            Some((points, monitor_totals(c).await?))
+        },
+        |(points, seen)| points == "96" && totals_are(seen, [total, unrouted, failed]),
+    )
+    .await;
+    shot(c, "16a-monitor-day").await;
+
+    // The Usage page counts the month's requests per API; the total row is the report's.
+    click_link(c, "Usage").await;
+    text_where(c, "main h1", |t| t == "Usage").await;
+    hydrated(c).await;
+    let usage_row = format!("table.usage tr[data-api='{api_id}']");
+    until_seen(
+        &format!("the Usage page to count {total} requests for the metered API"),
+        REPORTED,
+        || async { texts(c, &format!("{usage_row} td[data-usage='requests']")).await },
+        |seen| *seen == [total.to_string()],
+    )
+    .await;
+    let report_total =
+        async || admin_get(&format!("{base}/portico/usage"), token).await["requests"].as_u64();
+    until_seen(
+        "the Usage page's total to be the report's",
+        LIMIT,
+        || async {
+            let shown = texts(c, "tr[data-usage-totals] td[data-usage-total='requests']").await?;
+            Some((shown, report_total().await?))
+        },
+        |(shown, reported)| *shown == [reported.to_string()],
+    )
+    .await;
+    assert_eq!(
+        texts(c, &format!("{usage_row} td[data-usage='budget-used']")).await,
+        Some(vec!["no budget".to_owned()])
+    );
+    shot(c, "17-usage").await;
+
+    // A budget of `total` requests with an ACTUAL notification at 50%, set from the form:
+    // passed already, so its alert fires at the next check and the banner shows it.
+    let budget_row = format!("table.budgets tr[data-budget-api='{api_id}']");
+    let budget_row_x =
+        format!("//table[contains(@class, 'budgets')]//tr[@data-budget-api='{api_id}']");
+    text_where(c, &format!("{budget_row} td.budget-summary"), |t| {
+        t == "none"
+    })
+    .await;
+    click_xpath(
+        c,
+        &format!("{budget_row_x}//button[normalize-space()='Set budget']"),
+    )
+    .await;
+    fill(c, &format!("#budget-{api_id}-limit"), &total.to_string()).await;
+    let notification = format!(
+        "{budget_row} + tr.edit-row fieldset[data-field='notifications'] .notification-row"
+    );
+    let rows = c
+        .find_all(Locator::Css(&notification))
+        .await
+        .expect("notification rows");
+    assert_eq!(rows.len(), 1, "a new budget starts with one notification");
+    find(c, &format!("{notification} select.notification-type"))
+        .await
+        .select_by_value("ACTUAL")
+        .await
+        .expect("notification type");
+    fill(
+        c,
+        &format!("{notification} input.notification-threshold"),
+        "50",
+    )
+    .await;
+    click_xpath(
+        c,
+        "//form[contains(@class, 'budget-form')]//button[normalize-space()='Save budget']",
+    )
+    .await;
+    text_where(c, &format!("{budget_row} td.budget-summary"), |t| {
+        t == format!("{total} requests a month; ACTUAL at 50%")
+    })
+    .await;
+    let stored = admin_get(&format!("{base}/portico/apis/{api_id}/budget"), token).await;
+    assert_eq!(stored["unit"], "REQUESTS", "{stored}");
+    assert_eq!(stored["limit"].as_f64(), Some(total as f64), "{stored}");
+    assert_eq!(
+        stored["notifications"],
+        json!([{ "notificationType": "ACTUAL", "threshold": 50.0 }]),
+        "{stored}"
+    );
+    let banner = format!("div.budget-banner[data-budget-alert] li[data-alert-api='{api_id}']");
+    let alerted = until_seen(
+        "the budget banner to name the metered API",
+        ALERTED,
+        || async { texts(c, &banner).await },
+        |seen| seen.len() == 1,
+    )
+    .await;
+    assert_eq!(
+        alerted[0],
+        "Budget alert: API metered passed 50% of its monthly requests budget (ACTUAL)"
+    );
+    let alerts = admin_get(&format!("{base}/portico/budgets/alerts"), token).await;
+    let fired: Vec<&Value> = alerts["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["apiId"] == api_id.as_str())
+        .collect();
+    assert_eq!(fired.len(), 1, "{alerts}");
+    assert_eq!(fired[0]["notificationType"], "ACTUAL", "{alerts}");
+    assert_eq!(fired[0]["threshold"].as_f64(), Some(50.0), "{alerts}");
+    assert_eq!(fired[0]["actual"].as_f64(), Some(total as f64), "{alerts}");
+    // The Usage page lists the alert and how much of the budget is used.
+    until_seen(
+        "the Usage page to list the alert and the budget used",
+        LIMIT,
+        || async {
+            Some((
+                texts(
+                    c,
+                    &format!("table.alerts tr[data-alert-api='{api_id}'] td.notification-type"),
+                )
+                .await?,
+                texts(
+                    c,
+                    &format!("{usage_row} td[data-usage='budget-used'] .percent"),
+                )
+                .await?,
+            ))
+        },
+        |(kind, used)| *kind == ["ACTUAL"] && *used == ["100%"],
+    )
+    .await;
+    // The banner heads the page.
+    c.execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .expect("scroll to the top");
+    shot(c, "18-budget-alert").await;
+
+    // A negative price: the admin API's message shows beside the field, nothing is saved.
+    click_xpath(c, "//button[normalize-space()='Edit prices']").await;
+    fill(c, "form.pricing-form #pricing-data-out", "-1").await;
+    click_xpath(
+        c,
+        "//form[contains(@class, 'pricing-form')]//button[normalize-space()='Save prices']",
+    )
+    .await;
+    let shown = text_where(
+        c,
+        "form.pricing-form .field[data-field='dataOutPerGb'] #pricing-data-out-error",
+        |t| !t.is_empty(),
+    )
+    .await;
+    let invalid = find(c, "#pricing-data-out").await;
+    assert_eq!(
+        invalid.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    let mut pricing = admin_get(&format!("{base}/portico/pricing"), token).await;
+    assert_eq!(
+        pricing["dataOutPerGb"].as_f64(),
+        Some(0.09),
+        "unchanged: {pricing}"
+    );
+    pricing["dataOutPerGb"] = json!(-1.0);
+    let rest = http_client()
+        .put(format!("{base}/portico/pricing"))
+        .bearer_auth(token)
+        .json(&pricing)
+        .send()
+        .await
+        .expect("PUT pricing");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    let message = rest["message"].as_str().expect("message");
+    assert!(message.contains("dataOutPerGb"), "{rest}");
+    assert_eq!(shown, message);
+    assert_eq!(
+        text_where(c, "dd[data-pricing='dataOutPerGb']", |_| true).await,
+        "$0.09"
+    );
+    shot(c, "19-pricing-error").await;
 }
 
 /// One ACM operation on the admin API, as boto3's `acm` client sends it (with the

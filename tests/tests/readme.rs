@@ -16,6 +16,7 @@ const WALKTHROUGH: &[&str] = &[
     "## Lambda functions",
     "## Authorizers",
     "## Custom domains and HTTPS",
+    "## Access logs, metrics, traces and cost",
     "## When a stage is not served as deployed",
 ];
 
@@ -93,6 +94,8 @@ async fn the_readme_walkthrough_runs_as_written() {
         ("9002", lambda.to_string()),
         ("9003", issuer.to_string()),
         ("8443", ports.proxy_tls.to_string()),
+        ("127.0.0.1:9100", format!("127.0.0.1:{}", ports.metrics)),
+        ("./portico-data", data.path().display().to_string()),
         ("/tmp/notes-backend", notes_dir.display().to_string()),
     ] {
         script = fill_in(&script, from, &to);
