@@ -2,12 +2,14 @@
 //! in-process. It serves traffic; it never stores configuration of its own, and it does
 //! not link sqlx or leptos. Its folders follow `docs/architecture.md`:
 //!
-//! - `node`: the process (flags, worker threads, listeners, the ops endpoint);
+//! - `node`: the process (flags, worker threads, listeners, the ops endpoint with
+//!   `/metrics`);
 //! - [`config_stream`]: the config stream to the control plane (ACK/NACK, push checks,
 //!   the on-disk last-good cache; its TLS is the `portico-stream-tls` crate);
 //! - [`config`]: a snapshot compiled into what requests read, swapped in as one unit;
 //! - [`proxy`]: the request pipeline and the one place errors become responses;
-//! - [`runtime`]: state that outlives a config swap (token buckets and shares);
+//! - [`runtime`]: state that outlives a config swap (token buckets and shares, keys and
+//!   caches, route meters, the access-log writer, the span exporter);
 //! - [`integrations`]: what a route calls (HTTP_PROXY, and Lambda functions through the
 //!   Invoke API);
 //! - [`upstream`]: connections to upstreams.

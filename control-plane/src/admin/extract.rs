@@ -54,7 +54,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AwsPath
 /// `?maxResults=…&nextToken=…` of list calls.
 pub struct ListQuery(pub ListParams);
 
-impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+/// The query string as names and values.
+pub struct QueryMap(pub BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -63,6 +66,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
             .map_err(|e| {
                 ApiError::bad_request(format!("Invalid query string: {}", e.body_text()))
             })?;
+        Ok(QueryMap(map))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let QueryMap(map) = QueryMap::from_request_parts(parts, state).await?;
         let max_results = map
             .get("maxResults")
             .map(|v| {

@@ -3,16 +3,15 @@
 //! CloudWatch and AWS Budgets, which the admin API does not imitate).
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use portico_model::{
     ApiMetrics, Budget, BudgetAlert, MetricsQuery, Pricing, PutBudget, UsageReport,
 };
 
-use super::extract::{AwsJson, AwsPath};
+use super::extract::{AwsJson, AwsPath, QueryMap};
 use super::{AdminState, ApiError};
 use crate::identity::Caller;
 
@@ -26,22 +25,6 @@ pub fn router() -> Router<AdminState> {
         .route("/portico/usage", get(usage))
         .route("/portico/pricing", get(get_pricing).put(put_pricing))
         .route("/portico/budgets/alerts", get(alerts))
-}
-
-/// The query string as names and values, with a clear error for one that does not parse.
-struct QueryMap(BTreeMap<String, String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(map) = Query::<BTreeMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| {
-                ApiError::bad_request(format!("Invalid query string: {}", e.body_text()))
-            })?;
-        Ok(QueryMap(map))
-    }
 }
 
 fn seconds(map: &BTreeMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {

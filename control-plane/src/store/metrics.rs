@@ -44,27 +44,33 @@ fn bucket_columns(prefix: char) -> Vec<String> {
         .collect()
 }
 
-fn upsert_sql() -> String {
-    let mut cols: Vec<String> = [
-        "api_id",
-        "stage",
-        "route_key",
-        "minute",
-        "requests",
-        "c4xx",
-        "c5xx",
-        "throttled",
-        "unauthorized",
-        "bytes_in",
-        "bytes_out",
-        "latency_sum",
-        "integration_sum",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+/// The added-up columns of `metric_minutes`, in the order reads and writes use.
+const COUNT_COLUMNS: [&str; 9] = [
+    "requests",
+    "c4xx",
+    "c5xx",
+    "throttled",
+    "unauthorized",
+    "bytes_in",
+    "bytes_out",
+    "latency_sum",
+    "integration_sum",
+];
+
+/// `prefix` columns, then the counts and both histograms.
+fn columns(prefix: &[&str]) -> Vec<String> {
+    let mut cols: Vec<String> = prefix
+        .iter()
+        .chain(COUNT_COLUMNS.iter())
+        .map(|s| s.to_string())
+        .collect();
     cols.extend(bucket_columns('l'));
     cols.extend(bucket_columns('i'));
+    cols
+}
+
+fn upsert_sql() -> String {
+    let cols = columns(&["api_id", "stage", "route_key", "minute"]);
     let params: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
     let adds: Vec<String> = cols[4..]
         .iter()
@@ -92,6 +98,14 @@ pub fn month_of(unix_seconds: i64) -> String {
         .unwrap_or_default()
         .format("%Y-%m")
         .to_string()
+}
+
+/// Each row's first column as JSON; a row that no longer parses (written by another
+/// version) is left out rather than failing the read.
+fn json_bodies<T: serde::de::DeserializeOwned>(rows: &[sqlx::any::AnyRow]) -> Vec<T> {
+    rows.iter()
+        .filter_map(|r| serde_json::from_str(&r.try_get::<String, _>(0).ok()?).ok())
+        .collect()
 }
 
 impl Store {
@@ -160,25 +174,7 @@ impl Store {
         route_key: Option<&str>,
         since_minute: i64,
     ) -> Result<Vec<MetricRow>, StoreError> {
-        let mut cols = vec![
-            "stage",
-            "route_key",
-            "minute",
-            "requests",
-            "c4xx",
-            "c5xx",
-            "throttled",
-            "unauthorized",
-            "bytes_in",
-            "bytes_out",
-            "latency_sum",
-            "integration_sum",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
-        cols.extend(bucket_columns('l'));
-        cols.extend(bucket_columns('i'));
+        let cols = columns(&["stage", "route_key", "minute"]);
         let sql = format!(
             "SELECT {} FROM metric_minutes WHERE api_id = $1 AND minute >= $2
              AND ($3 = '' OR stage = $4) AND ($5 = '' OR route_key = $6) ORDER BY minute",
@@ -285,10 +281,7 @@ impl Store {
         let rows = sqlx::query("SELECT body FROM budgets ORDER BY api_id")
             .fetch_all(self.pool())
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| serde_json::from_str(&r.try_get::<String, _>(0).ok()?).ok())
-            .collect())
+        Ok(json_bodies(&rows))
     }
 
     pub async fn put_budget(&self, budget: &Budget) -> Result<(), StoreError> {
@@ -356,10 +349,7 @@ impl Store {
         .bind(month)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| serde_json::from_str(&r.try_get::<String, _>(0).ok()?).ok())
-            .collect())
+        Ok(json_bodies(&rows))
     }
 }
 
