@@ -37,7 +37,7 @@ use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
 use crate::runtime::Runtime;
-use crate::runtime::access_log::{AccessLogOptions, AccessLogWriter};
+use crate::runtime::access_log::{self, AccessLogOptions, AccessLogWriter};
 use crate::runtime::span_export::SpanExport;
 use crate::upstream::pool::SWEEP_INTERVAL;
 use portico_stream_tls::{ServerTrust, load_ca_bundle};
@@ -512,6 +512,18 @@ fn spawn_proxy_worker(
                             .map_err(|e| format!("{thread_name}: {e}"))?;
                         let (pool, lambda) = (worker.upstream.clone(), worker.lambda.clone());
                         let idle = runtime.meters.upstream_idle_gauge();
+                        // This worker's access-log lines reach the writer within the
+                        // flush interval even when its stages are quiet.
+                        let logs = runtime.clone();
+                        let flushing = tokio::spawn(async move {
+                            let mut tick = tokio::time::interval(access_log::FLUSH_INTERVAL);
+                            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                            loop {
+                                tick.tick().await;
+                                logs.access_logs.flush_thread();
+                            }
+                        });
+                        let runtime_at_stop = runtime.clone();
                         let state = Arc::new(ProxyState {
                             config: config.clone(),
                             upstream: worker.upstream,
@@ -533,6 +545,8 @@ fn spawn_proxy_worker(
                             server::serve(tls, Transport::Tls(config), state, stop),
                         );
                         pruning.abort();
+                        flushing.abort();
+                        runtime_at_stop.access_logs.flush_thread();
                         Ok(thread_name.clone())
                     })
                 });

@@ -258,7 +258,7 @@ impl Collector for NodeCollector {
         for (name, help, dropped) in [
             (
                 "portico_access_log_lines",
-                "Access-log lines queued for writing, by log group",
+                "Access-log lines written, by log group",
                 false,
             ),
             (

@@ -176,6 +176,12 @@ impl<'cfg> RequestContext<'cfg> {
         }
     }
 
+    /// When the request arrived, by the wall clock: the access log renders its line at
+    /// the response head, which a slow backend can put seconds later.
+    pub fn received_at_wall(&self) -> SystemTime {
+        SystemTime::now() - self.received_at.elapsed()
+    }
+
     /// The mutual-TLS client certificate this request's connection presented.
     pub fn client_cert(&self) -> Option<&ClientCert> {
         self.client.tls.as_ref()?.client_cert.as_ref()
@@ -237,9 +243,13 @@ impl<'cfg> RequestContext<'cfg> {
                     out.push_str(ua);
                 }
             }
-            ContextVar::RequestTime => request_time::write_clf(out, SystemTime::now()),
+            ContextVar::RequestTime => request_time::write_clf(out, self.received_at_wall()),
             ContextVar::RequestTimeEpoch => {
-                let _ = write!(out, "{}", request_time::epoch_millis(SystemTime::now()));
+                let _ = write!(
+                    out,
+                    "{}",
+                    request_time::epoch_millis(self.received_at_wall())
+                );
             }
             ContextVar::ClientCertPem
             | ContextVar::ClientCertSubjectDn

@@ -1,21 +1,31 @@
 //! The access-log writer: one thread that appends every stage's lines to
 //! `{dir}/{log group}.log` (or to stdout), fed by a bounded queue. The request path
-//! only tries to enqueue a line it has rendered; when the writer falls behind the line
-//! is dropped and counted (`/metrics`, the node's log, the control plane's report), so
-//! a slow disk never slows a response.
+//! only adds a line it has rendered to its worker thread's batch; a full batch (or the
+//! worker's flush tick) goes into the queue with one try-send, so the writer wakes once
+//! per batch, not per request. When the writer falls behind the batch is dropped and
+//! counted (`/metrics`, the node's log, the control plane's report), so a slow disk
+//! never slows a response.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::warn;
 
-/// Lines the queue holds before new ones are dropped.
+/// Lines a worker gathers before it hands them to the writer.
+pub const BATCH_LINES: usize = 64;
+
+/// Lines the queue holds (in batches) before new ones are dropped.
 pub const QUEUE_LINES: usize = 65_536;
+
+/// How often a worker hands over a batch that is not full, so that a quiet stage's
+/// lines reach the file within this.
+pub const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Where and how lines are written.
 #[derive(Debug, Clone)]
@@ -50,10 +60,25 @@ pub struct AccessLogSink {
 
 type Line = (Arc<AccessLogSink>, String);
 
+/// A worker thread's lines not yet handed over, and the writer they are for.
+struct Batch {
+    writer: usize,
+    lines: Vec<Line>,
+}
+
+thread_local! {
+    static BATCH: RefCell<Batch> = const {
+        RefCell::new(Batch {
+            writer: 0,
+            lines: Vec::new(),
+        })
+    };
+}
+
 /// The request path's end of the queue, and the sinks by group.
 #[derive(Debug)]
 pub struct AccessLogWriter {
-    queue: Option<SyncSender<Line>>,
+    queue: Option<SyncSender<Vec<Line>>>,
     sinks: Mutex<HashMap<Arc<str>, Arc<AccessLogSink>>>,
     /// Drops not yet reported to the control plane.
     unreported_drops: AtomicU64,
@@ -74,7 +99,7 @@ impl Default for AccessLogWriter {
 impl AccessLogWriter {
     /// Starts the writer thread.
     pub fn start(options: AccessLogOptions) -> io::Result<Self> {
-        let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
+        let (tx, rx) = mpsc::sync_channel(QUEUE_LINES / BATCH_LINES);
         std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || write_lines(rx, options))?;
@@ -105,21 +130,62 @@ impl AccessLogWriter {
         sinks.values().cloned().collect()
     }
 
-    /// Queues a line without waiting; a full queue drops it and counts the drop.
+    /// Adds a line to this thread's batch, handing the batch over when it is full.
     pub fn send(&self, sink: &Arc<AccessLogSink>, line: String) {
-        let sent = match &self.queue {
-            Some(q) => match q.try_send((sink.clone(), line)) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
-            },
-            None => false,
-        };
-        if sent {
-            sink.written.fetch_add(1, Relaxed);
-        } else {
-            sink.dropped.fetch_add(1, Relaxed);
-            self.unreported_drops.fetch_add(1, Relaxed);
+        let id = self as *const Self as usize;
+        let full = BATCH.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.writer != id && !b.lines.is_empty() {
+                // Lines gathered for another writer: only tests run two on one thread,
+                // and those lines are dropped and counted, never written to the wrong one.
+                let other = std::mem::take(&mut b.lines);
+                drop(b);
+                self.count_dropped(&other);
+                return None;
+            }
+            b.writer = id;
+            b.lines.push((sink.clone(), line));
+            (b.lines.len() >= BATCH_LINES).then(|| std::mem::take(&mut b.lines))
+        });
+        if let Some(lines) = full {
+            self.hand_over(lines);
         }
+    }
+
+    /// Hands over what this thread has gathered; each worker calls it every
+    /// [`FLUSH_INTERVAL`] and before it stops.
+    pub fn flush_thread(&self) {
+        let id = self as *const Self as usize;
+        let lines = BATCH.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.writer == id {
+                std::mem::take(&mut b.lines)
+            } else {
+                Vec::new()
+            }
+        });
+        if !lines.is_empty() {
+            self.hand_over(lines);
+        }
+    }
+
+    /// One try-send for the whole batch; a full queue drops it and counts the drops.
+    fn hand_over(&self, lines: Vec<Line>) {
+        let lines = match &self.queue {
+            Some(q) => match q.try_send(lines) {
+                Ok(()) => return,
+                Err(TrySendError::Full(l) | TrySendError::Disconnected(l)) => l,
+            },
+            None => lines,
+        };
+        self.count_dropped(&lines);
+    }
+
+    fn count_dropped(&self, lines: &[Line]) {
+        for (sink, _) in lines {
+            sink.dropped.fetch_add(1, Relaxed);
+        }
+        self.unreported_drops.fetch_add(lines.len() as u64, Relaxed);
     }
 
     /// Drops since the last call, for the control plane's report and the node's log.
@@ -135,31 +201,31 @@ struct OpenLog {
     size: u64,
 }
 
-fn write_lines(rx: Receiver<Line>, options: AccessLogOptions) {
+fn write_lines(rx: Receiver<Vec<Line>>, options: AccessLogOptions) {
     let mut files: HashMap<Arc<str>, OpenLog> = HashMap::new();
     let stdout = io::stdout();
     // Each failing group is said once, not per line.
     let mut failed_groups: HashSet<Arc<str>> = HashSet::new();
     // Block for the first line, then take whatever else is queued before flushing, so
     // a busy node writes in large chunks and an idle one has its lines on disk.
-    while let Ok((sink, line)) = rx.recv() {
-        let mut next = Some((sink, line));
-        while let Some((sink, line)) = next.take() {
-            if options.stdout {
-                let mut out = stdout.lock();
-                let _ = out.write_all(line.as_bytes());
-                let _ = out.write_all(b"\n");
-            } else if let Err(e) = append(&mut files, &options, &sink.group, &line) {
-                if failed_groups.insert(sink.group.clone()) {
-                    warn!(log_group = %sink.group, error = %e, "cannot write the access log");
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(batch) = next.take() {
+            for (sink, line) in batch {
+                if options.stdout {
+                    let mut out = stdout.lock();
+                    let _ = out.write_all(line.as_bytes());
+                    let _ = out.write_all(b"\n");
+                } else if let Err(e) = append(&mut files, &options, &sink.group, &line) {
+                    if failed_groups.insert(sink.group.clone()) {
+                        warn!(log_group = %sink.group, error = %e, "cannot write the access log");
+                    }
+                    sink.dropped.fetch_add(1, Relaxed);
+                    continue;
                 }
-                sink.dropped.fetch_add(1, Relaxed);
+                sink.written.fetch_add(1, Relaxed);
             }
-            next = match rx.try_recv() {
-                Ok(l) => Some(l),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => None,
-            };
+            next = rx.try_recv().ok();
         }
         if options.stdout {
             let _ = stdout.lock().flush();
@@ -275,6 +341,7 @@ mod tests {
         for i in 0..30 {
             writer.send(&sink, format!("line {i:02} {}", "x".repeat(20)));
         }
+        writer.flush_thread();
         let path = dir.path().join("a/b.log");
         let mut ok = false;
         for _ in 0..100 {
@@ -295,6 +362,7 @@ mod tests {
         let offline = AccessLogWriter::default();
         let s = offline.sink("x");
         offline.send(&s, "l".into());
+        offline.flush_thread();
         assert_eq!(s.dropped.load(Relaxed), 1);
         assert_eq!(offline.take_drops(), 1);
         assert_eq!(offline.take_drops(), 0);
