@@ -129,8 +129,10 @@ impl NodeSession {
         Ok(())
     }
 
-    /// Adds the node's traffic into the per-minute series and the month's usage.
-    async fn take_metrics(&mut self, report: portico_proto::MetricsReport) {
+    /// Adds the node's traffic into the per-minute series and the month's usage, on a
+    /// task of its own: the write must never hold up the session's load reports and
+    /// throttle shares, which the cluster-wide limits depend on every half second.
+    fn take_metrics(&mut self, report: portico_proto::MetricsReport) {
         if report.access_log_dropped > 0 {
             tracing::warn!(
                 node = %self.node.node_id,
@@ -138,9 +140,12 @@ impl NodeSession {
                 "the node dropped access-log lines: its writer fell behind"
             );
         }
-        if let Err(e) = self.store.record_metrics(&report).await {
-            tracing::warn!(node = %self.node.node_id, error = %e, "cannot record the node's metrics");
-        }
+        let (store, node_id) = (self.store.clone(), self.node.node_id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.record_metrics(&report).await {
+                tracing::warn!(node = %node_id, error = %e, "cannot record the node's metrics");
+            }
+        });
     }
 
     /// Records the node's load for every replica's next division.
@@ -274,7 +279,7 @@ impl NodeSession {
                         self.take_load(report).await;
                     }
                     Ok(Some(NodeMessage { kind: Some(node_message::Kind::Metrics(report)) })) => {
-                        self.take_metrics(report).await;
+                        self.take_metrics(report);
                     }
                     Ok(Some(m)) => {
                         if self.take_answer(m) {
