@@ -25,7 +25,7 @@ use crate::config::access_log::CompiledAccessLog;
 use crate::error_chain::ErrorChain;
 use crate::proxy::body::ProxyBody;
 use crate::proxy::context::{IntegrationTiming, RequestContext, RequestFacts};
-use crate::proxy::error::{ErrorOrigin, ProxyError};
+use crate::proxy::error::{ErrorOrigin, ErrorSpec, ProxyError};
 use crate::runtime::Runtime;
 use crate::runtime::meters::{RouteMeter, Served};
 use crate::runtime::span_export::FinishedSpan;
@@ -66,9 +66,13 @@ pub fn begin(
     facts: Option<&RequestFacts<'_>>,
     outcome: &Result<Response<ProxyBody>, ProxyError>,
 ) -> Finish {
-    let (status, error) = match outcome {
-        Ok(r) => (r.status().as_u16(), None),
-        Err(e) => (e.spec().status.as_u16(), Some(e)),
+    // The error's spec is looked up once, for the status and every variable that reads it.
+    let (status, error, spec) = match outcome {
+        Ok(r) => (r.status().as_u16(), None, None),
+        Err(e) => {
+            let spec = e.spec();
+            (spec.status.as_u16(), Some(e), Some(spec))
+        }
     };
     let served = Served {
         status,
@@ -95,7 +99,9 @@ pub fn begin(
         };
     };
     let line = match (stage.access_log(), facts) {
-        (Some(log), Some(facts)) => Some((log.clone(), render(log, ctx, facts, status, error))),
+        (Some(log), Some(facts)) => {
+            Some((log.clone(), render(log, ctx, facts, status, error, spec)))
+        }
         _ => None,
     };
     let spans = runtime.spans.as_ref().map(|_| Spans {
@@ -288,6 +294,7 @@ fn render(
     facts: &RequestFacts<'_>,
     status: u16,
     error: Option<&ProxyError>,
+    spec: Option<ErrorSpec>,
 ) -> String {
     let mut out = String::with_capacity(256);
     for part in &log.format.parts {
@@ -303,7 +310,7 @@ fn render(
             continue;
         }
         let start = out.len();
-        write_value(var, ctx, facts, status, error, &mut out);
+        write_value(var, ctx, facts, status, error, spec, &mut out);
         if out.len() == start {
             out.push('-');
         } else if out[start..].bytes().any(needs_escape) {
@@ -320,10 +327,10 @@ fn write_value(
     facts: &RequestFacts<'_>,
     status: u16,
     error: Option<&ProxyError>,
+    spec: Option<ErrorSpec>,
     out: &mut String,
 ) {
     use portico_model::ContextVar;
-    let spec = error.map(ProxyError::spec);
     match var {
         LogVar::Context(ContextVar::RouteKey) => {
             if let Some(m) = ctx.matched {
