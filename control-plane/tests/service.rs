@@ -755,7 +755,174 @@ async fn deleting_an_integration_redeploys_auto_deploy_stages(store: Store) {
     assert!(frozen.integrations.is_empty(), "{frozen:?}");
 }
 
+/// ImportApi of a 1,000-path document is one transaction; export → reimport onto itself
+/// changes nothing; an import that fails (an upstream the SSRF rule forbids, warnings
+/// with failOnWarnings) leaves no API behind; the diff names what a change did.
+/// "Working with OpenAPI definitions for HTTP APIs":
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-open-api.html
+async fn openapi_import_export_and_diff(store: Store) {
+    use portico_control_plane::service::{ExportRequest, ImportOptions, OutputType};
+    let svc = support::service(store.clone());
+    let admin = support::admin();
+    let mut paths = serde_json::Map::new();
+    for n in 0..1000 {
+        paths.insert(
+            format!("/items{n}/{{id}}"),
+            serde_json::json!({ "get": { "x-amazon-apigateway-integration": {
+                "$ref": "#/components/x-amazon-apigateway-integrations/backend" } },
+              "post": { "x-amazon-apigateway-integration": {
+                "type": "http_proxy", "httpMethod": "POST",
+                "uri": format!("https://items.example.com/{n}"), "payloadFormatVersion": "1.0" } } }),
+        );
+    }
+    let doc = serde_json::json!({
+        "openapi": "3.0.1",
+        "info": { "title": "big", "version": "1" },
+        "paths": paths,
+        "components": { "x-amazon-apigateway-integrations": { "backend": {
+            "type": "http_proxy", "httpMethod": "GET", "uri": "https://items.example.com/",
+            "payloadFormatVersion": "1.0" } } }
+    })
+    .to_string();
+    let started = std::time::Instant::now();
+    let imported = svc
+        .import_api(&admin, &doc, ImportOptions::default())
+        .await
+        .unwrap();
+    println!(
+        "imported 1,000 paths (2,000 routes, 1,001 integrations) in {:?} on {:?}",
+        started.elapsed(),
+        store.backend()
+    );
+    assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
+    let id = imported.api.api_id.clone();
+    let mut tx = store.read().await.unwrap();
+    let routes: Vec<Route> = tx
+        .all(portico_control_plane::store::ResourceKind::Route, &id)
+        .await
+        .unwrap();
+    let integrations: Vec<Integration> = tx
+        .all(portico_control_plane::store::ResourceKind::Integration, &id)
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(routes.len(), 2000);
+    assert_eq!(integrations.len(), 1001);
+
+    let export = |svc: portico_control_plane::service::AdminService, id: String| async move {
+        let request = ExportRequest {
+            output_type: OutputType::Json,
+            stage_name: None,
+            include_extensions: true,
+        };
+        svc.export_api(&support::admin(), &id, "OAS30", request)
+            .await
+            .unwrap()
+    };
+    let first = export(svc.clone(), id.clone()).await;
+    svc.create_stage(
+        &admin,
+        &id,
+        CreateStage {
+            stage_name: "dev".into(),
+            auto_deploy: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = svc.get_stage(&admin, &id, "dev").await.unwrap();
+    svc.reimport_api(&admin, &id, &first, ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        export(svc.clone(), id.clone()).await,
+        first,
+        "reimport changed nothing"
+    );
+    let after = svc.get_stage(&admin, &id, "dev").await.unwrap();
+    assert_ne!(
+        before.deployment_id, after.deployment_id,
+        "auto-deploy redeployed"
+    );
+    let from = before.deployment_id.unwrap();
+    let diff = svc
+        .diff_deployments(&admin, &id, &from, &after.deployment_id.unwrap())
+        .await
+        .unwrap();
+    // Same routes by key, new integration ids: every route's target changed.
+    assert!(diff.routes.iter().all(|c| c.change == ChangeKind::Changed));
+    let route = svc
+        .list_routes(&admin, &id, ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    svc.delete_route(&admin, &id, &route.route_id)
+        .await
+        .unwrap();
+    let diff = svc
+        .diff_deployments(&admin, &id, &from, "current")
+        .await
+        .unwrap();
+    assert!(
+        diff.routes
+            .iter()
+            .any(|c| c.change == ChangeKind::Removed && c.key == route.route_key),
+        "{diff:?}"
+    );
+    assert!(matches!(
+        svc.diff_deployments(&admin, &id, "nope", "current").await,
+        Err(ServiceError::NotFound(_))
+    ));
+
+    let count = |store: Store| async move {
+        let mut tx = store.read().await.unwrap();
+        tx.list_apis(None, 1000).await.unwrap().len()
+    };
+    let apis = count(store.clone()).await;
+    let forbidden = doc.replace("https://items.example.com/", "http://169.254.169.254/");
+    assert!(
+        svc.import_api(&admin, &forbidden, ImportOptions::default())
+            .await
+            .is_err()
+    );
+    let warned =
+        r#"{"openapi":"3.0.1","info":{"title":"w"},"paths":{},"x-amazon-apigateway-policy":{}}"#;
+    let strict = ImportOptions {
+        fail_on_warnings: true,
+        ..Default::default()
+    };
+    match svc.import_api(&admin, warned, strict).await {
+        Err(ServiceError::BadRequest(m)) => {
+            assert!(m.contains("x-amazon-apigateway-policy"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        count(store.clone()).await,
+        apis,
+        "failed imports leave nothing"
+    );
+
+    let arn = format!("arn:aws:apigateway:us-east-1::/apis/{id}");
+    svc.tag_resource(&admin, &arn, BTreeMap::from([("team".into(), "a".into())]))
+        .await
+        .unwrap();
+    assert_eq!(svc.get_tags(&admin, &arn).await.unwrap()["team"], "a");
+    svc.untag_resource(&admin, &arn, &["team".to_string()])
+        .await
+        .unwrap();
+    assert!(svc.get_tags(&admin, &arn).await.unwrap().is_empty());
+    assert!(matches!(
+        svc.get_tags(&admin, "arn:aws:apigateway:us-east-1::/apis/missing")
+            .await,
+        Err(ServiceError::NotFound(_))
+    ));
+}
+
 store_cases!(
+    openapi_import_export_and_diff,
     deleting_an_integration_redeploys_auto_deploy_stages,
     test_invoke_refuses_clearly,
     identity_rules_hold,

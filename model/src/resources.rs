@@ -268,6 +268,38 @@ pub struct DeployedApi {
     pub cors: Option<Cors>,
 }
 
+/// ImportApi's and ReimportApi's answer: the API, and what the import left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedApi {
+    #[serde(flatten)]
+    pub api: Api,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// ImportApi's and ReimportApi's body: the OpenAPI document as text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportApiBody {
+    pub body: String,
+}
+
+/// TagResource's body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagResourceBody {
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// GetTags' answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTags {
+    pub tags: BTreeMap<String, String>,
+}
+
 /// One page of a list, as AWS returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,8 +9,17 @@ use crate::identity::Caller;
 
 pub fn router() -> Router<AdminState> {
     Router::new()
-        .route("/v2/apis", get(list).post(create))
-        .route("/v2/apis/{api_id}", get(read).patch(update).delete(delete))
+        .route(
+            "/v2/apis",
+            get(list).post(create).put(super::openapi::import),
+        )
+        .route(
+            "/v2/apis/{api_id}",
+            get(read)
+                .patch(update)
+                .delete(delete)
+                .put(super::openapi::reimport),
+        )
         .route(
             "/v2/apis/{api_id}/cors",
             axum::routing::delete(delete_cors_configuration),

@@ -26,6 +26,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// An apigatewayv2 operation Portico does not have (yet), by name.
+    #[error("{0} is not implemented by Portico")]
+    NotImplemented(&'static str),
     #[error("{0}")]
     IncompleteSignature(String),
     #[error("{0}")]
@@ -111,6 +114,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundException"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "ConflictException"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "BadRequestException"),
+            ApiError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplementedException"),
             ApiError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedException")
             }

@@ -13,10 +13,13 @@ mod error;
 mod extract;
 mod integrations;
 mod nodes;
+mod openapi;
+mod operations;
 pub mod prometheus;
 mod routes;
 mod session;
 mod stages;
+mod tags;
 mod test_invoke;
 mod usage;
 mod users;
@@ -60,6 +63,8 @@ pub fn app(state: AdminState) -> Router {
         .merge(certificates::router())
         .merge(domain_names::router())
         .merge(stages::router())
+        .merge(openapi::router())
+        .merge(tags::router())
         .merge(deployments::router())
         .merge(nodes::router())
         .merge(usage::router())
@@ -87,9 +92,15 @@ pub fn app(state: AdminState) -> Router {
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("No resource at {method} {}", uri.path()))
+    match operations::operation_named(method.as_str(), uri.path()) {
+        Some(operation) => ApiError::NotImplemented(operation),
+        None => ApiError::NotFound(format!("No resource at {method} {}", uri.path())),
+    }
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+    match operations::operation_named(method.as_str(), uri.path()) {
+        Some(operation) => ApiError::NotImplemented(operation),
+        None => ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())),
+    }
 }

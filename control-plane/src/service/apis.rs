@@ -40,7 +40,7 @@ pub(crate) fn api_not_found(api_id: &str) -> ServiceError {
 }
 
 impl AdminService {
-    fn with_endpoint(&self, mut api: Api) -> Api {
+    pub(super) fn with_endpoint(&self, mut api: Api) -> Api {
         api.api_endpoint = Some(self.endpoint.for_api(&api.api_id));
         api
     }
@@ -49,6 +49,9 @@ impl AdminService {
         allow(caller, Permission::EditApis)?;
         validate_api_name(&input.name)?;
         validate_protocol_type(&input.protocol_type)?;
+        if let Some(t) = &input.tags {
+            portico_model::validate_tags(t)?;
+        }
         if let Some(d) = &input.description {
             validate_description("description", d)?;
         }

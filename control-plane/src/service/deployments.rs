@@ -1,6 +1,5 @@
 use portico_model::{
-    Authorizer, CreateDeployment, DeployedApi, Deployment, Integration, Page, Route, Stage,
-    UpdateDeployment, validate_description,
+    CreateDeployment, DeployedApi, Deployment, Page, Stage, UpdateDeployment, validate_description,
 };
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id, now};
@@ -44,6 +43,21 @@ fn reported_deployment(
 impl AdminService {
     /// Freezes the API's routes, integrations, authorizers and CORS configuration as they
     /// are in `tx` into a new deployment.
+    /// The API's routes, integrations, authorizers and CORS as they are in `tx`: what a
+    /// deployment made now would freeze.
+    pub(super) async fn current_state(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+    ) -> ServiceResult<DeployedApi> {
+        Ok(DeployedApi {
+            routes: tx.all(ResourceKind::Route, api_id).await?,
+            integrations: tx.all(ResourceKind::Integration, api_id).await?,
+            authorizers: tx.all(ResourceKind::Authorizer, api_id).await?,
+            cors: self.require_api(tx, api_id).await?.cors_configuration,
+        })
+    }
+
     pub(super) async fn deploy(
         &self,
         tx: &mut StoreTx,
@@ -51,10 +65,7 @@ impl AdminService {
         description: Option<String>,
         auto_deployed: bool,
     ) -> ServiceResult<Deployment> {
-        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-        let integrations: Vec<Integration> = tx.all(ResourceKind::Integration, api_id).await?;
-        let authorizers: Vec<Authorizer> = tx.all(ResourceKind::Authorizer, api_id).await?;
-        let cors = self.require_api(tx, api_id).await?.cors_configuration;
+        let frozen = self.current_state(tx, api_id).await?;
         let deployment = Deployment {
             deployment_id: new_id(6),
             deployment_status: DEPLOYMENT_DEPLOYED.to_string(),
@@ -64,17 +75,7 @@ impl AdminService {
                 .or_else(|| auto_deployed.then(|| AUTO_DEPLOY_DESCRIPTION.to_string())),
             auto_deployed,
         };
-        tx.insert_deployment(
-            api_id,
-            &deployment,
-            &DeployedApi {
-                routes,
-                integrations,
-                authorizers,
-                cors,
-            },
-        )
-        .await?;
+        tx.insert_deployment(api_id, &deployment, &frozen).await?;
         Ok(deployment)
     }
 

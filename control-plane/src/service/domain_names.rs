@@ -177,6 +177,9 @@ impl AdminService {
         allow(caller, Permission::EditApis)?;
         let name = validate_domain_name(&input.domain_name)?;
         check_routing_mode(input.routing_mode.as_deref())?;
+        if let Some(t) = &input.tags {
+            portico_model::validate_tags(t)?;
+        }
         let (mut tx, version) = self.store.write().await?;
         let config = configuration(&mut tx, &name, &input.domain_name_configurations).await?;
         let mtls = match &input.mutual_tls_authentication {

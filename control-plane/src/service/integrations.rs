@@ -12,7 +12,10 @@ fn integration_not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid Integration identifier specified {id}"))
 }
 
-fn build(integration_id: String, input: &CreateIntegration) -> ServiceResult<Integration> {
+pub(super) fn build(
+    integration_id: String,
+    input: &CreateIntegration,
+) -> ServiceResult<Integration> {
     let spec = validate_integration(input)?;
     Ok(Integration {
         integration_id,

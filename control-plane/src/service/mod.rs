@@ -3,7 +3,8 @@
 //! auto-deploy stages, bumps the snapshot version and tells the snapshot publisher.
 //!
 //! One file per resource (`apis`, `routes`, `integrations`, `stages`, `deployments`,
-//! `identity`, `nodes`, `test_invoke`, `metrics`, `usage`), and one per concern they share: `access` (who may
+//! `identity`, `nodes`, `test_invoke`, `metrics`, `usage`, `openapi` (export, import and
+//! diff), `tags`), and one per concern they share: `access` (who may
 //! do what), `write` (the one path a change takes to its commit), `paging`, `error`,
 //! `endpoint` (invoke URLs) and `upstream_policy` (the SSRF rule).
 mod access;
@@ -18,9 +19,11 @@ mod identity;
 mod integrations;
 mod metrics;
 mod nodes;
+mod openapi;
 mod paging;
 mod routes;
 mod stages;
+mod tags;
 mod test_invoke;
 mod upstream_policy;
 mod usage;
@@ -31,6 +34,7 @@ pub use certificates::CertificateImport;
 pub use endpoint::ExecuteApiEndpoint;
 pub use error::{ServiceError, ServiceResult};
 pub use identity::{BootstrapCredentials, IdentityContext, bootstrap_admin};
+pub use openapi::{ExportRequest, ImportOptions, OutputType};
 pub use paging::ListParams;
 pub use upstream_policy::UpstreamPolicy;
 pub use usage::spawn_usage_tasks;

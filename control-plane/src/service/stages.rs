@@ -154,6 +154,9 @@ impl AdminService {
             if let Some(a) = &input.access_log_settings {
                 validate_access_log_settings(a)?;
             }
+            if let Some(t) = &input.tags {
+                portico_model::validate_tags(t)?;
+            }
             Ok(())
         };
         let (stage, version) = self

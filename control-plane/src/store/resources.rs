@@ -231,6 +231,32 @@ impl StoreTx {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Deletes every resource of one kind under the API (a reimport's first step).
+    pub async fn delete_all(&mut self, kind: ResourceKind, api_id: &str) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {} WHERE api_id = $1", kind.table());
+        sqlx::query(&sql)
+            .bind(api_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// What deployment `deployment_id` of the API froze.
+    pub async fn deployed(
+        &mut self,
+        api_id: &str,
+        deployment_id: &str,
+    ) -> Result<Option<DeployedApi>, StoreError> {
+        let row =
+            sqlx::query("SELECT frozen FROM deployments WHERE api_id = $1 AND deployment_id = $2")
+                .bind(api_id)
+                .bind(deployment_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        row.map(|r| from_json("deployment", r.try_get::<String, _>(0)?.as_str()))
+            .transpose()
+    }
+
     pub async fn upsert_route(&mut self, api_id: &str, route: &Route) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO routes (api_id, route_id, route_key, body) VALUES ($1, $2, $3, $4)
