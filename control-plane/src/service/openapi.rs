@@ -138,7 +138,7 @@ impl AdminService {
         let text = match request.output_type {
             OutputType::Json => serde_json::to_string_pretty(&doc)
                 .map_err(|e| ServiceError::BadRequest(format!("Cannot write the export: {e}")))?,
-            OutputType::Yaml => serde_yaml_ng::to_string(&doc)
+            OutputType::Yaml => portico_model::openapi::to_yaml(&doc)
                 .map_err(|e| ServiceError::BadRequest(format!("Cannot write the export: {e}")))?,
         };
         Ok(text)

@@ -54,7 +54,7 @@ pub fn export_document(source: &ExportSource<'_>) -> OpenAPI {
             version: api
                 .version
                 .clone()
-                .unwrap_or_else(|| api.created_date.clone()),
+                .unwrap_or_else(|| version_from_date(&api.created_date)),
             ..Default::default()
         },
         ..Default::default()
@@ -115,6 +115,15 @@ pub fn export_document(source: &ExportSource<'_>) -> OpenAPI {
             .collect();
     }
     doc
+}
+
+/// An API without a version is exported with its creation time as AWS writes it,
+/// `2026-12-01 10:00:00UTC`.
+fn version_from_date(created: &str) -> String {
+    match created.strip_suffix('Z') {
+        Some(at) => format!("{}UTC", at.replacen('T', " ", 1)),
+        None => created.to_string(),
+    }
 }
 
 /// The path a route key puts its operation under, and its method (`ANY` included).

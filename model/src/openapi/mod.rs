@@ -11,10 +11,12 @@
 mod export;
 mod import;
 mod pointer;
+mod yaml;
 
 pub use export::{ExportSource, ExportedServer, SIGV4_SCHEME, export_document};
 pub use import::{Basepath, ImportError, ImportPlan, PlannedRoute, plan_import};
 pub use pointer::escape as escape_pointer_token;
+pub use yaml::to_yaml;
 
 /// `x-amazon-apigateway-importexport-version`: the only version AWS has.
 pub const IMPORT_EXPORT_VERSION: &str = "1.0";
