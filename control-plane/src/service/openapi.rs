@@ -240,14 +240,18 @@ impl AdminService {
             tx.upsert_authorizer(api_id, &authorizer).await?;
             authorizer_ids.push(authorizer.authorizer_id);
         }
-        let mut integration_ids = Vec::with_capacity(plan.integrations.len());
-        for input in &plan.integrations {
-            let integration = build_integration(new_id(7), input)?;
-            tx.upsert_integration(api_id, &integration).await?;
-            integration_ids.push(integration.integration_id);
-        }
+        let integrations = plan
+            .integrations
+            .iter()
+            .map(|input| build_integration(new_id(7), input))
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let integration_ids: Vec<&str> = integrations
+            .iter()
+            .map(|i| i.integration_id.as_str())
+            .collect();
+        let mut routes = Vec::with_capacity(plan.routes.len());
         for planned in &plan.routes {
-            let route = Route {
+            routes.push(Route {
                 route_id: new_id(7),
                 route_key: planned.route_key.clone(),
                 target: planned
@@ -258,9 +262,9 @@ impl AdminService {
                 authorization_scopes: planned.authorization_scopes.clone(),
                 api_key_required: false,
                 operation_name: planned.operation_name.clone(),
-            };
-            tx.upsert_route(api_id, &route).await?;
+            });
         }
+        tx.insert_many(api_id, &routes, &integrations).await?;
         Ok(())
     }
 

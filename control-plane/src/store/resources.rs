@@ -54,6 +54,19 @@ impl ResourceKind {
     }
 }
 
+/// `($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn to_json<T: Serialize>(value: &T) -> String {
     // Our own resource types always serialise.
     serde_json::to_string(value).unwrap_or_else(|e| unreachable!("resource to JSON: {e}"))
@@ -238,6 +251,46 @@ impl StoreTx {
             .bind(api_id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    /// Inserts new routes and integrations in a few multi-row statements: an import
+    /// writes thousands, and one statement per row costs a round trip each on Postgres.
+    pub async fn insert_many(
+        &mut self,
+        api_id: &str,
+        routes: &[Route],
+        integrations: &[Integration],
+    ) -> Result<(), StoreError> {
+        const ROWS: usize = 250;
+        for chunk in integrations.chunks(ROWS) {
+            let values = placeholders(chunk.len(), 3);
+            let sql =
+                format!("INSERT INTO integrations (api_id, integration_id, body) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for i in chunk {
+                q = q.bind(api_id).bind(&i.integration_id).bind(to_json(i));
+            }
+            q.execute(&mut *self.tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
+        for chunk in routes.chunks(ROWS) {
+            let values = placeholders(chunk.len(), 4);
+            let sql =
+                format!("INSERT INTO routes (api_id, route_id, route_key, body) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(api_id)
+                    .bind(&r.route_id)
+                    .bind(&r.route_key)
+                    .bind(to_json(r));
+            }
+            q.execute(&mut *self.tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
         Ok(())
     }
 
