@@ -17,6 +17,7 @@ const WALKTHROUGH: &[&str] = &[
     "## Authorizers",
     "## Custom domains and HTTPS",
     "## Access logs, metrics, traces and cost",
+    "## Export and import (OpenAPI 3.0)",
     "## When a stage is not served as deployed",
 ];
 
