@@ -229,13 +229,53 @@ fn import_error(doc: &Value) -> (String, String) {
 fn malformed_documents_name_the_pointer() {
     let mut doc = aws_style();
     doc["paths"]["/pets/{petId}"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
-        ["type"] = json!("mock");
+        ["type"] = json!("websocket");
     let (at, msg) = import_error(&doc);
     assert_eq!(
         at,
         "/paths/~1pets~1{petId}/x-amazon-apigateway-any-method/x-amazon-apigateway-integration/type"
     );
-    assert!(msg.contains("mock"), "{msg}");
+    assert!(msg.contains("websocket"), "{msg}");
+
+    // A REST API's `mock` integration: the route is imported without it, with a warning.
+    let mut doc = aws_style();
+    doc["paths"]["/pets/{petId}"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        ["type"] = json!("mock");
+    let p = plan(&doc);
+    assert_eq!(route(&p, "ANY /pets/{petId}").integration, None);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("'mock'")),
+        "{:?}",
+        p.warnings
+    );
+
+    // Several security requirements on one operation are an error, as on AWS.
+    let mut doc = aws_style();
+    doc["paths"]["/pets"]["get"]["security"] = json!([{ "my-jwt": [] }, { "lambda-auth": [] }]);
+    assert_eq!(import_error(&doc).0, "/paths/~1pets/get/security/1");
+
+    // A JWT authorizer of an openIdConnect scheme takes its issuer from the URL.
+    let mut doc = aws_style();
+    doc["components"]["securitySchemes"]["my-jwt"] = json!({
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://idp.example.com/.well-known/openid-configuration",
+        "x-amazon-apigateway-authorizer": { "type": "jwt",
+            "identitySource": "$request.header.Authorization",
+            "jwtConfiguration": { "audience": ["pets"] } }
+    });
+    let p = plan(&doc);
+    let jwt = p.authorizers.iter().find(|a| a.name == "my-jwt").unwrap();
+    assert_eq!(
+        jwt.jwt_configuration.as_ref().unwrap().issuer.as_deref(),
+        Some("https://idp.example.com")
+    );
+    // Without it, the missing issuer is named by pointer, member by member.
+    doc["components"]["securitySchemes"]["my-jwt"]["type"] = json!("oauth2");
+    doc["components"]["securitySchemes"]["my-jwt"]["flows"] = json!({});
+    assert_eq!(
+        import_error(&doc).0,
+        "/components/securitySchemes/my-jwt/x-amazon-apigateway-authorizer/jwtConfiguration/issuer"
+    );
 
     // An error in a shared integration points at the shared definition.
     let mut doc = aws_style();
@@ -469,8 +509,13 @@ fn export_then_import_gives_the_same_document() {
         first["paths"]["/notes/{proxy+}"]["x-amazon-apigateway-any-method"]["parameters"][0]["name"],
         "proxy+"
     );
+    // i1 and i2 each serve two routes: shared through components, so an import makes
+    // one integration of each again.
+    let shared = &first["components"]["x-amazon-apigateway-integrations"];
+    assert_eq!(shared.as_object().unwrap().len(), 2, "{shared}");
     let plan = plan(&first);
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.integrations.len(), 2);
     let (api2, routes2, integrations2, authorizers2) = resources(&plan);
     let second = export_json(&api2, &routes2, &integrations2, &authorizers2);
     assert_eq!(first, second);

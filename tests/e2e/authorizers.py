@@ -237,7 +237,11 @@ def configure(args):
                                    AuthorizerResultTtlInSeconds=30)
     scoped = next(r for r in gw.get_routes(ApiId=api_id)["Items"]
                   if r["RouteKey"] == "GET /jwt/scoped")
+    # The API and its authorizers through its OpenAPI export and back (issue #17).
+    from roundtrip import check_roundtrip, validate_document
+    roundtrip = check_roundtrip(gw, validate_document)
     print(json.dumps({
+        "roundtrip": roundtrip,
         "apiId": api_id,
         "authorizers": {"jwt": jwt, "simple": simple, "policyV1": policy_v1,
                         "policyV2": policy_v2},

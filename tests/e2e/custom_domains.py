@@ -516,8 +516,12 @@ def configure(args):
     listed_in_use = {c["CertificateArn"]: plain(c) for c in
                      acm.list_certificates()["CertificateSummaryList"]}
     got_domain = plain(gw.get_domain_name(DomainName=MTLS_NAME))
+    # Both APIs through their OpenAPI exports and back (issue #17).
+    from roundtrip import check_roundtrip, validate_document
+    roundtrip = check_roundtrip(gw, validate_document)
 
     print(json.dumps({
+        "roundtrip": roundtrip,
         "paths": paths,
         "serials": serials,
         "notAfter": not_after,

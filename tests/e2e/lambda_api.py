@@ -188,7 +188,12 @@ def configure(gw, lax, region):
     leaked = [a["Name"] for a in all_items(gw.get_apis) if a["Name"].startswith("quick-lambda-bad")]
     assert not leaked, f"a refused quick create was stored: {leaked}"
 
+    # Every API built here through its OpenAPI export and back (issue #17).
+    from roundtrip import check_roundtrip, validate_document
+    roundtrip = check_roundtrip(gw, validate_document)
+
     return {
+        "roundtrip": roundtrip,
         "apiId": api_id,
         "apiEndpoint": api.get("ApiEndpoint"),
         "quickApiId": quick["ApiId"],

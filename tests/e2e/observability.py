@@ -1325,6 +1325,9 @@ def run(_args):
     assert not errors, f"the fixtures failed: {errors}"
     for server in (upstream, otlp, hook):
         server.close()
+    # The API through its OpenAPI export and back (issue #17), once every count is taken.
+    from roundtrip import check_roundtrip, validate_document
+    out["roundtrip"] = check_roundtrip(gw, validate_document)
     print(json.dumps(out, default=str))
 
 

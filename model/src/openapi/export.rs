@@ -4,6 +4,8 @@
 //! parameters, each route's integration inline, authorizers as security schemes, CORS,
 //! tags and the import/export version as extensions. Everything is ordered by name, so
 //! two APIs built alike export alike whatever their ids.
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use openapiv3::{
     APIKeyLocation, Components, Info, OAuth2Flows, OpenAPI, Operation, Parameter, ParameterData,
@@ -75,13 +77,25 @@ pub fn export_document(source: &ExportSource<'_>) -> OpenAPI {
             ..Default::default()
         });
     }
-    doc.paths = paths(source);
+    let (shared, components_integrations) = if ext {
+        shared_integrations(source)
+    } else {
+        Default::default()
+    };
+    doc.paths = paths(source, &shared);
     let schemes = security_schemes(source);
-    if !schemes.is_empty() {
-        doc.components = Some(Components {
+    if !schemes.is_empty() || !components_integrations.is_empty() {
+        let mut components = Components {
             security_schemes: schemes,
             ..Default::default()
-        });
+        };
+        if !components_integrations.is_empty() {
+            components.extensions.insert(
+                "x-amazon-apigateway-integrations".to_string(),
+                Value::Object(components_integrations),
+            );
+        }
+        doc.components = Some(components);
     }
     if ext {
         if let Some(cors) = source.cors {
@@ -90,8 +104,11 @@ pub fn export_document(source: &ExportSource<'_>) -> OpenAPI {
                 serde_json::to_value(cors).unwrap_or_default(),
             );
         }
-        if api.disable_execute_api_endpoint {
-            doc.extensions.insert(
+        // OpenAPI 3.0 carries it on the server object.
+        if api.disable_execute_api_endpoint
+            && let Some(server) = doc.servers.first_mut()
+        {
+            server.extensions.insert(
                 "x-amazon-apigateway-endpoint-configuration".to_string(),
                 json!({ "disableExecuteApiEndpoint": true }),
             );
@@ -146,7 +163,8 @@ fn method_rank(method: &str) -> usize {
     .unwrap_or(usize::MAX)
 }
 
-fn paths(source: &ExportSource<'_>) -> Paths {
+/// The exported routes, in the document's order.
+fn sorted_routes<'a>(source: &ExportSource<'a>) -> Vec<(String, String, &'a Route)> {
     let mut routes: Vec<(String, String, &Route)> = source
         .routes
         .iter()
@@ -154,13 +172,64 @@ fn paths(source: &ExportSource<'_>) -> Paths {
         .collect();
     routes
         .sort_by(|a, b| (a.0.as_str(), method_rank(&a.1)).cmp(&(b.0.as_str(), method_rank(&b.1))));
+    routes
+}
+
+fn target_id(route: &Route) -> Option<&str> {
+    route
+        .target
+        .as_deref()
+        .and_then(|t| parse_route_target(t).ok())
+}
+
+/// Integrations that several routes use, and those no route uses, go into
+/// `components.x-amazon-apigateway-integrations` (routes refer to the shared ones with
+/// `$ref`), so an import makes them again as they were: one shared integration, and the
+/// unused ones too. Their names come from the document's order, not their ids, so two
+/// APIs built alike export alike. Returns each shared id's name, and the components.
+fn shared_integrations(source: &ExportSource<'_>) -> (HashMap<String, String>, Map<String, Value>) {
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    let mut first_use: Vec<&str> = Vec::new();
+    for (_, _, route) in sorted_routes(source) {
+        if let Some(id) = target_id(route) {
+            let n = uses.entry(id).or_insert(0);
+            if *n == 0 {
+                first_use.push(id);
+            }
+            *n += 1;
+        }
+    }
+    let mut names = HashMap::new();
+    let mut components = Map::new();
+    for id in first_use.into_iter().filter(|id| uses[id] > 1) {
+        if let Some(i) = source.integrations.iter().find(|i| i.integration_id == id) {
+            let name = format!("integration{}", names.len() + 1);
+            components.insert(name.clone(), integration_extension(i));
+            names.insert(id.to_string(), name);
+        }
+    }
+    let mut unused: Vec<Value> = source
+        .integrations
+        .iter()
+        .filter(|i| !uses.contains_key(i.integration_id.as_str()))
+        .map(integration_extension)
+        .collect();
+    unused.sort_by_key(|v| v.to_string());
+    for (n, v) in unused.into_iter().enumerate() {
+        components.insert(format!("unusedIntegration{}", n + 1), v);
+    }
+    (names, components)
+}
+
+fn paths(source: &ExportSource<'_>, shared: &HashMap<String, String>) -> Paths {
+    let routes = sorted_routes(source);
     let mut paths = Paths::default();
     for (path, method, route) in routes {
         if method == "ANY" && !source.include_extensions {
             // ANY has no OpenAPI method: only the extension can say it.
             continue;
         }
-        let operation = operation(source, route, &path);
+        let operation = operation(source, route, &path, shared);
         let item = paths
             .paths
             .entry(path)
@@ -199,7 +268,12 @@ fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }
 
-fn operation(source: &ExportSource<'_>, route: &Route, path: &str) -> Operation {
+fn operation(
+    source: &ExportSource<'_>,
+    route: &Route,
+    path: &str,
+    shared: &HashMap<String, String>,
+) -> Operation {
     let mut op = Operation {
         operation_id: route.operation_name.clone(),
         responses: Responses {
@@ -245,16 +319,22 @@ fn operation(source: &ExportSource<'_>, route: &Route, path: &str) -> Operation 
         op.security = Some(vec![requirement]);
     }
     if source.include_extensions
-        && let Some(integration) = route
-            .target
-            .as_deref()
-            .and_then(|t| parse_route_target(t).ok())
-            .and_then(|id| source.integrations.iter().find(|i| i.integration_id == id))
+        && let Some(id) = target_id(route)
     {
-        op.extensions.insert(
-            "x-amazon-apigateway-integration".to_string(),
-            integration_extension(integration),
-        );
+        let value = match shared.get(id) {
+            Some(name) => Some(json!({
+                "$ref": format!("#/components/x-amazon-apigateway-integrations/{name}")
+            })),
+            None => source
+                .integrations
+                .iter()
+                .find(|i| i.integration_id == id)
+                .map(integration_extension),
+        };
+        if let Some(value) = value {
+            op.extensions
+                .insert("x-amazon-apigateway-integration".to_string(), value);
+        }
     }
     op
 }

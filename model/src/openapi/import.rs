@@ -276,7 +276,9 @@ fn invalid(at: &str, e: ValidationError, field_names: &[(&str, &str)]) -> Import
         .iter()
         .find(|(ours, _)| *ours == e.field)
         .map_or(e.field, |(_, theirs)| theirs);
-    error(&child(at, field), e.message)
+    // `jwtConfiguration.issuer` is two members deep.
+    let pointer = field.split('.').fold(at.to_string(), |p, f| child(&p, f));
+    error(&pointer, e.message)
 }
 
 const INTEGRATION_FIELDS: [(&str, &str); 5] = [
@@ -483,6 +485,7 @@ impl<'a> Reader<'a> {
                 plan.routes.push(route);
             }
         }
+        self.unused_integrations(root, &mut plan.integrations, &shared)?;
         plan.warnings = self.warnings;
         Ok(plan)
     }
@@ -576,11 +579,18 @@ impl<'a> Reader<'a> {
         Ok(Some(cors))
     }
 
+    /// `x-amazon-apigateway-endpoint-configuration`: under `servers[0]` in OpenAPI 3.0
+    /// (AWS's place for it), or at the document's root.
     fn endpoint_configuration(&mut self, root: &Map<String, Value>) -> Result<bool, ImportError> {
-        let Some(v) = root.get(ENDPOINT_CONFIGURATION) else {
-            return Ok(false);
+        let in_server = root
+            .get("servers")
+            .and_then(|s| s.get(0))
+            .and_then(|s| s.get(ENDPOINT_CONFIGURATION));
+        let (v, at) = match (in_server, root.get(ENDPOINT_CONFIGURATION)) {
+            (Some(v), _) => (v, child("/servers/0", ENDPOINT_CONFIGURATION)),
+            (None, Some(v)) => (v, child("", ENDPOINT_CONFIGURATION)),
+            (None, None) => return Ok(false),
         };
-        let at = child("", ENDPOINT_CONFIGURATION);
         let mut disable = false;
         for (key, value) in as_object(v, &at)? {
             let field_at = child(&at, key);
@@ -644,7 +654,19 @@ impl<'a> Reader<'a> {
             let (scheme, at) = self.resolve(scheme, &child(list_at, name))?;
             let scheme = as_object(scheme, &at)?;
             let found = if let Some(authorizer) = scheme.get(AUTHORIZER) {
-                let input = self.authorizer(name, authorizer, &child(&at, AUTHORIZER))?;
+                // An openIdConnect scheme's URL names the issuer a JWT authorizer
+                // leaves out ("x-amazon-apigateway-authorizer object").
+                let discovery = match (scheme.get("type"), scheme.get("openIdConnectUrl")) {
+                    (Some(Value::String(t)), Some(url)) if t == "openIdConnect" => Some(
+                        as_str(url, &child(&at, "openIdConnectUrl"))?
+                            .trim_end_matches('/')
+                            .trim_end_matches("/.well-known/openid-configuration")
+                            .to_string(),
+                    ),
+                    _ => None,
+                };
+                let input =
+                    self.authorizer(name, authorizer, &child(&at, AUTHORIZER), discovery)?;
                 authorizers.push(input);
                 Scheme::Authorizer(authorizers.len() - 1)
             } else if let Some(t) = scheme.get(AUTHTYPE) {
@@ -671,6 +693,7 @@ impl<'a> Reader<'a> {
         name: &str,
         v: &'a Value,
         at: &str,
+        discovered_issuer: Option<String>,
     ) -> Result<CreateAuthorizer, ImportError> {
         let (v, at) = self.resolve(v, at)?;
         let fields = as_object(v, &at)?;
@@ -756,6 +779,14 @@ impl<'a> Reader<'a> {
                 ),
             }
         }
+        if input.authorizer_type == AUTHORIZER_JWT
+            && let Some(issuer) = discovered_issuer
+        {
+            let config = input.jwt_configuration.get_or_insert_with(Default::default);
+            if config.issuer.is_none() {
+                config.issuer = Some(issuer);
+            }
+        }
         validate_authorizer(String::new(), &input)
             .map_err(|e| invalid(&at, e, &AUTHORIZER_FIELDS))?;
         Ok(input)
@@ -786,7 +817,7 @@ impl<'a> Reader<'a> {
             match key.as_str() {
                 "operationId" => route.operation_name = Some(as_str(value, &at)?.to_string()),
                 INTEGRATION => {
-                    route.integration = Some(self.integration(value, &at, integrations, shared)?)
+                    route.integration = self.integration(value, &at, integrations, shared)?
                 }
                 "security" | "isDefaultRoute" => {}
                 k if k.starts_with(AWS_EXTENSION) => {
@@ -838,10 +869,12 @@ impl<'a> Reader<'a> {
             return Ok(());
         };
         if list.len() > 1 {
-            self.warn(
+            // "Working with OpenAPI definitions for HTTP APIs": modelling several
+            // security requirements is an error on AWS.
+            return Err(error(
                 &child(at, "1"),
-                "a route has one authorization: only the first security requirement is used",
-            );
+                "A route has one authorization: several security requirements cannot be imported",
+            ));
         }
         let first_at = child(at, "0");
         let requirement = as_object(first, &first_at)?;
@@ -895,27 +928,56 @@ impl<'a> Reader<'a> {
         at: &str,
         integrations: &mut Vec<CreateIntegration>,
         shared: &mut HashMap<String, usize>,
-    ) -> Result<usize, ImportError> {
+    ) -> Result<Option<usize>, ImportError> {
         let (v, target_at) = self.resolve(v, at)?;
         // Routes that refer to one integration share it, as they do on AWS.
         let is_reference = target_at != at;
         if is_reference && let Some(&i) = shared.get(&target_at) {
-            return Ok(i);
+            return Ok(Some(i));
         }
-        let input = self.integration_fields(v, &target_at)?;
+        let Some(input) = self.integration_fields(v, &target_at)? else {
+            return Ok(None);
+        };
         integrations.push(input);
         let index = integrations.len() - 1;
         if is_reference {
             shared.insert(target_at, index);
         }
-        Ok(index)
+        Ok(Some(index))
+    }
+
+    /// The integrations of `components.x-amazon-apigateway-integrations` that no route
+    /// refers to: AWS creates them too (and exports them there).
+    fn unused_integrations(
+        &mut self,
+        root: &'a Map<String, Value>,
+        integrations: &mut Vec<CreateIntegration>,
+        shared: &HashMap<String, usize>,
+    ) -> Result<(), ImportError> {
+        let Some(list) = root
+            .get("components")
+            .and_then(|c| c.get("x-amazon-apigateway-integrations"))
+        else {
+            return Ok(());
+        };
+        let list_at = "/components/x-amazon-apigateway-integrations";
+        for (name, v) in as_object(list, list_at)? {
+            let (v, at) = self.resolve(v, &child(list_at, name))?;
+            if shared.contains_key(&at) {
+                continue;
+            }
+            if let Some(input) = self.integration_fields(v, &at)? {
+                integrations.push(input);
+            }
+        }
+        Ok(())
     }
 
     fn integration_fields(
         &mut self,
         v: &Value,
         at: &str,
-    ) -> Result<CreateIntegration, ImportError> {
+    ) -> Result<Option<CreateIntegration>, ImportError> {
         let fields = as_object(v, at)?;
         let type_at = child(at, "type");
         let t = fields
@@ -924,6 +986,17 @@ impl<'a> Reader<'a> {
         let integration_type = match as_str(t, &type_at)?.to_ascii_lowercase().as_str() {
             "http_proxy" => INTEGRATION_HTTP_PROXY,
             "aws_proxy" => INTEGRATION_AWS_PROXY,
+            // REST APIs' non-proxy types: AWS imports the route without the integration
+            // and warns ("Working with OpenAPI definitions for HTTP APIs").
+            kind @ ("aws" | "http" | "mock") => {
+                self.warn(
+                    &type_at,
+                    format!(
+                        "integration type '{kind}' is for REST APIs: the route is imported without an integration"
+                    ),
+                );
+                return Ok(None);
+            }
             other => {
                 return Err(error(
                     &type_at,
@@ -993,7 +1066,7 @@ impl<'a> Reader<'a> {
             }
         }
         validate_integration(&input).map_err(|e| invalid(at, e, &INTEGRATION_FIELDS))?;
-        Ok(input)
+        Ok(Some(input))
     }
 }
 
