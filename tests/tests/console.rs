@@ -8,8 +8,11 @@
 //! for a local OIDC issuer, attaches it to a route, and sees the Test panel's call refused
 //! without a token and served with one. It generates a self-signed certificate, serves a
 //! custom domain name with it, maps the notes API's stage under a key and sees the URL
-//! that makes, and sees the certificate refused deletion while the domain uses it. Then it
-//! sends a known mix of requests (2xx, 404s that match no route, 5xx) through the node to
+//! that makes, and sees the certificate refused deletion while the domain uses it. Before
+//! a deploy and a rollback the stage shows what they change; it tags the API, exports its
+//! stage as OpenAPI 3 (the file the browser saves), imports that file back as a new API
+//! from the Import page after reviewing what it will create, and finds the same routes and
+//! tag there. Then it sends a known mix of requests (2xx, 404s that match no route, 5xx) through the node to
 //! a second API and sees exactly those counts on the API's Monitor tab and the Usage page,
 //! sets a budget from the Usage page that the traffic has passed and sees the banner say
 //! so, and sees a negative price refused beside its field. Every page it visits is saved
@@ -52,8 +55,14 @@ fn screenshots_dir() -> PathBuf {
     dir
 }
 
+/// Where the browser saves downloads: `downloads/` in its profile.
+fn downloads(profile: &std::path::Path) -> PathBuf {
+    profile.join("downloads")
+}
+
 async fn browser(profile: &std::path::Path) -> (Driver, Client) {
     let port = free_port();
+    std::fs::create_dir_all(downloads(profile)).expect("create the downloads folder");
     let driver = Driver(
         Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -74,6 +83,10 @@ async fn browser(profile: &std::path::Path) -> (Driver, Client) {
                 "--disable-dev-shm-usage", "--window-size=1280,1000",
                 format!("--user-data-dir={}", profile.display()),
             ],
+            "prefs": {
+                "download.default_directory": downloads(profile),
+                "download.prompt_for_download": false,
+            },
         }),
     );
     let client = wait_for("chromedriver to start a browser", LIMIT, || {
@@ -1268,7 +1281,8 @@ async fn the_notes_api_in_the_console() {
     );
     drop(oidc);
 
-    // Edit the stage (auto-deploy off), deploy by hand, then roll back to the first one.
+    // Edit the stage (auto-deploy off), deploy by hand, then roll back to the first one;
+    // each shows what it changes on the stage first, and happens once confirmed.
     click_link(&c, "Stages").await;
     let first = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
         !t.is_empty()
@@ -1296,9 +1310,51 @@ async fn the_notes_api_in_the_console() {
     )
     .await;
     text_where(&c, "section[data-stage='dev'] .auto-deploy", |t| t == "off").await;
+    // A change for the deploy to carry: the route's operation name.
+    let patched = http_client()
+        .patch(&notes_route_path)
+        .bearer_auth(&token)
+        .json(&json!({ "operationName": "listNotes" }))
+        .send()
+        .await
+        .expect("PATCH route");
+    assert_eq!(patched.status(), 200);
     click_xpath(
         &c,
         &format!("{dev}//button[normalize-space()='Deploy now']"),
+    )
+    .await;
+    let review = "section[data-stage='dev'] .deploy-review";
+    let route_change = |action: &str| {
+        format!(
+            "{review}[data-action='{action}'] li.change[data-change='CHANGED'][data-key='GET /notes'] li[data-field='operationName']"
+        )
+    };
+    text_where(&c, &format!("{} .after", route_change("deploy")), |t| {
+        t == "listNotes"
+    })
+    .await;
+    assert_eq!(
+        texts(&c, &format!("{} .before", route_change("deploy"))).await,
+        Some(vec!["—".to_owned()])
+    );
+    // The route is all that changed.
+    assert_eq!(
+        texts(&c, &format!("{review} li.change"))
+            .await
+            .map(|c| c.len()),
+        Some(1)
+    );
+    shot(&c, "11a-deploy-diff").await;
+    let stage_path = format!("{base}/v2/apis/{api_id}/stages/dev");
+    assert_eq!(
+        admin_get(&stage_path, &token).await["deploymentId"],
+        first.as_str(),
+        "nothing is deployed before it is confirmed"
+    );
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Confirm and deploy']"),
     )
     .await;
     let second = text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
@@ -1315,8 +1371,42 @@ async fn the_notes_api_in_the_console() {
         &format!("{dev}//button[normalize-space()='Use this deployment']"),
     )
     .await;
+    // Going back undoes the change.
+    text_where(&c, &format!("{} .before", route_change("rollback")), |t| {
+        t == "listNotes"
+    })
+    .await;
+    assert_eq!(
+        texts(&c, &format!("{} .after", route_change("rollback"))).await,
+        Some(vec!["—".to_owned()])
+    );
+    shot(&c, "11b-rollback-diff").await;
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Confirm and switch']"),
+    )
+    .await;
     text_where(&c, "section[data-stage='dev'] .deployment-id", |t| {
         t == first
+    })
+    .await;
+    // The deployment the stage serves already: no changes, and Cancel leaves it be.
+    click_xpath(
+        &c,
+        &format!("{dev}//button[normalize-space()='Use this deployment']"),
+    )
+    .await;
+    text_where(&c, &format!("{review} .no-changes"), |t| {
+        t.starts_with("No changes")
+    })
+    .await;
+    click_xpath(&c, &format!("{dev}//button[normalize-space()='Cancel']")).await;
+    wait_for("the review to close", LIMIT, || async {
+        c.find_all(Locator::Css(review))
+            .await
+            .ok()?
+            .is_empty()
+            .then_some(())
     })
     .await;
     text_where(&c, "section[data-stage='dev'] .served-deployment", |t| {
@@ -1379,6 +1469,180 @@ async fn the_notes_api_in_the_console() {
     assert_eq!(stage["autoDeploy"], false);
     assert_eq!(stage["description"], "hand-deployed");
     assert_ne!(first, second);
+
+    // A tag, added on the API's page; the REST API's GetTags sees it.
+    click_link(&c, "Overview").await;
+    hydrated(&c).await;
+    fill(&c, "#tag-key", "team").await;
+    fill(&c, "#tag-value", "notes-team").await;
+    click(&c, ".tag-form button[type=submit]").await;
+    text_where(&c, "tr[data-tag='team'] .tag-value", |t| t == "notes-team").await;
+    let tags_of =
+        |id: &str| format!("{base}/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2F{id}");
+    assert_eq!(
+        admin_get(&tags_of(&api_id), &token).await,
+        json!({ "tags": { "team": "notes-team" } })
+    );
+    // The current, undeployed definition is exported from the API's page.
+    click(&c, ".api-export .export-form button[type=submit]").await;
+    text_where(&c, ".api-export a.export-file", |t| {
+        t == "notes-current-oas30.json"
+    })
+    .await;
+
+    // Stage dev exported as OpenAPI 3 JSON with the extensions: the browser saves the
+    // file, which is what ExportApi answers, and the page keeps a link to it.
+    click_link(&c, "Stages").await;
+    let export = "section[data-stage='dev'] .export-form";
+    let exported_link = "section[data-stage='dev'] a.export-file";
+    find(&c, &format!("{export} select[name='outputType']"))
+        .await
+        .select_by_value("JSON")
+        .await
+        .expect("format");
+    assert!(
+        find(&c, &format!("{export} input[name='includeExtensions']"))
+            .await
+            .is_selected()
+            .await
+            .expect("checked")
+    );
+    click(&c, &format!("{export} button[type=submit]")).await;
+    let link = find(&c, exported_link).await;
+    assert_eq!(
+        link.attr("download").await.expect("attr").as_deref(),
+        Some("notes-dev-oas30.json")
+    );
+    let saved = downloads(profile.path()).join("notes-dev-oas30.json");
+    let exported = wait_for("the browser to save the export", LIMIT, || async {
+        std::fs::read_to_string(&saved)
+            .ok()
+            .filter(|t| !t.is_empty())
+    })
+    .await;
+    assert_eq!(linked_file(&c, exported_link).await, exported);
+    let rest = http_client()
+        .get(format!(
+            "{base}/v2/apis/{api_id}/exports/OAS30?outputType=JSON&stageName=dev&includeExtensions=true"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET export");
+    assert_eq!(rest.status(), 200);
+    assert_eq!(rest.text().await.expect("export"), exported);
+    let doc: Value = serde_json::from_str(&exported).expect("the export is JSON");
+    assert_eq!(doc["openapi"], "3.0.1", "{doc}");
+    assert_eq!(doc["info"]["title"], "notes", "{doc}");
+    assert_eq!(
+        doc["paths"]["/notes"]["get"]["x-amazon-apigateway-integration"]["uri"],
+        uri.as_str(),
+        "{doc}"
+    );
+    // The same as YAML.
+    find(&c, &format!("{export} select[name='outputType']"))
+        .await
+        .select_by_value("YAML")
+        .await
+        .expect("format");
+    click(&c, &format!("{export} button[type=submit]")).await;
+    text_where(&c, exported_link, |t| t == "notes-dev-oas30.yaml").await;
+    let yaml = linked_file(&c, exported_link).await;
+    assert!(
+        yaml.lines().any(|l| l.starts_with("openapi:")) && yaml.contains("/notes:"),
+        "{yaml}"
+    );
+    shot(&c, "11c-stage-exported").await;
+
+    // The JSON file imported back as a new API: picked on the Import page and reviewed
+    // (the route it creates, its integration, the tag), then created.
+    click_link(&c, "APIs").await;
+    click_link(&c, "Import from OpenAPI").await;
+    text_where(&c, "main h1", |t| t == "Import an API").await;
+    hydrated(&c).await;
+    // A document the importer refuses: its message, and the JSON pointer of the culprit.
+    fill(
+        &c,
+        "#import-body",
+        r#"{"openapi": "3.0.1", "info": {"title": "bad", "version": "1"}, "paths": {"/a": {"get": {"x-amazon-apigateway-integration": {"type": "websocket"}}}}}"#,
+    )
+    .await;
+    click(&c, ".import-form button[type=submit]").await;
+    text_where(&c, ".import-error .import-pointer code", |t| {
+        t == "/paths/~1a/get/x-amazon-apigateway-integration/type"
+    })
+    .await;
+    text_where(&c, ".import-error .error-message", |t| !t.is_empty()).await;
+    shot(&c, "11d-import-refused").await;
+    find(&c, "#import-body-file")
+        .await
+        .send_keys(&saved.display().to_string())
+        .await
+        .expect("pick the file");
+    text_where(&c, ".document-field .file-read", |t| {
+        t.starts_with("Read notes-dev-oas30.json")
+    })
+    .await;
+    click(&c, ".import-form button[type=submit]").await;
+    text_where(&c, ".import-review .import-name", |t| t == "notes").await;
+    assert_eq!(
+        texts(&c, "table.import-routes td.route-key").await,
+        Some(vec!["GET /notes".to_owned()])
+    );
+    text_where(&c, "table.import-routes td.integration", |t| {
+        t == format!("HTTP_PROXY GET {uri}")
+    })
+    .await;
+    text_where(&c, ".import-review .import-tags", |t| {
+        t == "team=notes-team"
+    })
+    .await;
+    shot(&c, "11d2-import-review").await;
+    click(&c, "#import-create").await;
+    let imported_id = wait_for("the imported API's page", LIMIT, || async {
+        let url = c.current_url().await.ok()?;
+        let id = url.path().strip_prefix("/apis/")?.to_owned();
+        (!id.is_empty() && !id.contains('/') && id != api_id && id != "import").then_some(id)
+    })
+    .await;
+    text_where(&c, ".import-notice", |t| {
+        t.contains("Imported from the OpenAPI definition")
+    })
+    .await;
+    text_where(&c, "tr[data-tag='team'] .tag-value", |t| t == "notes-team").await;
+    shot(&c, "11e-imported-api").await;
+    // Its routes page shows the same route, to the same backend.
+    click_link(&c, "Routes").await;
+    text_where(&c, "td.route-key", |t| t == "GET /notes").await;
+    assert_eq!(
+        texts(&c, "td.route-key").await,
+        Some(vec!["GET /notes".to_owned()])
+    );
+    text_where(&c, "main table tbody tr td:nth-child(2)", |t| {
+        t == format!("GET {uri}")
+    })
+    .await;
+    shot(&c, "11f-imported-routes").await;
+    // Its tag removed from its page: GetTags agrees, and the notes API keeps its own.
+    click_link(&c, "Overview").await;
+    click_xpath(
+        &c,
+        "//tr[@data-tag='team']//button[normalize-space()='Remove']",
+    )
+    .await;
+    text_where(&c, ".api-tags p.empty", |t| t == "No tags.").await;
+    assert_eq!(
+        admin_get(&tags_of(&imported_id), &token).await,
+        json!({ "tags": {} })
+    );
+    assert_eq!(
+        admin_get(&tags_of(&api_id), &token).await["tags"],
+        json!({ "team": "notes-team" })
+    );
+    c.goto(&format!("{base}/apis/{api_id}"))
+        .await
+        .expect("back to the notes API");
+    hydrated(&c).await;
 
     // Delete the route: the list says so, and the REST API agrees.
     click_link(&c, "Routes").await;
@@ -2176,6 +2440,27 @@ async fn admin_get(url: &str, token: &str) -> Value {
         .json()
         .await
         .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
+}
+
+/// The text of the file the link `css` offers (a `blob:` URL the page made), read by a
+/// script on the page.
+async fn linked_file(c: &Client, css: &str) -> String {
+    const SCRIPT: &str = r#"
+        const [css, done] = arguments;
+        const link = document.querySelector(css);
+        if (!link) { done({ error: "no link " + css }); return; }
+        fetch(link.href)
+            .then((r) => r.text())
+            .then((text) => done({ text }), (e) => done({ error: String(e) }));
+    "#;
+    let read = c
+        .execute_async(SCRIPT, vec![json!(css)])
+        .await
+        .expect("read the linked file in the page");
+    read["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the linked file {css}: {read}"))
+        .to_owned()
 }
 
 /// A `fetch` of `url` from the page the browser shows, as a script on the console's origin

@@ -15,6 +15,7 @@ use crate::pages::cors::CorsPage;
 use crate::pages::deployments::DeploymentsPage;
 use crate::pages::domain::DomainPage;
 use crate::pages::domains::DomainsPage;
+use crate::pages::import::ImportPage;
 use crate::pages::integrations::IntegrationsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::monitor::MonitorPage;
@@ -63,6 +64,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/apis"/> }/>
                     <Route path=path!("apis") view=ApisPage/>
+                    // Before `apis/:api_id`, which would take `import` for an API id.
+                    <Route path=path!("apis/import") view=ImportPage/>
                     <ParentRoute path=path!("apis/:api_id") view=ApiLayout>
                         <Route path=path!("") view=ApiOverview/>
                         <Route path=path!("routes") view=RoutesPage/>

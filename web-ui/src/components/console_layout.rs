@@ -8,6 +8,7 @@ use super::error_banner::ErrorBanner;
 use super::top_bar::TopBar;
 use crate::client::{AdminClient, segment};
 use crate::login_redirect::login_url;
+use crate::pages::import::ImportNotice;
 use crate::pages::{this_month, tick_every};
 
 /// How often every page asks whether a budget alert fired: alerts are checked every few
@@ -22,6 +23,7 @@ const BUDGET_ALERT_REFRESH: std::time::Duration = std::time::Duration::from_secs
 pub fn ConsoleLayout() -> impl IntoView {
     let client = AdminClient::new();
     let location = use_location();
+    provide_context(ImportNotice(RwSignal::new(None)));
     let me = Resource::new(|| (), {
         let client = client.clone();
         move |_| {

@@ -18,4 +18,5 @@ pub mod resource_table;
 pub mod select_field;
 pub mod text_area_field;
 pub mod text_field;
+pub mod text_file_field;
 pub mod top_bar;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::form_errors::FormErrors;
-use super::text_area_field::TextAreaField;
+use super::text_file_field::TextFileField;
 
 /// A PEM text box (a certificate, a key, a bundle) with a file picker that reads a local
 /// file into it; the text stays editable, and is what is sent.
@@ -16,63 +16,18 @@ pub fn PemField(
     #[prop(default = "-----BEGIN CERTIFICATE-----")] placeholder: &'static str,
     #[prop(default = 6)] rows: u32,
 ) -> impl IntoView {
-    let file_id = format!("{id}-file");
-    // What the picker last read, or why it could not.
-    let read = RwSignal::new(None::<String>);
-    let on_change = move |ev: leptos::ev::Event| read_into(&ev, value, read);
     view! {
-        <div class="pem-field">
-            <TextAreaField id label field value errors hint placeholder rows/>
-            <div class="file-pick">
-                <label for=file_id.clone()>"Read from a file"</label>
-                <input
-                    id=file_id
-                    type="file"
-                    accept=".pem,.crt,.cer,.key,.txt,application/x-pem-file,text/plain"
-                    on:change=on_change
-                />
-                <span class="file-read muted" role="status">{move || read.get()}</span>
-            </div>
-        </div>
+        <TextFileField
+            id
+            label
+            field
+            value
+            errors
+            hint
+            placeholder
+            rows
+            class="pem-field"
+            accept=".pem,.crt,.cer,.key,.txt,application/x-pem-file,text/plain"
+        />
     }
 }
-
-/// Reads the file just picked as text into `value`.
-#[cfg(feature = "hydrate")]
-fn read_into(ev: &leptos::ev::Event, value: RwSignal<String>, read: RwSignal<Option<String>>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|files| files.get(0)) else {
-        return;
-    };
-    let Ok(reader) = web_sys::FileReader::new() else {
-        read.set(Some("This browser can't read files".into()));
-        return;
-    };
-    let name = file.name();
-    let done = reader.clone();
-    let on_load =
-        Closure::once_into_js(
-            move || match done.result().ok().and_then(|r| r.as_string()) {
-                Some(text) => {
-                    read.set(Some(format!("Read {name} ({} bytes)", text.len())));
-                    value.set(text);
-                }
-                None => read.set(Some(format!("{name} could not be read as text"))),
-            },
-        );
-    reader.set_onload(Some(on_load.unchecked_ref()));
-    if reader.read_as_text(&file).is_err() {
-        read.set(Some("The file could not be read".into()));
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn read_into(_: &leptos::ev::Event, _: RwSignal<String>, _: RwSignal<Option<String>>) {}

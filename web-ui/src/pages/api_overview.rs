@@ -3,6 +3,9 @@ use leptos_router::hooks::use_navigate;
 use portico_model::{Page, Stage};
 
 use super::api_edit_form::ApiEditForm;
+use super::api_export::ApiExport;
+use super::api_tags::ApiTags;
+use super::import::ImportNotice;
 use super::{CurrentApi, current_api_id, invoke_url};
 use crate::client::{AdminClient, segment};
 use crate::components::copy_button::CopyButton;
@@ -11,12 +14,14 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 use crate::components::relative_time::RelativeTime;
 
-/// An API's details, its invoke URL per stage, editing and deletion.
+/// An API's details, its invoke URL per stage, its tags, editing, exporting its current
+/// definition, and deletion; after an import, what the import left out.
 #[component]
 pub fn ApiOverview() -> impl IntoView {
     let CurrentApi { api, .. } = expect_context::<CurrentApi>();
     let client = AdminClient::new();
     let api_id = current_api_id();
+    let import_notice = import_notice(&api_id);
     let stages_path = format!("/v2/apis/{}/stages", segment(&api_id));
     let stages = Resource::new(|| (), {
         let client = client.clone();
@@ -46,6 +51,7 @@ pub fn ApiOverview() -> impl IntoView {
     };
 
     view! {
+        {import_notice}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let (api, stages) = (api.await, stages.await);
@@ -103,9 +109,20 @@ pub fn ApiOverview() -> impl IntoView {
                         <h2>"Invoke URLs"</h2>
                         {urls}
                     </section>
+                    <section class="card api-tags">
+                        <h2>"Tags"</h2>
+                        <ApiTags api=api.clone()/>
+                    </section>
                     <section class="card">
                         <h2>"Edit"</h2>
                         <ApiEditForm api=api.clone()/>
+                    </section>
+                    <section class="card api-export">
+                        <h2>"Export the current definition"</h2>
+                        <p class="muted">
+                            "The routes, integrations, authorizers and CORS as they are now, undeployed; a stage's Export, on the Stages tab, gives what the stage serves."
+                        </p>
+                        <ApiExport dom_id="api-export" api_name=api.name.clone() stage=None/>
                     </section>
                 }
                     .into_any()
@@ -120,4 +137,37 @@ pub fn ApiOverview() -> impl IntoView {
             </button>
         </section>
     }
+}
+
+/// What the import that made or replaced this API left out, until dismissed; nothing
+/// when the last import was of another API.
+fn import_notice(api_id: &str) -> Option<impl IntoView + use<>> {
+    let notice = use_context::<ImportNotice>()?;
+    let last = notice.0.get_untracked().filter(|l| l.api_id == api_id)?;
+    let what = if last.reimported {
+        "Reimported"
+    } else {
+        "Imported"
+    };
+    let summary = match last.warnings.len() {
+        0 => format!("{what} from the OpenAPI definition, with no warnings."),
+        1 => format!("{what} from the OpenAPI definition; one part was left out:"),
+        n => format!("{what} from the OpenAPI definition; {n} parts were left out:"),
+    };
+    let warnings = last.warnings;
+    let shown = RwSignal::new(true);
+    Some(view! {
+        <Show when=move || shown.get()>
+            <section class="card import-notice" role="status">
+                <p>{summary.clone()}</p>
+                <ul class="import-warnings" class:hidden=warnings.is_empty()>
+                    {warnings.iter().map(|w| view! { <li class="mono">{w.clone()}</li> }).collect_view()}
+                </ul>
+                <button type="button" class="secondary" on:click=move |_| {
+                    shown.set(false);
+                    notice.0.set(None);
+                }>"Dismiss"</button>
+            </section>
+        </Show>
+    })
 }

@@ -7,7 +7,7 @@ use crate::client::AdminClient;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::relative_time::RelativeTime;
 
-/// Every HTTP API, and a form to create one.
+/// Every HTTP API, a form to create one, and the way to import one.
 #[component]
 pub fn ApisPage() -> impl IntoView {
     let client = AdminClient::new();
@@ -72,5 +72,12 @@ pub fn ApisPage() -> impl IntoView {
             </Transition>
         </section>
         <CreateApiForm client/>
+        <section class="card">
+            <h2>"Import an API"</h2>
+            <p class="muted">
+                "From an OpenAPI 3 definition, JSON or YAML, such as AWS's or a Portico stage's export; or replace an existing API's definition with one."
+            </p>
+            <a class="button-link" href="/apis/import">"Import from OpenAPI"</a>
+        </section>
     }
 }

@@ -2,9 +2,11 @@
 //! uses for both creating and editing its resource.
 pub mod api_create_form;
 pub mod api_edit_form;
+pub mod api_export;
 pub mod api_layout;
 pub mod api_mapping_form;
 pub mod api_overview;
+pub mod api_tags;
 pub mod apis;
 pub mod authorizer_form;
 pub mod authorizers;
@@ -13,10 +15,13 @@ pub mod certificate_forms;
 pub mod certificates;
 pub mod cors;
 pub mod cors_form;
+pub mod deployment_diff;
 pub mod deployments;
 pub mod domain;
 pub mod domains;
 pub mod http_fields;
+pub mod import;
+pub mod import_review;
 pub mod integration_form;
 pub mod integrations;
 pub mod jwt_fields;

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use portico_model::{ApiServing, Deployment, Page, Route, Stage};
 
+use super::api_export::ApiExport;
 use super::stage_deployment::StageDeployment;
 use super::stage_form::StageForm;
 use super::stage_serving::StageServingStatus;
@@ -87,6 +88,8 @@ pub fn StagesPage() -> impl IntoView {
                             let form_stage = stage.clone();
                             let id_prefix = format!("{dom_id}-edit");
                             let heading_id = format!("{dom_id}-heading");
+                            let export_id = format!("{dom_id}-export");
+                            let export_stage = Some(stage.stage_name.clone());
                             let labelled_by = heading_id.clone();
                             view! {
                                 <section class="card stage" aria-labelledby=labelled_by data-stage=stage.stage_name.clone()>
@@ -120,6 +123,7 @@ pub fn StagesPage() -> impl IntoView {
                                     <Show when=move || editing.get()>
                                         <StageForm id_prefix=id_prefix.clone() existing=Some(form_stage.clone()) on_saved/>
                                     </Show>
+                                    <ApiExport dom_id=export_id api_name=api.name.clone() stage=export_stage/>
                                     <StageThrottling dom_id=dom_id.clone() stage=stage.clone() route_keys=route_keys.clone() on_saved/>
                                 </section>
                             }
