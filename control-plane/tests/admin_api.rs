@@ -188,11 +188,19 @@ async fn bad_requests_get_aws_errors() {
                 "NotFoundException",
             ),
             (
-                "PUT",
+                "PATCH",
                 "/v2/apis",
                 None,
                 StatusCode::METHOD_NOT_ALLOWED,
                 "MethodNotAllowedException",
+            ),
+            // An apigatewayv2 operation Portico lacks is named, not a missing path.
+            (
+                "GET",
+                "/v2/vpclinks",
+                None,
+                StatusCode::NOT_IMPLEMENTED,
+                "NotImplementedException",
             ),
         ];
         for (method, path, body, status, error_type) in cases {
