@@ -79,6 +79,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<portico_model::ValidationError> for ApiError {
+    fn from(e: portico_model::ValidationError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {

@@ -38,8 +38,7 @@ async fn export(
     AwsPath((api_id, specification)): AwsPath<(String, String)>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let output_type = OutputType::parse(query.0.get("outputType").map(String::as_str))
-        .map_err(crate::service::ServiceError::from)?;
+    let output_type = OutputType::parse(query.0.get("outputType").map(String::as_str))?;
     if let Some(v) = query.0.get("exportVersion")
         && v != portico_model::openapi::IMPORT_EXPORT_VERSION
     {
@@ -51,8 +50,7 @@ async fn export(
     let request = ExportRequest {
         output_type,
         stage_name: query.0.get("stageName").cloned(),
-        include_extensions: flag(&query, "includeExtensions", true)
-            .map_err(crate::service::ServiceError::from)?,
+        include_extensions: flag(&query, "includeExtensions", true)?,
     };
     let text = s
         .service
@@ -63,13 +61,12 @@ async fn export(
 
 fn import_options(query: &QueryMap) -> Result<ImportOptions, ApiError> {
     let basepath = match query.0.get("basepath") {
-        Some(b) => Basepath::parse(b).map_err(crate::service::ServiceError::from)?,
+        Some(b) => Basepath::parse(b)?,
         None => Basepath::Ignore,
     };
     Ok(ImportOptions {
         basepath,
-        fail_on_warnings: flag(query, "failOnWarnings", false)
-            .map_err(crate::service::ServiceError::from)?,
+        fail_on_warnings: flag(query, "failOnWarnings", false)?,
     })
 }
 

@@ -2,8 +2,6 @@
 //! document work in `portico_model::openapi`), and Portico's diff between deployments.
 //! An import is planned (parsed and checked) before the write lock is taken, and then
 //! written in one transaction: every route, integration and authorizer, or none.
-use std::collections::HashMap;
-
 use portico_model::openapi::{
     Basepath, ExportSource, ExportedServer, ImportPlan, export_document, plan_import,
 };
@@ -228,14 +226,8 @@ impl AdminService {
         plan: &ImportPlan,
     ) -> ServiceResult<()> {
         let mut authorizer_ids = Vec::with_capacity(plan.authorizers.len());
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        for (i, input) in plan.authorizers.iter().enumerate() {
-            if let Some(first) = names.insert(input.name.as_str(), i) {
-                return Err(ServiceError::BadRequest(format!(
-                    "Invalid OpenAPI definition: authorizers {first} and {i} are both named '{}'",
-                    input.name
-                )));
-            }
+        // Authorizer names are the keys of `components.securitySchemes`: unique.
+        for input in &plan.authorizers {
             let authorizer: Authorizer = validate_authorizer(new_id(6), input)?;
             tx.upsert_authorizer(api_id, &authorizer).await?;
             authorizer_ids.push(authorizer.authorizer_id);
