@@ -47,6 +47,8 @@ fn integration(id: &str) -> Integration {
         payload_format_version: "1.0".into(),
         timeout_in_millis: 30_000,
         connection_type: "INTERNET".into(),
+        connection_id: None,
+        tls_config: None,
         description: None,
         request_parameters: Default::default(),
         response_parameters: Default::default(),

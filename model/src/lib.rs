@@ -23,6 +23,7 @@ mod throttling;
 mod uri_template;
 mod usage;
 mod validate;
+mod vpc_link;
 
 pub use access_log::*;
 pub use authorizer::*;
@@ -42,3 +43,4 @@ pub use throttling::*;
 pub use uri_template::{UriPart, UriTemplate};
 pub use usage::*;
 pub use validate::*;
+pub use vpc_link::*;

@@ -126,6 +126,11 @@ pub struct Integration {
     pub payload_format_version: String,
     pub timeout_in_millis: u32,
     pub connection_type: String,
+    /// The VPC link of a `VPC_LINK` integration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<crate::TlsConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `append:header.x` → `$request.header.y`, …: applied to the request on its way to
@@ -146,6 +151,8 @@ pub struct CreateIntegration {
     pub payload_format_version: Option<String>,
     pub timeout_in_millis: Option<u32>,
     pub connection_type: Option<String>,
+    pub connection_id: Option<String>,
+    pub tls_config: Option<crate::TlsConfig>,
     pub description: Option<String>,
     pub request_parameters: Option<BTreeMap<String, String>>,
     pub response_parameters: Option<BTreeMap<String, BTreeMap<String, String>>>,
@@ -160,6 +167,8 @@ pub struct UpdateIntegration {
     pub payload_format_version: Option<String>,
     pub timeout_in_millis: Option<u32>,
     pub connection_type: Option<String>,
+    pub connection_id: Option<String>,
+    pub tls_config: Option<crate::TlsConfig>,
     pub description: Option<String>,
     pub request_parameters: Option<BTreeMap<String, String>>,
     pub response_parameters: Option<BTreeMap<String, BTreeMap<String, String>>>,

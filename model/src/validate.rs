@@ -2,9 +2,10 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    CreateIntegration, DEFAULT_STAGE, DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_AWS_PROXY,
-    INTEGRATION_HTTP_PROXY, LambdaFunctionArn, PAYLOAD_FORMAT_VERSIONS, UriTemplate,
-    ValidationError, parse_request_parameters, parse_response_parameters,
+    CONNECTION_INTERNET, CONNECTION_VPC_LINK, CreateIntegration, DEFAULT_STAGE,
+    DEFAULT_TIMEOUT_MILLIS, HttpMethod, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY,
+    LambdaFunctionArn, PAYLOAD_FORMAT_VERSIONS, PrivateIntegrationUri, TlsConfig, UriTemplate,
+    ValidationError, parse_request_parameters, parse_response_parameters, validate_tls_config,
 };
 
 pub fn validate_api_name(name: &str) -> Result<(), ValidationError> {
@@ -130,6 +131,8 @@ pub struct IntegrationSpec {
     pub payload_format_version: String,
     pub timeout_in_millis: u32,
     pub connection_type: String,
+    pub connection_id: Option<String>,
+    pub tls_config: Option<TlsConfig>,
     pub request_parameters: BTreeMap<String, String>,
     pub response_parameters: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -156,13 +159,7 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
     };
     let timeout = input.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MILLIS);
     validate_timeout(timeout)?;
-    let connection = input.connection_type.as_deref().unwrap_or("INTERNET");
-    if connection != "INTERNET" {
-        return Err(ValidationError::new(
-            "connectionType",
-            format!("connectionType '{connection}' is not supported yet; use INTERNET"),
-        ));
-    }
+    let (connection, connection_id, tls_config) = connection_fields(input)?;
     if let Some(d) = &input.description {
         validate_description("description", d)?;
     }
@@ -193,9 +190,65 @@ pub fn validate_integration(input: &CreateIntegration) -> Result<IntegrationSpec
         payload_format_version: payload,
         timeout_in_millis: timeout,
         connection_type: connection.to_string(),
+        connection_id,
+        tls_config,
         request_parameters,
         response_parameters,
     })
+}
+
+/// How the integration reaches its backend: over the internet, or through a VPC link
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html).
+/// Whether the link exists is the control plane's check.
+fn connection_fields(
+    input: &CreateIntegration,
+) -> Result<(&'static str, Option<String>, Option<TlsConfig>), ValidationError> {
+    let connection = match input
+        .connection_type
+        .as_deref()
+        .unwrap_or(CONNECTION_INTERNET)
+    {
+        CONNECTION_INTERNET => CONNECTION_INTERNET,
+        CONNECTION_VPC_LINK => CONNECTION_VPC_LINK,
+        other => {
+            return Err(ValidationError::new(
+                "connectionType",
+                format!("Invalid connectionType '{other}': use INTERNET or VPC_LINK"),
+            ));
+        }
+    };
+    let connection_id = input.connection_id.clone().filter(|id| !id.is_empty());
+    if connection == CONNECTION_INTERNET {
+        if connection_id.is_some() {
+            return Err(ValidationError::new(
+                "connectionId",
+                "connectionId is only for VPC_LINK integrations (set connectionType to VPC_LINK)",
+            ));
+        }
+        if input.tls_config.is_some() {
+            return Err(ValidationError::new(
+                "tlsConfig",
+                "tlsConfig is only for private integrations (connectionType VPC_LINK)",
+            ));
+        }
+        return Ok((connection, None, None));
+    }
+    if input.integration_type != INTEGRATION_HTTP_PROXY {
+        return Err(ValidationError::new(
+            "connectionType",
+            "connectionType VPC_LINK is for HTTP_PROXY integrations",
+        ));
+    }
+    if connection_id.is_none() {
+        return Err(ValidationError::new(
+            "connectionId",
+            "connectionId is required for VPC_LINK integrations: the VPC link's id",
+        ));
+    }
+    if let Some(tls) = &input.tls_config {
+        validate_tls_config(tls)?;
+    }
+    Ok((connection, connection_id, input.tls_config.clone()))
 }
 
 /// URI, method and payload format version of an HTTP proxy integration.
@@ -208,7 +261,11 @@ fn http_proxy_fields(
             "integrationUri is required for HTTP_PROXY",
         )
     })?;
-    UriTemplate::parse(uri)?;
+    if input.connection_type.as_deref() == Some(CONNECTION_VPC_LINK) {
+        PrivateIntegrationUri::parse(uri)?;
+    } else {
+        UriTemplate::parse(uri)?;
+    }
     let method = input.integration_method.as_deref().unwrap_or("ANY");
     if method != "ANY" && HttpMethod::parse(method).is_none() {
         return Err(ValidationError::new(
@@ -325,6 +382,71 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.field, "integrationUri");
+    }
+
+    /// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html:
+    /// a private integration names its VPC link and a URL or a listener / service ARN.
+    #[test]
+    fn private_integrations() {
+        let private = |f: &dyn Fn(&mut CreateIntegration)| {
+            let mut input = CreateIntegration {
+                integration_type: "HTTP_PROXY".into(),
+                integration_uri: Some("https://orders.internal/v1".into()),
+                connection_type: Some("VPC_LINK".into()),
+                connection_id: Some("vl1".into()),
+                ..Default::default()
+            };
+            f(&mut input);
+            validate_integration(&input)
+        };
+        let spec = private(&|_| {}).expect("valid");
+        assert_eq!(spec.connection_type, "VPC_LINK");
+        assert_eq!(spec.connection_id.as_deref(), Some("vl1"));
+        let arn = "arn:aws:elasticloadbalancing:us-east-2:123456789012:listener/app/lb/1/2";
+        assert!(private(&|i| i.integration_uri = Some(arn.into())).is_ok());
+        let tls = TlsConfig {
+            server_name_to_verify: Some("orders.example.com".into()),
+        };
+        assert!(private(&|i| i.tls_config = Some(tls.clone())).is_ok());
+        for (field, change) in [
+            (
+                "connectionId",
+                &(|i: &mut CreateIntegration| i.connection_id = None)
+                    as &dyn Fn(&mut CreateIntegration),
+            ),
+            ("connectionType", &|i| {
+                i.connection_type = Some("PRIVATE".into())
+            }),
+            ("connectionId", &|i| {
+                i.connection_type = Some("INTERNET".into())
+            }),
+            ("integrationUri", &|i| {
+                i.integration_uri = Some("orders.internal".into())
+            }),
+            ("tlsConfig", &|i| {
+                i.tls_config = Some(TlsConfig {
+                    server_name_to_verify: Some("no such name".into()),
+                })
+            }),
+        ] {
+            assert_eq!(private(change).expect_err(field).field, field);
+        }
+        let internet_tls = validate_integration(&CreateIntegration {
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: Some("https://h/".into()),
+            tls_config: Some(TlsConfig::default()),
+            ..Default::default()
+        });
+        assert_eq!(internet_tls.expect_err("tls").field, "tlsConfig");
+        let lambda = validate_integration(&CreateIntegration {
+            integration_type: "AWS_PROXY".into(),
+            integration_uri: Some("arn:aws:lambda:us-east-1:123456789012:function:f".into()),
+            payload_format_version: Some("2.0".into()),
+            connection_type: Some("VPC_LINK".into()),
+            connection_id: Some("vl1".into()),
+            ..Default::default()
+        });
+        assert_eq!(lambda.expect_err("lambda").field, "connectionType");
     }
 
     /// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html:

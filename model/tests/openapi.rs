@@ -358,6 +358,8 @@ fn integration(id: &str, uri: &str) -> Integration {
         payload_format_version: "1.0".into(),
         timeout_in_millis: 30_000,
         connection_type: "INTERNET".into(),
+        connection_id: None,
+        tls_config: None,
         description: None,
         request_parameters: BTreeMap::from([(
             "overwrite:path".to_string(),
@@ -403,6 +405,8 @@ fn resources(plan: &ImportPlan) -> (Api, Vec<Route>, Vec<Integration>, Vec<Autho
                 payload_format_version: spec.payload_format_version,
                 timeout_in_millis: spec.timeout_in_millis,
                 connection_type: spec.connection_type,
+                connection_id: spec.connection_id,
+                tls_config: spec.tls_config,
                 description: None,
                 request_parameters: spec.request_parameters,
                 response_parameters: spec.response_parameters,

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
 use portico_model::{
-    CreateIntegration, Integration, Page, Route, UpdateIntegration, validate_integration,
+    CONNECTION_INTERNET, CreateIntegration, Integration, Page, Route, UpdateIntegration,
+    validate_integration,
 };
 
 use super::{AdminService, Change, Effects, ListParams, ServiceError, ServiceResult, new_id};
@@ -25,6 +26,8 @@ pub(super) fn build(
         payload_format_version: spec.payload_format_version,
         timeout_in_millis: spec.timeout_in_millis,
         connection_type: spec.connection_type,
+        connection_id: spec.connection_id,
+        tls_config: spec.tls_config,
         description: input.description.clone(),
         request_parameters: spec.request_parameters,
         response_parameters: spec.response_parameters,
@@ -173,6 +176,7 @@ impl AdminService {
                     } else {
                         (None, None)
                     };
+                    let to_internet = input.connection_type.as_deref() == Some(CONNECTION_INTERNET);
                     let merged = CreateIntegration {
                         integration_type: input
                             .integration_type
@@ -185,6 +189,14 @@ impl AdminService {
                         timeout_in_millis: Some(
                             input.timeout_in_millis.unwrap_or(current.timeout_in_millis),
                         ),
+                        // Moving an integration onto the internet drops its link and
+                        // TLS settings unless the update names them again.
+                        connection_id: input
+                            .connection_id
+                            .or(current.connection_id.filter(|_| !to_internet)),
+                        tls_config: input
+                            .tls_config
+                            .or(current.tls_config.filter(|_| !to_internet)),
                         connection_type: Some(
                             input.connection_type.unwrap_or(current.connection_type),
                         ),

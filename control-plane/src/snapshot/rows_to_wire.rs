@@ -87,6 +87,13 @@ fn wire_integration(integration: &Integration) -> wire::Integration {
         method: integration.integration_method.clone(),
         timeout_millis: integration.timeout_in_millis,
         payload_format_version: integration.payload_format_version.clone(),
+        connection_id: integration.connection_id.clone().unwrap_or_default(),
+        tls: integration.tls_config.is_some(),
+        server_name_to_verify: integration
+            .tls_config
+            .as_ref()
+            .and_then(|t| t.server_name_to_verify.clone())
+            .unwrap_or_default(),
         request_parameters: integration.request_parameters.clone(),
         response_parameters: integration
             .response_parameters
@@ -285,6 +292,7 @@ pub fn rows_to_wire(
         stages,
         certificates,
         domain_names,
+        vpc_links: Vec::new(),
     };
     admission::sort(&mut snapshot);
     snapshot
@@ -376,6 +384,8 @@ mod tests {
             integration_method: "ANY".into(),
             payload_format_version: "1.0".into(),
             timeout_in_millis: 30_000,
+            connection_id: None,
+            tls_config: None,
             connection_type: "INTERNET".into(),
             description: None,
             request_parameters: Default::default(),

@@ -133,6 +133,8 @@ impl SnapshotClient {
             address: self.address.clone(),
             serving_version: serving.version,
             serving_hash: serving.content_hash.clone(),
+            // Filled in with the node's --vpc-link-group flags once nodes reach links.
+            vpc_link_groups: Vec::new(),
         };
         tx.send(NodeMessage {
             kind: Some(Kind::Hello(hello)),
