@@ -3,7 +3,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use portico_control_plane::store::{ResourceKind, Store, StoreError};
+use portico_control_plane::store::{ResourceKind, Store, StoreError, TargetHealthRow, VpcLinkUser};
 use portico_model::{
     Api, Authorizer, DeployedApi, Deployment, Integration, JwtConfiguration, Node, Route, Stage,
 };
@@ -621,6 +621,191 @@ async fn metrics_usage_and_budgets(store: Store) {
     assert!(!store.delete_budget("a").await.unwrap());
 }
 
+fn vpc_link(id: &str) -> portico_model::VpcLink {
+    portico_model::VpcLink {
+        vpc_link_id: id.into(),
+        name: format!("link {id}"),
+        subnet_ids: vec!["private-east".into()],
+        security_group_ids: Vec::new(),
+        tags: BTreeMap::new(),
+        created_date: "2026-11-25T00:00:00Z".into(),
+        vpc_link_status: "AVAILABLE".into(),
+        vpc_link_status_message: "VPC link is ready to route traffic".into(),
+        vpc_link_version: "V2".into(),
+    }
+}
+
+fn health_row(link: &str, endpoint: &str, state: &str) -> TargetHealthRow {
+    TargetHealthRow {
+        vpc_link_id: link.into(),
+        target: "orders.internal:80".into(),
+        endpoint: endpoint.into(),
+        state: state.into(),
+        reason: String::new(),
+    }
+}
+
+async fn vpc_links_targets_users_and_health(store: Store) {
+    let (mut tx, _) = store.write().await.unwrap();
+    for id in ["l3", "l1", "l2"] {
+        tx.insert_vpc_link(&vpc_link(id)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // A failed statement ends a Postgres transaction: the duplicate gets its own.
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_vpc_link(&vpc_link("l1")).await,
+        Err(StoreError::Unique(_))
+    ));
+    drop(tx);
+
+    let (mut tx, _) = store.write().await.unwrap();
+    let ids: Vec<String> = tx
+        .list_vpc_links(Some("l1"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.vpc_link_id)
+        .collect();
+    assert_eq!(ids, ["l2", "l3"]);
+    let mut renamed = vpc_link("l1");
+    renamed.name = "orders".into();
+    assert!(tx.update_vpc_link(&renamed).await.unwrap());
+    assert!(!tx.update_vpc_link(&vpc_link("nope")).await.unwrap());
+    assert_eq!(tx.get_vpc_link("l1").await.unwrap(), Some(renamed.clone()));
+    assert_eq!(tx.get_vpc_link("nope").await.unwrap(), None);
+
+    // Targets: none until PUT, then what was PUT; the link's own fields stay apart.
+    assert_eq!(tx.get_vpc_link_targets("l1").await.unwrap(), Some(None));
+    assert_eq!(tx.get_vpc_link_targets("nope").await.unwrap(), None);
+    let targets = portico_model::VpcLinkTargets {
+        targets: vec![portico_model::VpcLinkTarget {
+            address: "orders.internal:80".into(),
+            weight: 3,
+        }],
+        ..Default::default()
+    };
+    assert!(tx.put_vpc_link_targets("l1", &targets).await.unwrap());
+    assert!(!tx.put_vpc_link_targets("nope", &targets).await.unwrap());
+    assert_eq!(
+        tx.get_vpc_link_targets("l1").await.unwrap(),
+        Some(Some(targets.clone()))
+    );
+    assert!(tx.update_vpc_link(&renamed).await.unwrap());
+    assert_eq!(
+        tx.get_vpc_link_targets("l1").await.unwrap(),
+        Some(Some(targets.clone()))
+    );
+
+    // Users: a current integration, and one only in a deployment a stage serves; one in
+    // a deployment no stage serves does not count.
+    tx.insert_api(&api("a")).await.unwrap();
+    let mut private = integration("i1");
+    private.connection_type = "VPC_LINK".into();
+    private.connection_id = Some("l1".into());
+    tx.upsert_integration("a", &private).await.unwrap();
+    let mut gone = private.clone();
+    gone.integration_id = "i0".into();
+    let frozen = |i: &Integration| DeployedApi {
+        routes: Vec::new(),
+        integrations: vec![integration("other"), i.clone()],
+        cors: None,
+        authorizers: Vec::new(),
+    };
+    tx.insert_deployment("a", &deployment("d1"), &frozen(&gone))
+        .await
+        .unwrap();
+    tx.insert_deployment("a", &deployment("d2"), &frozen(&private))
+        .await
+        .unwrap();
+    tx.insert_stage("a", &stage("prod", Some("d1")))
+        .await
+        .unwrap();
+    let users = tx.vpc_link_users("l1").await.unwrap();
+    assert_eq!(
+        users,
+        vec![
+            VpcLinkUser {
+                api_id: "a".into(),
+                integration_id: "i0".into(),
+                deployment_id: Some("d1".into()),
+            },
+            VpcLinkUser {
+                api_id: "a".into(),
+                integration_id: "i1".into(),
+                deployment_id: None,
+            },
+        ]
+    );
+    // `l1` is a prefix of no other id here, but the match is on the whole id.
+    assert!(tx.vpc_link_users("l").await.unwrap().is_empty());
+    assert!(tx.vpc_link_users("l2").await.unwrap().is_empty());
+
+    let source = tx.vpc_link_source().await.unwrap();
+    let ids: Vec<&str> = source.iter().map(|l| l.link.vpc_link_id.as_str()).collect();
+    assert_eq!(ids, ["l1", "l2", "l3"]);
+    assert_eq!(source[0].targets, Some(targets));
+    assert_eq!(source[1].targets, None);
+    tx.commit().await.unwrap();
+
+    // Health: each report replaces the node's rows; other nodes' rows stay.
+    store
+        .record_target_health(
+            "n1",
+            &[
+                health_row("l1", "10.0.0.2:80", "HEALTHY"),
+                health_row("l1", "10.0.0.1:80", "UNKNOWN"),
+                health_row("l2", "10.0.0.9:80", "HEALTHY"),
+            ],
+            "2026-11-25T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    store
+        .record_target_health(
+            "n0",
+            &[health_row("l1", "10.0.0.1:80", "EJECTED")],
+            "2026-11-25T00:00:01Z",
+        )
+        .await
+        .unwrap();
+    let mut ejected = health_row("l1", "10.0.0.1:80", "UNHEALTHY");
+    ejected.reason = "connection refused".into();
+    store
+        .record_target_health("n1", &[ejected.clone(), ejected], "2026-11-25T00:00:02Z")
+        .await
+        .unwrap();
+    let health = store.target_health("l1").await.unwrap();
+    let seen: Vec<(&str, &str, &str, &str)> = health
+        .iter()
+        .map(|h| {
+            (
+                h.node_id.as_str(),
+                h.endpoint.as_str(),
+                h.state.as_str(),
+                h.updated.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("n0", "10.0.0.1:80", "EJECTED", "2026-11-25T00:00:01Z"),
+            ("n1", "10.0.0.1:80", "UNHEALTHY", "2026-11-25T00:00:02Z"),
+        ]
+    );
+    assert_eq!(health[1].reason, "connection refused");
+    assert!(store.target_health("l2").await.unwrap().is_empty());
+
+    // Deleting a link takes its targets and health rows.
+    let (mut tx, _) = store.write().await.unwrap();
+    assert!(tx.delete_vpc_link("l1").await.unwrap());
+    assert!(!tx.delete_vpc_link("l1").await.unwrap());
+    assert_eq!(tx.get_vpc_link_targets("l1").await.unwrap(), None);
+    tx.commit().await.unwrap();
+    assert!(store.target_health("l1").await.unwrap().is_empty());
+}
+
 store_cases!(
     metrics_usage_and_budgets,
     the_snapshot_read_reports_damaged_rows_and_keeps_the_rest,
@@ -632,4 +817,5 @@ store_cases!(
     nodes_are_recorded,
     corrupt_rows_are_reported_not_hidden,
     custom_domains_and_their_mappings,
+    vpc_links_targets_users_and_health,
 );

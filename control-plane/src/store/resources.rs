@@ -95,6 +95,8 @@ pub struct SnapshotSource {
     /// publisher (the store only has them sealed). A domain whose key is missing is left
     /// out of the snapshot.
     pub opened_keys: std::collections::BTreeMap<String, String>,
+    /// Every VPC link with its targets, in id order.
+    pub vpc_links: Vec<super::SourceVpcLink>,
 }
 
 /// A stored row whose JSON does not parse.
@@ -472,6 +474,7 @@ impl StoreTx {
         .await?;
         let deployments = parse_rows(&rows, ResourceKind::Deployment, &mut damaged)?;
         let custom_domains = self.custom_domain_source().await?;
+        let vpc_links = self.vpc_link_source().await?;
         Ok(SnapshotSource {
             version,
             apis,
@@ -480,6 +483,7 @@ impl StoreTx {
             damaged,
             custom_domains,
             opened_keys: Default::default(),
+            vpc_links,
         })
     }
 }
