@@ -56,6 +56,7 @@ pub enum TaggedResource {
     Api { api_id: String },
     Stage { api_id: String, stage_name: String },
     DomainName { domain_name: String },
+    VpcLink { vpc_link_id: String },
 }
 
 impl TaggedResource {
@@ -65,8 +66,9 @@ impl TaggedResource {
                 "resourceArn",
                 format!(
                     "Invalid resource ARN '{arn}': {why}. Use arn:aws:apigateway:REGION::/apis/API_ID, \
-                     arn:aws:apigateway:REGION::/apis/API_ID/stages/STAGE or \
-                     arn:aws:apigateway:REGION::/domainnames/DOMAIN_NAME"
+                     arn:aws:apigateway:REGION::/apis/API_ID/stages/STAGE, \
+                     arn:aws:apigateway:REGION::/domainnames/DOMAIN_NAME or \
+                     arn:aws:apigateway:REGION::/vpclinks/VPC_LINK_ID"
                 ),
             )
         };
@@ -99,7 +101,9 @@ impl TaggedResource {
             ["", "domainnames", name] if nonempty(name) => Ok(TaggedResource::DomainName {
                 domain_name: name.to_string(),
             }),
-            ["", "vpclinks", _] => Err(bad("VPC links are not supported yet")),
+            ["", "vpclinks", id] if nonempty(id) => Ok(TaggedResource::VpcLink {
+                vpc_link_id: id.to_string(),
+            }),
             _ => Err(bad("it names no resource that carries tags")),
         }
     }
@@ -110,7 +114,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arns_name_apis_stages_and_domains() {
+    fn arns_name_apis_stages_domains_and_vpc_links() {
         assert_eq!(
             TaggedResource::parse_arn("arn:aws:apigateway:us-east-1::/apis/a1b2c3").unwrap(),
             TaggedResource::Api {
@@ -132,7 +136,14 @@ mod tests {
                 domain_name: "api.example.com".into()
             }
         );
+        assert_eq!(
+            TaggedResource::parse_arn("arn:aws:apigateway:us-east-1::/vpclinks/abc123").unwrap(),
+            TaggedResource::VpcLink {
+                vpc_link_id: "abc123".into()
+            }
+        );
         for bad in [
+            "arn:aws:apigateway:us-east-1::/vpclinks/",
             "arn:aws:apigateway:us-east-1::/restapis/a1",
             "arn:aws:lambda:us-east-1::/apis/a1",
             "arn:aws:apigateway:::/apis/a1",

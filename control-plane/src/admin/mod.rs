@@ -23,6 +23,7 @@ mod tags;
 mod test_invoke;
 mod usage;
 mod users;
+mod vpc_links;
 
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -70,6 +71,7 @@ pub fn app(state: AdminState) -> Router {
         .merge(usage::router())
         .merge(test_invoke::router())
         .merge(users::router())
+        .merge(vpc_links::router())
         .merge(audit::router())
         .merge(session::router())
         .route_layer(axum::middleware::from_fn_with_state(

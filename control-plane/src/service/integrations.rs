@@ -77,6 +77,7 @@ impl AdminService {
         input: CreateIntegration,
     ) -> ServiceResult<Integration> {
         let integration = build(new_id(7), &input)?;
+        super::vpc_links::require_vpc_links(tx, [&integration]).await?;
         tx.upsert_integration(api_id, &integration).await?;
         Ok(integration)
     }
@@ -211,6 +212,7 @@ impl AdminService {
                         )),
                     };
                     let integration = build(id.to_string(), &merged)?;
+                    super::vpc_links::require_vpc_links(tx, [&integration]).await?;
                     tx.upsert_integration(api_id, &integration).await?;
                     let change =
                         Change::new("UpdateIntegration", "integration", format!("{api_id}/{id}"));

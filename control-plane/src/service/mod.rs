@@ -4,7 +4,7 @@
 //!
 //! One file per resource (`apis`, `routes`, `integrations`, `stages`, `deployments`,
 //! `identity`, `nodes`, `test_invoke`, `metrics`, `usage`, `openapi` (export, import and
-//! diff), `tags`), and one per concern they share: `access` (who may
+//! diff), `tags`, `vpc_links`), and one per concern they share: `access` (who may
 //! do what), `write` (the one path a change takes to its commit), `paging`, `error`,
 //! `endpoint` (invoke URLs) and `upstream_policy` (the SSRF rule).
 mod access;
@@ -27,6 +27,7 @@ mod tags;
 mod test_invoke;
 mod upstream_policy;
 mod usage;
+mod vpc_links;
 mod write;
 
 pub(crate) use access::allow;

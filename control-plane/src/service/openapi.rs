@@ -256,6 +256,7 @@ impl AdminService {
                 operation_name: planned.operation_name.clone(),
             });
         }
+        super::vpc_links::require_vpc_links(tx, &integrations).await?;
         tx.insert_many(api_id, &routes, &integrations).await?;
         Ok(())
     }

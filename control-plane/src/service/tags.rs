@@ -1,5 +1,5 @@
-//! TagResource, UntagResource and GetTags on what AWS lets HTTP APIs tag: APIs, stages
-//! and custom domain names, named by their ARNs (`portico_model::TaggedResource`).
+//! TagResource, UntagResource and GetTags on what AWS lets HTTP APIs tag: APIs, stages,
+//! custom domain names and VPC links, named by their ARNs (`portico_model::TaggedResource`).
 use std::collections::BTreeMap;
 
 use portico_model::{Stage, TaggedResource, validate_tag_key, validate_tags};
@@ -19,6 +19,7 @@ enum Tagged {
     Api(portico_model::Api),
     Stage(String, Stage),
     DomainName(portico_model::DomainName),
+    VpcLink(portico_model::VpcLink),
 }
 
 impl Tagged {
@@ -27,6 +28,7 @@ impl Tagged {
             Tagged::Api(a) => &mut a.tags,
             Tagged::Stage(_, s) => &mut s.tags,
             Tagged::DomainName(d) => &mut d.tags,
+            Tagged::VpcLink(l) => &mut l.tags,
         }
     }
 }
@@ -43,6 +45,9 @@ async fn load(tx: &mut StoreTx, arn: &str) -> ServiceResult<Tagged> {
             .get_domain_name(&domain_name.to_ascii_lowercase())
             .await?
             .map(Tagged::DomainName),
+        TaggedResource::VpcLink { vpc_link_id } => {
+            tx.get_vpc_link(&vpc_link_id).await?.map(Tagged::VpcLink)
+        }
     };
     found.ok_or_else(|| not_found(arn))
 }
@@ -52,6 +57,9 @@ async fn store(tx: &mut StoreTx, tagged: &Tagged) -> ServiceResult<()> {
         Tagged::Api(a) => tx.update_api(a).await?,
         Tagged::Stage(api_id, s) => tx.update_stage(api_id, s).await?,
         Tagged::DomainName(d) => tx.update_domain_name(d).await?,
+        Tagged::VpcLink(l) => {
+            tx.update_vpc_link(l).await?;
+        }
     }
     Ok(())
 }

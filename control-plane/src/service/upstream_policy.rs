@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use portico_model::{
-    INTEGRATION_AWS_PROXY, Integration, Stage, UriPart, UriTemplate, ValidationError,
+    CONNECTION_VPC_LINK, INTEGRATION_AWS_PROXY, Integration, Stage, UriPart, UriTemplate,
+    ValidationError,
 };
 
 const METADATA: [IpAddr; 2] = [
@@ -52,10 +53,6 @@ impl UpstreamPolicy {
                 "Invalid integration URI '{uri}': it has no host"
             )));
         };
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
         let port = parsed
             .port_u16()
             .unwrap_or(if parsed.scheme_str() == Some("https") {
@@ -63,18 +60,42 @@ impl UpstreamPolicy {
             } else {
                 80
             });
+        match self.refusal(host, port) {
+            Some(why) => Err(refuse(format!("Integration URI '{uri}' {why}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks one VPC link target (`host:port`, as the model normalised it): nodes connect
+    /// to it directly, so the same rule applies as to an integration's host.
+    pub fn check_target(&self, address: &str) -> Result<(), ValidationError> {
+        let refuse = |why: String| ValidationError::new("targets", why);
+        let target = portico_model::TargetAddress::parse(address)
+            .map_err(|why| refuse(format!("Invalid target address '{address}': {why}")))?;
+        match self.refusal(&target.host, target.port) {
+            Some(why) => Err(refuse(format!("Target {address} {why}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Why nodes may not connect to `host:port`, if they may not.
+    fn refusal(&self, host: &str, port: u16) -> Option<String> {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         if self
             .allowed
             .iter()
             .any(|a| *a == host || *a == format!("{host}:{port}"))
         {
-            return Ok(());
+            return None;
         }
         let ip: Option<IpAddr> = host.parse().ok();
         if ip.is_some_and(|ip| METADATA.contains(&ip)) {
-            return Err(refuse(format!(
-                "Integration URI '{uri}' points at a cloud metadata address; an operator can allow it with --allow-upstream {host}"
-            )));
+            return Some(format!(
+                "points at a cloud metadata address; an operator can allow it with --allow-upstream {host}"
+            ));
         }
         for cp in &self.control_plane {
             if cp.port() != port {
@@ -83,12 +104,12 @@ impl UpstreamPolicy {
             let same = ip == Some(cp.ip())
                 || ((cp.ip().is_unspecified() || cp.ip().is_loopback()) && is_local(&host, ip));
             if same {
-                return Err(refuse(format!(
-                    "Integration URI '{uri}' points at the control plane's own address {cp}; an operator can allow it with --allow-upstream {host}:{port}"
-                )));
+                return Some(format!(
+                    "points at the control plane's own address {cp}; an operator can allow it with --allow-upstream {host}:{port}"
+                ));
             }
         }
-        Ok(())
+        None
     }
 
     /// Checks every integration as each stage would render it (stage variables can
@@ -106,9 +127,11 @@ impl UpstreamPolicy {
         };
         // A Lambda integration names a function, not a host: the node calls the Lambda
         // endpoint its operator set (`--lambda-endpoint`), never one an editor chose.
-        let http = integrations
-            .iter()
-            .filter(|i| i.integration_type != INTEGRATION_AWS_PROXY);
+        // A private integration's URL names the Host header and SNI only: nodes connect to
+        // the link's targets, which are checked when they are set (`check_target`).
+        let http = integrations.iter().filter(|i| {
+            i.integration_type != INTEGRATION_AWS_PROXY && i.connection_type != CONNECTION_VPC_LINK
+        });
         for integration in http {
             let template = UriTemplate::parse(&integration.integration_uri)?;
             for vars in &variable_sets {
@@ -218,6 +241,43 @@ mod tests {
         p.check_api(&i, &[stage("127.0.0.1:8080")]).unwrap();
         assert!(p.check_api(&i, &[stage("127.0.0.1:9000")]).is_err());
         assert!(p.check_api(&i, &[stage("169.254.169.254")]).is_err());
+    }
+
+    /// A private integration's host is only its Host header; its link's targets are
+    /// what nodes connect to, and they are checked instead.
+    #[test]
+    fn private_integrations_are_judged_by_their_targets() {
+        let p = UpstreamPolicy::new(vec!["127.0.0.1:9000".parse().unwrap()], vec![]);
+        let mut i = Integration {
+            integration_id: "i".into(),
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: "http://127.0.0.1:9000/".into(),
+            integration_method: "ANY".into(),
+            payload_format_version: "1.0".into(),
+            timeout_in_millis: 30_000,
+            connection_type: "VPC_LINK".into(),
+            connection_id: Some("vl1".into()),
+            tls_config: None,
+            description: None,
+            request_parameters: Default::default(),
+            response_parameters: Default::default(),
+        };
+        p.check_api(std::slice::from_ref(&i), &[]).unwrap();
+        i.connection_type = "INTERNET".into();
+        assert!(p.check_api(&[i], &[]).is_err());
+        for bad in [
+            "127.0.0.1:9000",
+            "localhost:9000",
+            "169.254.169.254:80",
+            "[::1]:9000",
+        ] {
+            let e = p.check_target(bad).expect_err(bad);
+            assert_eq!(e.field, "targets", "{bad}");
+            assert!(e.message.contains(bad), "{}", e.message);
+        }
+        for ok in ["127.0.0.1:8080", "10.0.0.1:9000", "orders.internal:80"] {
+            p.check_target(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
     }
 
     #[test]

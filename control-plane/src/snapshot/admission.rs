@@ -104,6 +104,7 @@ pub fn admit(
         hold_back_what_fails(&mut snapshot, damaged, previous, &mut report);
     }
     let compiled = compile(&snapshot)?;
+    let mut reported: BTreeSet<(String, String, String)> = BTreeSet::new();
     for p in compiled.problems() {
         let what = format!(
             "Integration {} cannot be used: {}. Requests to the routes that target it answer 500.",
@@ -116,8 +117,62 @@ pub fn admit(
             false,
             &format!("Stage {}: {what}", p.stage),
         );
+        reported.insert((p.api_id.clone(), p.stage.clone(), p.integration_id.clone()));
+    }
+    for (api_id, stage, deployment_id, integration_id, link) in missing_vpc_links(&snapshot) {
+        if reported.contains(&(
+            api_id.to_string(),
+            stage.to_string(),
+            integration_id.to_string(),
+        )) {
+            continue;
+        }
+        let what = format!(
+            "Integration {integration_id} cannot be used: its VPC link {link} does not exist. Requests to the routes that target it answer 500."
+        );
+        report.add_stage(api_id, stage, what.clone());
+        report.add_deployment(
+            api_id,
+            deployment_id,
+            false,
+            &format!("Stage {stage}: {what}"),
+        );
     }
     Ok((snapshot, report))
+}
+
+/// (api, stage, deployment, integration, link) for each private integration a stage
+/// serves whose VPC link is not in the snapshot (deleted behind the control plane's
+/// back, or its row damaged; the admin API refuses to delete a link in use).
+fn missing_vpc_links(snapshot: &wire::Snapshot) -> Vec<(&str, &str, &str, &str, &str)> {
+    let links: BTreeSet<&str> = snapshot
+        .vpc_links
+        .iter()
+        .map(|l| l.vpc_link_id.as_str())
+        .collect();
+    let deployments: BTreeMap<(&str, &str), &wire::Deployment> = snapshot
+        .deployments
+        .iter()
+        .map(|d| ((d.api_id.as_str(), d.deployment_id.as_str()), d))
+        .collect();
+    let mut missing = Vec::new();
+    for s in &snapshot.stages {
+        let Some(d) = deployments.get(&(s.api_id.as_str(), s.deployment_id.as_str())) else {
+            continue;
+        };
+        for i in &d.integrations {
+            if !i.connection_id.is_empty() && !links.contains(i.connection_id.as_str()) {
+                missing.push((
+                    s.api_id.as_str(),
+                    s.stage_name.as_str(),
+                    s.deployment_id.as_str(),
+                    i.integration_id.as_str(),
+                    i.connection_id.as_str(),
+                ));
+            }
+        }
+    }
+    missing
 }
 
 /// Why each group of stages cannot be served, by the API and deployment they share.
@@ -240,6 +295,9 @@ fn compile_alone(
             .filter(|s| s.api_id == api_id && s.deployment_id == deployment_id)
             .cloned()
             .collect(),
+        // The links are the fleet's, not one API's: a private integration compiles
+        // against them.
+        vpc_links: snapshot.vpc_links.clone(),
         ..Default::default()
     };
     compile(&alone).map(|_| ())
@@ -301,6 +359,9 @@ pub(super) fn sort(snapshot: &mut wire::Snapshot) {
     snapshot
         .deployments
         .sort_by(|a, b| (&a.api_id, &a.deployment_id).cmp(&(&b.api_id, &b.deployment_id)));
+    snapshot
+        .vpc_links
+        .sort_by(|a, b| a.vpc_link_id.cmp(&b.vpc_link_id));
 }
 
 /// The node's own compiler, with a runtime of its own: admission only asks whether a
@@ -496,5 +557,46 @@ mod tests {
                 message: format!("Stage dev: {expected}"),
             })
         );
+    }
+
+    /// A private integration whose VPC link is gone is reported on its stage and
+    /// deployment, and the rest is published; never a failed publish.
+    #[test]
+    fn a_private_integration_without_its_link_is_reported() {
+        let mut s = snapshot("http://orders.internal/x");
+        s.deployments[0].integrations[0].connection_id = "gone1".into();
+        let (admitted, report) = admit(s, &[], None).expect("admitted");
+        assert!(admitted.stages.iter().any(|s| s.api_id == "good"));
+        let message = report.stage("bad", "dev").expect("reported");
+        assert!(message.contains("gone1"), "{message}");
+        assert_eq!(report.stage("good", "dev"), None);
+
+        let mut s = snapshot("http://orders.internal/x");
+        s.deployments[0].integrations[0].connection_id = "here1".into();
+        s.vpc_links.push(wire::VpcLink {
+            vpc_link_id: "here1".into(),
+            groups: vec!["private".into()],
+            targets: vec![wire::VpcLinkTarget {
+                address: "10.0.0.1:80".into(),
+                weight: 1,
+            }],
+            health_check: Some(wire::HealthCheck {
+                https: false,
+                path: "/".into(),
+                interval_seconds: 5,
+                timeout_seconds: 2,
+                healthy_threshold: 2,
+                unhealthy_threshold: 2,
+            }),
+            load_balancing: wire::LoadBalancing::RoundRobin as i32,
+            passive_ejection: Some(wire::PassiveEjection {
+                consecutive_5xx: 3,
+                base_ejection_seconds: 10,
+                max_ejection_seconds: 300,
+            }),
+            ca_bundle_pem: String::new(),
+        });
+        let (_, report) = admit(s, &[], None).expect("admitted");
+        assert!(report.is_empty(), "{report:?}");
     }
 }

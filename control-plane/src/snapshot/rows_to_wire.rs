@@ -7,8 +7,9 @@ use std::sync::Arc;
 use portico_data_plane::CompileError;
 use portico_model::{
     AUTHORIZATION_AWS_IAM, AUTHORIZATION_CUSTOM, AUTHORIZATION_JWT, AUTHORIZATION_NONE,
-    AUTHORIZER_JWT, AUTHORIZER_REQUEST, Authorizer, Cors, DeployedApi, INTEGRATION_AWS_PROXY,
-    INTEGRATION_HTTP_PROXY, Integration, Route, RouteSettings, Stage,
+    AUTHORIZER_JWT, AUTHORIZER_REQUEST, Authorizer, Cors, DeployedApi, HEALTH_CHECK_HTTPS,
+    INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, Integration, LOAD_BALANCING_LEAST_REQUEST,
+    Route, RouteSettings, Stage,
 };
 use portico_proto as wire;
 
@@ -251,6 +252,52 @@ fn wire_custom_domains(source: &SnapshotSource) -> (Vec<wire::Certificate>, Vec<
     (certificates, domains)
 }
 
+/// Every VPC link, with or without targets (one without answers 503 on the nodes), in id
+/// order. A link's targets are the link's, not a deployment's: they change every stage
+/// that uses it at once, as changing an ALB's targets does on AWS.
+fn wire_vpc_links(source: &SnapshotSource) -> Vec<wire::VpcLink> {
+    let mut links: Vec<wire::VpcLink> = source
+        .vpc_links
+        .iter()
+        .map(|l| {
+            let t = l.targets.clone().unwrap_or_default();
+            wire::VpcLink {
+                vpc_link_id: l.link.vpc_link_id.clone(),
+                groups: l.link.subnet_ids.clone(),
+                targets: t
+                    .targets
+                    .iter()
+                    .map(|t| wire::VpcLinkTarget {
+                        address: t.address.clone(),
+                        weight: t.weight,
+                    })
+                    .collect(),
+                health_check: Some(wire::HealthCheck {
+                    https: t.health_check.protocol == HEALTH_CHECK_HTTPS,
+                    path: t.health_check.path.clone(),
+                    interval_seconds: t.health_check.interval_seconds,
+                    timeout_seconds: t.health_check.timeout_seconds,
+                    healthy_threshold: t.health_check.healthy_threshold,
+                    unhealthy_threshold: t.health_check.unhealthy_threshold,
+                }),
+                load_balancing: if t.load_balancing == LOAD_BALANCING_LEAST_REQUEST {
+                    wire::LoadBalancing::LeastRequest as i32
+                } else {
+                    wire::LoadBalancing::RoundRobin as i32
+                },
+                passive_ejection: Some(wire::PassiveEjection {
+                    consecutive_5xx: t.passive_ejection.consecutive_5xx,
+                    base_ejection_seconds: t.passive_ejection.base_ejection_seconds,
+                    max_ejection_seconds: t.passive_ejection.max_ejection_seconds,
+                }),
+                ca_bundle_pem: t.ca_bundle_pem.unwrap_or_default(),
+            }
+        })
+        .collect();
+    links.sort_by(|a, b| a.vpc_link_id.cmp(&b.vpc_link_id));
+    links
+}
+
 /// Compiles what the store holds into the snapshot nodes serve. Stages with no
 /// deployment serve nothing and are left out, as are deployments no stage points at.
 /// What nodes could not serve is held back at what `previous` gave it (see `admission`).
@@ -292,7 +339,7 @@ pub fn rows_to_wire(
         stages,
         certificates,
         domain_names,
-        vpc_links: Vec::new(),
+        vpc_links: wire_vpc_links(source),
     };
     admission::sort(&mut snapshot);
     snapshot
@@ -556,5 +603,62 @@ mod tests {
         assert_eq!(names, ["api.example.com"]);
         assert_eq!(c.snapshot.certificates.len(), 1);
         assert_eq!(c.snapshot.stages.len(), 2);
+    }
+
+    /// Every link reaches nodes, with or without targets, in id order; the health check
+    /// says https for HTTPS; a link's targets count in the stages that use it.
+    #[test]
+    fn vpc_links_are_published_and_count_in_their_stages() {
+        use crate::store::SourceVpcLink;
+        let link = |id: &str, targets: Option<portico_model::VpcLinkTargets>| SourceVpcLink {
+            link: portico_model::VpcLink {
+                vpc_link_id: id.into(),
+                name: id.into(),
+                subnet_ids: vec!["private-east".into()],
+                security_group_ids: Vec::new(),
+                tags: BTreeMap::new(),
+                created_date: String::new(),
+                vpc_link_status: "AVAILABLE".into(),
+                vpc_link_status_message: String::new(),
+                vpc_link_version: "V2".into(),
+            },
+            targets,
+        };
+        let mut targets = portico_model::VpcLinkTargets {
+            targets: vec![portico_model::VpcLinkTarget {
+                address: "10.0.0.1:80".into(),
+                weight: 2,
+            }],
+            load_balancing: "LEAST_REQUEST".into(),
+            ..Default::default()
+        };
+        targets.health_check.protocol = "HTTPS".into();
+        let mut s = source();
+        s.vpc_links = vec![link("vl2", None), link("vl1", Some(targets.clone()))];
+        s.deployments[0].2.integrations[0].connection_type = "VPC_LINK".into();
+        s.deployments[0].2.integrations[0].connection_id = Some("vl1".into());
+        let one = rows_to_wire(&s, "execute-api.localhost", None).expect("compiles");
+        assert!(one.report.is_empty(), "{:?}", one.report);
+        let links = &one.snapshot.vpc_links;
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].vpc_link_id, "vl1");
+        assert_eq!(links[0].groups, ["private-east"]);
+        assert_eq!(links[0].targets[0].weight, 2);
+        assert!(links[0].health_check.as_ref().is_some_and(|h| h.https));
+        assert_eq!(
+            links[0].load_balancing,
+            wire::LoadBalancing::LeastRequest as i32
+        );
+        assert!(links[1].targets.is_empty());
+        assert!(links[1].health_check.as_ref().is_some_and(|h| !h.https));
+
+        // New targets: the stages on the deployment that uses the link serve anew.
+        let mut changed = s.clone();
+        changed.version = 8;
+        targets.targets[0].weight = 5;
+        changed.vpc_links[1].targets = Some(targets);
+        let two = rows_to_wire(&changed, "execute-api.localhost", Some(&one)).expect("compiles");
+        assert_ne!(one.content_hash, two.content_hash);
+        assert_eq!(two.served_since.served("a", "prod"), Some(("d1", 8)));
     }
 }

@@ -2,10 +2,11 @@
 //! API can tell which nodes serve a stage as deployed: a node that applied that version or
 //! a later one does, whatever else changed in between.
 //!
-//! A stage is "as it is now" while its API, its stage row (deployment, variables) and its
-//! deployment encode to the same bytes. Like the publish report this is the replica's
-//! memory: a replica that starts counts every stage from the first version it publishes,
-//! which nodes reach within a heartbeat of connecting.
+//! A stage is "as it is now" while its API, its stage row (deployment, variables), its
+//! deployment and the VPC links its deployment uses encode to the same bytes. Like the
+//! publish report this is the replica's memory: a replica that starts counts every stage
+//! from the first version it publishes, which nodes reach within a heartbeat of
+//! connecting.
 use std::collections::BTreeMap;
 
 use portico_proto as wire;
@@ -41,6 +42,11 @@ impl ServedSince {
             .iter()
             .map(|d| ((d.api_id.as_str(), d.deployment_id.as_str()), d))
             .collect();
+        let links: BTreeMap<&str, &wire::VpcLink> = snapshot
+            .vpc_links
+            .iter()
+            .map(|l| (l.vpc_link_id.as_str(), l))
+            .collect();
         let mut stages = BTreeMap::new();
         for stage in &snapshot.stages {
             let api = apis.get(stage.api_id.as_str());
@@ -58,6 +64,26 @@ impl ServedSince {
                     .map(|d| d.encode_length_delimited_to_vec())
                     .unwrap_or_default(),
             );
+            // A link's targets change what the stage's private integrations reach, so
+            // the links its deployment uses are part of what it serves (in id order,
+            // each once).
+            let used: std::collections::BTreeSet<&str> = deployment
+                .map(|d| {
+                    d.integrations
+                        .iter()
+                        .map(|i| i.connection_id.as_str())
+                        .filter(|id| !id.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for id in used {
+                hash.update(
+                    links
+                        .get(id)
+                        .map(|l| l.encode_length_delimited_to_vec())
+                        .unwrap_or_default(),
+                );
+            }
             let fingerprint: [u8; 32] = hash.finalize().into();
             let key = (stage.api_id.clone(), stage.stage_name.clone());
             let since = previous
