@@ -1,14 +1,15 @@
 //! One node's stream: push every new snapshot with a fresh nonce, take the node's
 //! ACK/NACK for the latest push (stale nonces are ignored), and keep its status in the
 //! store so every replica can show it. The node's throttled traffic goes to the store as
-//! well, and the node gets back its share of each limit (`throttle_shares`).
+//! well, and the node gets back its share of each limit (`throttle_shares`). Its view of
+//! its VPC-link targets' health (`TargetHealthReport`) replaces its rows in the store.
 use std::sync::Arc;
 use std::time::Duration;
 
 use portico_model::Node;
 use portico_proto::{
-    ConfigPush, ControlMessage, LoadReport, NodeHello, NodeMessage, ThrottleShares,
-    control_message, node_message,
+    ConfigPush, ControlMessage, LoadReport, NodeHello, NodeMessage, TargetHealthReport,
+    TargetState, ThrottleShares, control_message, node_message,
 };
 use tokio::sync::{mpsc, watch};
 use tonic::{Status, Streaming};
@@ -16,7 +17,7 @@ use tonic::{Status, Streaming};
 use super::throttle_shares;
 use crate::service::{new_id, now};
 use crate::snapshot::PublishedSnapshot;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TargetHealthRow};
 
 /// How often a connected node's `lastSeen` is refreshed while nothing else happens.
 const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -24,6 +25,10 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 const LOAD_FRESH_MS: i64 = 2_000;
 /// How often an idle node's load row is rewritten, to stay fresh.
 const LOAD_REFRESH_MS: i64 = 1_000;
+/// Health rows one node may report, and the longest reason kept: a node is trusted, but
+/// its report is still input from the network.
+const MAX_HEALTH_ROWS: usize = 10_000;
+const MAX_HEALTH_TEXT: usize = 512;
 /// How often limits are re-divided: at each multiple of this on the wall clock, plus half
 /// of it, on every replica at once.
 const DIVIDE_EVERY: Duration = Duration::from_millis(500);
@@ -48,6 +53,9 @@ pub struct NodeSession {
     /// When the node's load was last written, and whether it had no throttled traffic.
     load_recorded_ms: i64,
     load_idle: bool,
+    /// The node's latest target-health report, for the task that writes it (started with
+    /// the first report). Only the latest matters: each report is the node's whole view.
+    target_health: Option<watch::Sender<Arc<TargetHealthReport>>>,
 }
 
 impl NodeSession {
@@ -81,6 +89,7 @@ impl NodeSession {
             sent_shares: None,
             load_recorded_ms: 0,
             load_idle: false,
+            target_health: None,
         }
     }
 
@@ -146,6 +155,32 @@ impl NodeSession {
                 tracing::warn!(node = %node_id, error = %e, "cannot record the node's metrics");
             }
         });
+    }
+
+    /// Hands the node's target-health view to its writer task, which stores the latest
+    /// one (replacing all of the node's rows) off the session's path: the store must not
+    /// hold up load reports and shares, and a burst of reports is written once, in order.
+    fn take_target_health(&mut self, report: TargetHealthReport) {
+        let report = Arc::new(report);
+        if let Some(sender) = &self.target_health
+            && sender.send(Arc::clone(&report)).is_ok()
+        {
+            return;
+        }
+        let (sender, mut latest) = watch::channel(report);
+        latest.mark_changed();
+        let (store, node_id) = (self.store.clone(), self.node.node_id.clone());
+        tokio::spawn(async move {
+            // Ends when the session drops its sender.
+            while latest.changed().await.is_ok() {
+                let report = Arc::clone(&latest.borrow_and_update());
+                let rows = health_rows(&node_id, &report);
+                if let Err(e) = store.record_target_health(&node_id, &rows, &now()).await {
+                    tracing::warn!(node = %node_id, error = %e, "cannot record the node's target health");
+                }
+            }
+        });
+        self.target_health = Some(sender);
     }
 
     /// Records the node's load for every replica's next division.
@@ -281,6 +316,9 @@ impl NodeSession {
                     Ok(Some(NodeMessage { kind: Some(node_message::Kind::Metrics(report)) })) => {
                         self.take_metrics(report);
                     }
+                    Ok(Some(NodeMessage { kind: Some(node_message::Kind::TargetHealth(report)) })) => {
+                        self.take_target_health(report);
+                    }
                     Ok(Some(m)) => {
                         if self.take_answer(m) {
                             self.record().await;
@@ -315,6 +353,34 @@ impl NodeSession {
     }
 }
 
+/// The rows of a node's report, as the store keeps them: states by name, at most
+/// [`MAX_HEALTH_ROWS`], text cut to [`MAX_HEALTH_TEXT`] characters.
+fn health_rows(node_id: &str, report: &TargetHealthReport) -> Vec<TargetHealthRow> {
+    if report.targets.len() > MAX_HEALTH_ROWS {
+        tracing::warn!(node = %node_id, rows = report.targets.len(), "target-health report cut to {MAX_HEALTH_ROWS} rows");
+    }
+    let cut = |s: &str| s.chars().take(MAX_HEALTH_TEXT).collect::<String>();
+    report
+        .targets
+        .iter()
+        .take(MAX_HEALTH_ROWS)
+        .map(|t| TargetHealthRow {
+            vpc_link_id: cut(&t.vpc_link_id),
+            target: cut(&t.target),
+            endpoint: cut(&t.endpoint),
+            state: match TargetState::try_from(t.state) {
+                Ok(TargetState::Healthy) => portico_model::TARGET_HEALTHY,
+                Ok(TargetState::Unhealthy) => portico_model::TARGET_UNHEALTHY,
+                Ok(TargetState::Ejected) => portico_model::TARGET_EJECTED,
+                // A state this replica does not know yet is reported as not known.
+                Ok(TargetState::Unknown) | Err(_) => portico_model::TARGET_UNKNOWN,
+            }
+            .to_string(),
+            reason: cut(&t.reason),
+        })
+        .collect()
+}
+
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -330,4 +396,34 @@ fn on_the_wall_clock(period: Duration) -> tokio::time::Interval {
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     interval
+}
+
+#[cfg(test)]
+mod tests {
+    use portico_proto::TargetHealthEntry;
+
+    use super::*;
+
+    #[test]
+    fn health_reports_become_rows_by_state_name() {
+        let entry = |state: i32, reason: &str| TargetHealthEntry {
+            vpc_link_id: "vl1".into(),
+            target: "orders.internal:80".into(),
+            endpoint: "10.0.0.1:80".into(),
+            state,
+            reason: reason.into(),
+        };
+        let report = TargetHealthReport {
+            targets: vec![
+                entry(TargetState::Healthy as i32, ""),
+                entry(TargetState::Ejected as i32, "3 5xx in a row"),
+                entry(42, &"x".repeat(2000)),
+            ],
+        };
+        let rows = health_rows("n1", &report);
+        let states: Vec<&str> = rows.iter().map(|r| r.state.as_str()).collect();
+        assert_eq!(states, ["HEALTHY", "EJECTED", "UNKNOWN"]);
+        assert_eq!(rows[1].reason, "3 5xx in a row");
+        assert_eq!(rows[2].reason.len(), MAX_HEALTH_TEXT);
+    }
 }
