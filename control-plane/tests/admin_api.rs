@@ -538,3 +538,78 @@ async fn vpc_links_and_their_targets() {
     })
     .await;
 }
+
+/// ImportApi and ReimportApi take private integrations ("x-amazon-apigateway-integration
+/// object": connectionType, connectionId, tlsConfig) when the link exists, and refuse
+/// them naming connectionId when it does not; export writes them back.
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration.html
+#[tokio::test]
+async fn imports_check_their_vpc_links() {
+    support::with_sqlite(|store| async move {
+        let service = support::service(store);
+        let token = support::admin_token(&service).await;
+        let router = (app(AdminState::new(service)), token);
+        let r = call(
+            &router,
+            "POST",
+            "/v2/vpclinks",
+            Some(r#"{"name":"l","subnetIds":["g"]}"#),
+        )
+        .await;
+        let id = r.body["vpcLinkId"].as_str().unwrap().to_string();
+        let doc = |link: &str| {
+            let openapi = json!({
+                "openapi": "3.0.1",
+                "info": { "title": "internal", "version": "1" },
+                "paths": { "/internal": { "get": { "x-amazon-apigateway-integration": {
+                    "type": "http_proxy", "httpMethod": "ANY", "payloadFormatVersion": "1.0",
+                    "uri": "https://orders.internal/v1", "connectionType": "VPC_LINK",
+                    "connectionId": link, "tlsConfig": { "serverNameToVerify": "orders.internal" }
+                } } } }
+            });
+            json!({ "body": openapi.to_string() }).to_string()
+        };
+        let r = call(&router, "PUT", "/v2/apis", Some(&doc("nope"))).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+        assert_eq!(r.body["field"], json!("connectionId"));
+        let r = call(&router, "PUT", "/v2/apis", Some(&doc(&id))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let api_id = r.body["apiId"].as_str().unwrap().to_string();
+        let r = call(
+            &router,
+            "PUT",
+            &format!("/v2/apis/{api_id}"),
+            Some(&doc("nope")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+        assert_eq!(r.body["field"], json!("connectionId"));
+        let r = call(
+            &router,
+            "PUT",
+            &format!("/v2/apis/{api_id}"),
+            Some(&doc(&id)),
+        )
+        .await;
+        assert!(r.status.is_success(), "{:?}", r.body);
+        let r = call(
+            &router,
+            "GET",
+            &format!("/v2/apis/{api_id}/exports/OAS30?outputType=JSON"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let extension = &r.body["paths"]["/internal"]["get"]["x-amazon-apigateway-integration"];
+        assert_eq!(extension["connectionType"], json!("VPC_LINK"));
+        assert_eq!(extension["connectionId"], json!(id));
+        assert_eq!(
+            extension["tlsConfig"],
+            json!({ "serverNameToVerify": "orders.internal" })
+        );
+        // The imported API uses the link now.
+        let r = call(&router, "DELETE", &format!("/v2/vpclinks/{id}"), None).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+    })
+    .await;
+}

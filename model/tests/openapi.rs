@@ -10,6 +10,9 @@
 //!   "x-amazon-apigateway-authorizer object", "x-amazon-apigateway-cors object",
 //!   "x-amazon-apigateway-any-method object" in "Working with API Gateway extensions to
 //!   OpenAPI": https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html
+//! - "x-amazon-apigateway-integration.tlsConfig object" (same page) and "Working with
+//!   private integrations for HTTP APIs":
+//!   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html
 //! - "Set the OpenAPI basePath property":
 //!   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-import-api-basePath.html
 use std::collections::BTreeMap;
@@ -525,6 +528,132 @@ fn export_then_import_gives_the_same_document() {
     assert_eq!(first, second);
 }
 
+/// A private integration as AWS's extension docs write it: an ELB listener ARN, the
+/// VPC link and the name to verify on the target's certificate.
+fn private_style() -> Value {
+    json!({
+        "openapi": "3.0.1",
+        "info": { "title": "internal", "version": "1" },
+        "paths": {
+            "/internal": {
+                "get": {
+                    "x-amazon-apigateway-integration": {
+                        "payloadFormatVersion": "1.0",
+                        "connectionId": "abc123",
+                        "type": "http_proxy",
+                        "httpMethod": "ANY",
+                        "uri": "arn:aws:elasticloadbalancing:us-east-2:123456789012:listener/app/my-load-balancer/50dc6c495c0c9188/0467ef3c8400ae65",
+                        "connectionType": "VPC_LINK",
+                        "tlsConfig": { "serverNameToVerify": "example.com" }
+                    }
+                }
+            },
+            "/orders": {
+                "post": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "http_proxy", "httpMethod": "POST",
+                        "uri": "http://orders.internal/v1/orders",
+                        "connectionType": "VPC_LINK", "connectionId": "abc123",
+                        "payloadFormatVersion": "1.0"
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn private_integrations_import_with_their_link_and_tls() {
+    let p = plan(&private_style());
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let internal = &p.integrations[route(&p, "GET /internal").integration.unwrap()];
+    assert_eq!(internal.connection_type.as_deref(), Some("VPC_LINK"));
+    assert_eq!(internal.connection_id.as_deref(), Some("abc123"));
+    assert_eq!(
+        internal
+            .tls_config
+            .as_ref()
+            .and_then(|t| t.server_name_to_verify.as_deref()),
+        Some("example.com")
+    );
+    let orders = &p.integrations[route(&p, "POST /orders").integration.unwrap()];
+    assert_eq!(orders.connection_id.as_deref(), Some("abc123"));
+    assert!(orders.tls_config.is_none());
+
+    // A private integration needs its link; the error names the integration.
+    let mut doc = private_style();
+    doc["paths"]["/orders"]["post"]["x-amazon-apigateway-integration"]
+        .as_object_mut()
+        .unwrap()
+        .remove("connectionId");
+    let e = plan_import(&doc.to_string(), Basepath::Ignore).expect_err("no link");
+    assert_eq!(
+        e.pointer,
+        "/paths/~1orders/post/x-amazon-apigateway-integration/connectionId"
+    );
+    let mut doc = private_style();
+    doc["paths"]["/internal"]["get"]["x-amazon-apigateway-integration"]["tlsConfig"]["serverNameToVerify"] =
+        json!("not a name");
+    let e = plan_import(&doc.to_string(), Basepath::Ignore).expect_err("bad name");
+    assert!(e.pointer.ends_with("/tlsConfig"), "{e:?}");
+
+    // On an internet integration tlsConfig means nothing for HTTP APIs: warned, dropped.
+    let mut doc = aws_style();
+    doc["paths"]["/$default"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+        ["tlsConfig"] = json!({ "insecureSkipVerification": true });
+    let p = plan(&doc);
+    assert!(
+        p.warnings.iter().any(|w| w.contains("tlsConfig")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(p.integrations.iter().all(|i| i.tls_config.is_none()));
+}
+
+#[test]
+fn private_integrations_survive_export_and_import() {
+    let mut private = integration("i1", "http://orders.internal/{proxy}");
+    private.connection_type = "VPC_LINK".into();
+    private.connection_id = Some("abc123".into());
+    private.tls_config = Some(portico_model::TlsConfig {
+        server_name_to_verify: Some("orders.internal".into()),
+    });
+    let mut https = integration(
+        "i2",
+        "arn:aws:servicediscovery:us-east-2:123456789012:service/srv-0a1b2c3d4e5f",
+    );
+    https.connection_type = "VPC_LINK".into();
+    https.connection_id = Some("abc123".into());
+    https.tls_config = Some(portico_model::TlsConfig::default());
+    let integrations = vec![private, https];
+    let routes = vec![
+        route_to("r1", "ANY /orders/{proxy+}", Some("i1")),
+        route_to("r2", "GET /catalog", Some("i2")),
+    ];
+    let first = export_json(&api(), &routes, &integrations, &[]);
+    let extension = &first["paths"]["/orders/{proxy+}"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"];
+    assert_eq!(extension["connectionType"], "VPC_LINK");
+    assert_eq!(extension["connectionId"], "abc123");
+    assert_eq!(
+        extension["tlsConfig"],
+        json!({ "serverNameToVerify": "orders.internal" })
+    );
+    assert_eq!(
+        first["paths"]["/catalog"]["get"]["x-amazon-apigateway-integration"]["tlsConfig"],
+        json!({})
+    );
+    let plan = plan(&first);
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let (api2, routes2, integrations2, authorizers2) = resources(&plan);
+    assert!(
+        integrations2
+            .iter()
+            .all(|i| i.connection_id.as_deref() == Some("abc123"))
+    );
+    let second = export_json(&api2, &routes2, &integrations2, &authorizers2);
+    assert_eq!(first, second);
+}
+
 /// Every pointer in `v`, the root's `""` first.
 fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     out.push(at.clone());
@@ -647,6 +776,21 @@ proptest! {
     #[test]
     fn damaged_documents_fail_at_a_location(pick in any::<prop::sample::Index>(), with in arbitrary_json()) {
         let mut doc = aws_style();
+        let mut all = Vec::new();
+        pointers(&doc, String::new(), &mut all);
+        let at = pick.get(&all).clone();
+        if at.is_empty() {
+            doc = with;
+        } else if let Some(slot) = doc.pointer_mut(&at) {
+            *slot = with;
+        }
+        check_error_location(&doc.to_string(), Some(&doc));
+    }
+
+    /// The same for a document of private integrations (connectionId, tlsConfig).
+    #[test]
+    fn damaged_private_documents_fail_at_a_location(pick in any::<prop::sample::Index>(), with in arbitrary_json()) {
+        let mut doc = private_style();
         let mut all = Vec::new();
         pointers(&doc, String::new(), &mut all);
         let at = pick.get(&all).clone();

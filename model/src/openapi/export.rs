@@ -358,6 +358,15 @@ fn integration_extension(i: &Integration) -> Value {
         "connectionType".into(),
         Value::String(i.connection_type.clone()),
     );
+    if let Some(id) = &i.connection_id {
+        map.insert("connectionId".into(), Value::String(id.clone()));
+    }
+    if let Some(tls) = &i.tls_config {
+        map.insert(
+            "tlsConfig".into(),
+            serde_json::to_value(tls).unwrap_or_default(),
+        );
+    }
     map.insert("timeoutInMillis".into(), Value::from(i.timeout_in_millis));
     if !i.request_parameters.is_empty() {
         map.insert(

@@ -13,10 +13,10 @@ use super::IMPORT_EXPORT_VERSION;
 use super::pointer::child;
 use crate::{
     AUTHORIZATION_AWS_IAM, AUTHORIZATION_CUSTOM, AUTHORIZATION_JWT, AUTHORIZATION_NONE,
-    AUTHORIZER_JWT, AUTHORIZER_REQUEST, Cors, CreateAuthorizer, CreateIntegration,
-    INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, JwtConfiguration, RouteKey, ValidationError,
-    validate_api_name, validate_authorizer, validate_cors, validate_description,
-    validate_integration, validate_route_authorization, validate_tags,
+    AUTHORIZER_JWT, AUTHORIZER_REQUEST, CONNECTION_VPC_LINK, Cors, CreateAuthorizer,
+    CreateIntegration, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, JwtConfiguration, RouteKey,
+    TlsConfig, ValidationError, validate_api_name, validate_authorizer, validate_cors,
+    validate_description, validate_integration, validate_route_authorization, validate_tags,
 };
 
 /// How the document's base path (`servers[0]`'s `basePath` variable, or its URL's path)
@@ -1028,12 +1028,9 @@ impl<'a> Reader<'a> {
                 "connectionType" => {
                     input.connection_type = Some(as_str(value, &field_at)?.to_ascii_uppercase())
                 }
-                "connectionId" => {
-                    return Err(error(
-                        &field_at,
-                        "Private integrations (VPC links) are not supported yet",
-                    ));
-                }
+                // A private integration: the VPC link (which must exist where the
+                // document is imported) and, below, the TLS settings toward its targets.
+                "connectionId" => input.connection_id = Some(as_str(value, &field_at)?.to_string()),
                 "timeoutInMillis" => input.timeout_in_millis = Some(as_u32(value, &field_at)?),
                 "description" => input.description = Some(as_str(value, &field_at)?.to_string()),
                 "requestParameters" => {
@@ -1056,7 +1053,7 @@ impl<'a> Reader<'a> {
                     &field_at,
                     "integration credentials are not used: Portico calls Lambda with its own credentials",
                 ),
-                "tlsConfig" => self.warn(&field_at, "tlsConfig applies to private integrations; ignored"),
+                "tlsConfig" => input.tls_config = Some(self.tls_config(value, &field_at)?),
                 "passthroughBehavior" | "requestTemplates" | "responses" | "contentHandling"
                 | "cacheKeyParameters" | "cacheNamespace" => self.warn(
                     &field_at,
@@ -1065,8 +1062,42 @@ impl<'a> Reader<'a> {
                 other => self.warn(&field_at, format!("Unknown integration field '{other}'; ignored")),
             }
         }
+        // HTTP APIs use tlsConfig for private integrations only; an exported internet
+        // integration that carries one imports without it, as before.
+        if input.tls_config.is_some()
+            && input.connection_type.as_deref() != Some(CONNECTION_VPC_LINK)
+        {
+            self.warn(
+                &child(at, "tlsConfig"),
+                "tlsConfig applies to private integrations (connectionType VPC_LINK); ignored",
+            );
+            input.tls_config = None;
+        }
         validate_integration(&input).map_err(|e| invalid(at, e, &INTEGRATION_FIELDS))?;
         Ok(Some(input))
+    }
+
+    /// `x-amazon-apigateway-integration.tlsConfig`: `serverNameToVerify` is the HTTP
+    /// APIs' member; `insecureSkipVerification` is REST APIs' own.
+    fn tls_config(&mut self, v: &Value, at: &str) -> Result<TlsConfig, ImportError> {
+        let mut tls = TlsConfig::default();
+        for (key, value) in as_object(v, at)? {
+            let field_at = child(at, key);
+            match key.as_str() {
+                "serverNameToVerify" => {
+                    tls.server_name_to_verify = Some(as_str(value, &field_at)?.to_string())
+                }
+                "insecureSkipVerification" => self.warn(
+                    &field_at,
+                    "insecureSkipVerification is for REST APIs; ignored",
+                ),
+                other => self.warn(
+                    &field_at,
+                    format!("Unknown tlsConfig field '{other}'; ignored"),
+                ),
+            }
+        }
+        Ok(tls)
     }
 }
 
