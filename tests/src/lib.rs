@@ -9,6 +9,7 @@ pub mod oidc_issuer;
 pub mod postgres;
 pub mod process;
 pub mod upstream;
+pub mod vpc_upstream;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
