@@ -152,6 +152,15 @@ pub struct UpArgs {
     /// Export the node's request spans over OTLP/HTTP to this collector (base URL).
     #[arg(long, env = "PORTICO_OTLP_ENDPOINT", value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// A VPC-link group the built-in node can reach (repeatable; see portico-proxy
+    /// --vpc-link-group). None: every link.
+    #[arg(
+        long = "vpc-link-group",
+        env = "PORTICO_VPC_LINK_GROUPS",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub vpc_link_groups: Vec<String>,
     #[command(flatten)]
     pub control_plane: ControlPlaneArgs,
 }

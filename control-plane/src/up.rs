@@ -127,6 +127,7 @@ pub async fn run_up(
         access_log_max_bytes: portico_data_plane::NodeArgs::default().access_log_max_bytes,
         access_log_keep: portico_data_plane::NodeArgs::default().access_log_keep,
         otlp_endpoint: args.otlp_endpoint.clone(),
+        vpc_link_groups: args.vpc_link_groups.clone(),
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 

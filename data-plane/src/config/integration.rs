@@ -10,8 +10,12 @@ use http::{HeaderValue, Method, Uri};
 use portico_model::{HttpMethod, UriPart, UriTemplate, ValidationError};
 use portico_proto::{Integration, IntegrationType};
 
+use rustls::pki_types::ServerName;
+
 use super::lambda::{LambdaFunction, LambdaIntegration, LambdaSpecError};
 use super::parameter_mapping::{CompiledMappings, MappingSpec};
+use super::vpc_links::{CompiledVpcLink, VpcLinks};
+use crate::upstream::dial::DialTls;
 
 /// AWS's default (and maximum) integration timeout for HTTP APIs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
@@ -58,6 +62,22 @@ pub struct IntegrationSpec {
 enum SpecKind {
     Http(HttpSpec),
     Lambda(Arc<LambdaFunction>),
+    Private(PrivateSpec),
+}
+
+/// A `VPC_LINK` integration: the URL (or, for an ELB / Cloud Map ARN, none: the client's
+/// path goes as is) and the link that carries it.
+#[derive(Debug, Clone)]
+struct PrivateSpec {
+    link_id: String,
+    /// The URI as stored, for problems.
+    uri: String,
+    template: Option<UriTemplate>,
+    method: Option<Method>,
+    timeout: Duration,
+    mappings: MappingSpec,
+    tls: bool,
+    server_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +93,9 @@ impl TryFrom<&Integration> for IntegrationSpec {
 
     fn try_from(i: &Integration) -> Result<Self, Self::Error> {
         let kind = match IntegrationType::try_from(i.integration_type) {
+            Ok(IntegrationType::HttpProxy) if !i.connection_id.is_empty() => {
+                SpecKind::Private(PrivateSpec::try_from(i)?)
+            }
             Ok(IntegrationType::HttpProxy) => SpecKind::Http(HttpSpec::try_from(i)?),
             Ok(IntegrationType::AwsProxy) => {
                 SpecKind::Lambda(Arc::new(LambdaFunction::try_from(i)?))
@@ -88,24 +111,53 @@ impl TryFrom<&Integration> for IntegrationSpec {
     }
 }
 
+impl TryFrom<&Integration> for PrivateSpec {
+    type Error = IntegrationError;
+
+    fn try_from(i: &Integration) -> Result<Self, Self::Error> {
+        let template = match portico_model::PrivateIntegrationUri::parse(&i.uri)? {
+            portico_model::PrivateIntegrationUri::Url => Some(UriTemplate::parse(&i.uri)?),
+            portico_model::PrivateIntegrationUri::Arn => None,
+        };
+        let (method, timeout, mappings) = common_fields(i)?;
+        Ok(PrivateSpec {
+            link_id: i.connection_id.clone(),
+            uri: i.uri.clone(),
+            tls: i.tls || i.uri.starts_with("https://"),
+            server_name: Some(i.server_name_to_verify.clone()).filter(|n| !n.is_empty()),
+            template,
+            method,
+            timeout,
+            mappings,
+        })
+    }
+}
+
+/// What every HTTP integration has besides its URI.
+fn common_fields(
+    i: &Integration,
+) -> Result<(Option<Method>, Duration, MappingSpec), IntegrationError> {
+    let method = match i.method.as_str() {
+        "" | "ANY" => None,
+        m => match HttpMethod::parse(m) {
+            Some(m) => Some(Method::from(m)),
+            None => return Err(IntegrationError::InvalidMethod(i.method.clone())),
+        },
+    };
+    let timeout = match i.timeout_millis {
+        0 => DEFAULT_TIMEOUT,
+        ms => Duration::from_millis(u64::from(ms)),
+    };
+    let mappings = MappingSpec::try_from(i).map_err(|e| IntegrationError::Mapping(Box::new(e)))?;
+    Ok((method, timeout, mappings))
+}
+
 impl TryFrom<&Integration> for HttpSpec {
     type Error = IntegrationError;
 
     fn try_from(i: &Integration) -> Result<Self, Self::Error> {
         let template = UriTemplate::parse(&i.uri)?;
-        let method = match i.method.as_str() {
-            "" | "ANY" => None,
-            m => match HttpMethod::parse(m) {
-                Some(m) => Some(Method::from(m)),
-                None => return Err(IntegrationError::InvalidMethod(i.method.clone())),
-            },
-        };
-        let timeout = match i.timeout_millis {
-            0 => DEFAULT_TIMEOUT,
-            ms => Duration::from_millis(u64::from(ms)),
-        };
-        let mappings =
-            MappingSpec::try_from(i).map_err(|e| IntegrationError::Mapping(Box::new(e)))?;
+        let (method, timeout, mappings) = common_fields(i)?;
         Ok(HttpSpec {
             template,
             method,
@@ -118,12 +170,13 @@ impl TryFrom<&Integration> for HttpSpec {
 impl IntegrationSpec {
     /// Renders the integration for one stage. A stage variable the stage does not define
     /// renders as the empty string, as in AWS.
-    pub fn for_stage(&self, stage: &portico_proto::Stage) -> CompiledIntegration {
+    pub fn for_stage(&self, stage: &portico_proto::Stage, links: &VpcLinks) -> CompiledIntegration {
         let http = match &self.kind {
             SpecKind::Http(http) => http,
             SpecKind::Lambda(function) => {
                 return CompiledIntegration::Lambda(LambdaIntegration::for_stage(function, stage));
             }
+            SpecKind::Private(private) => return self.private_for_stage(private, stage, links),
         };
         match UpstreamUri::render(&http.template, &stage.stage_variables) {
             Ok(uri) => CompiledIntegration::HttpProxy(HttpProxyIntegration {
@@ -138,11 +191,100 @@ impl IntegrationSpec {
     }
 }
 
+impl IntegrationSpec {
+    fn private_for_stage(
+        &self,
+        spec: &PrivateSpec,
+        stage: &portico_proto::Stage,
+        links: &VpcLinks,
+    ) -> CompiledIntegration {
+        let unusable = |reason: String| {
+            CompiledIntegration::Unusable(Arc::new(InvalidUpstreamUri {
+                uri: spec.uri.clone(),
+                reason,
+            }))
+        };
+        let Some(link) = links.get(&spec.link_id) else {
+            return unusable(format!("its VPC link {} does not exist", spec.link_id));
+        };
+        let uri = match &spec.template {
+            Some(t) => match UpstreamUri::render(t, &stage.stage_variables) {
+                Ok(uri) => Some(uri),
+                Err(e) => return CompiledIntegration::Unusable(Arc::new(e)),
+            },
+            None => None,
+        };
+        // The name the target's certificate must carry: tlsConfig's, else the URL's host;
+        // an ARN without one is verified against each target's own host.
+        let url_host = uri
+            .as_ref()
+            .and_then(|u| u.host_header())
+            .and_then(|h| h.to_str().ok())
+            .map(|h| super::strip_port(h).to_string());
+        let tls = match (spec.tls, spec.server_name.clone().or(url_host)) {
+            (false, _) => PrivateTls::Plain,
+            (true, None) => PrivateTls::TargetName,
+            (true, Some(name)) => match ServerName::try_from(name.clone()) {
+                Ok(server_name) => PrivateTls::Name(DialTls {
+                    config: link.tls.clone(),
+                    server_name,
+                    id: tls_id(&spec.link_id, &name),
+                }),
+                Err(_) => return unusable(format!("'{name}' is not a server name TLS can verify")),
+            },
+        };
+        CompiledIntegration::Private(PrivateIntegration {
+            integration_id: self.integration_id.clone(),
+            uri,
+            method: spec.method.clone(),
+            timeout: spec.timeout,
+            mappings: spec.mappings.for_stage(stage),
+            link: link.clone(),
+            tls,
+        })
+    }
+}
+
+/// Keys idle connections by link and name, so two integrations that verify different
+/// names never share a TLS connection.
+fn tls_id(link: &str, name: &str) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+    link.hash(&mut h);
+    name.hash(&mut h);
+    h.finish() | 1
+}
+
+/// A private integration ready for the request path.
+#[derive(Debug, Clone)]
+pub struct PrivateIntegration {
+    pub integration_id: String,
+    /// The URL with the stage's variables in place; `None` for an ARN, which sends the
+    /// client's path.
+    pub uri: Option<UpstreamUri>,
+    pub method: Option<Method>,
+    pub timeout: Duration,
+    pub mappings: Option<Arc<CompiledMappings>>,
+    pub link: Arc<CompiledVpcLink>,
+    pub tls: PrivateTls,
+}
+
+#[derive(Debug, Clone)]
+pub enum PrivateTls {
+    Plain,
+    /// Verify this name (and send it as SNI) whichever target serves.
+    Name(DialTls),
+    /// Verify each target's own host.
+    TargetName,
+}
+
 /// An integration ready for the request path.
 #[derive(Debug, Clone)]
 pub enum CompiledIntegration {
     HttpProxy(HttpProxyIntegration),
     Lambda(LambdaIntegration),
+    /// Through a VPC link to one of its targets.
+    Private(PrivateIntegration),
     /// The stage's variables leave the integration without a usable URI. AWS deploys such
     /// a stage and answers 500 on the routes that target it; so does a node, and every
     /// other route of the stage, and every other stage, serves as usual.
@@ -155,6 +297,7 @@ impl CompiledIntegration {
     pub fn mappings(&self) -> Option<&CompiledMappings> {
         match self {
             CompiledIntegration::HttpProxy(i) => i.mappings.as_deref(),
+            CompiledIntegration::Private(i) => i.mappings.as_deref(),
             CompiledIntegration::Lambda(_) | CompiledIntegration::Unusable(_) => None,
         }
     }

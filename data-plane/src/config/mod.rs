@@ -19,6 +19,7 @@ pub mod parameter_mapping;
 pub mod route_table;
 pub mod throttle;
 pub mod tls;
+pub mod vpc_links;
 
 use foldhash::{HashMap, HashMapExt};
 use std::collections::hash_map::Entry;
@@ -99,6 +100,8 @@ pub enum CompileError {
         deployment_id: String,
         integration_id: String,
     },
+    #[error("VPC link {vpc_link_id}: {reason}")]
+    VpcLink { vpc_link_id: String, reason: String },
     #[error("domain name {domain_name}: {reason}")]
     Domain {
         domain_name: String,
@@ -404,6 +407,13 @@ impl Routing {
             };
         }
 
+        let links = vpc_links::compile(&snapshot.vpc_links, &runtime.vpc_links).map_err(
+            |(vpc_link_id, reason)| CompileError::VpcLink {
+                vpc_link_id,
+                reason,
+            },
+        )?;
+
         let mut deployments: HashMap<(&str, &str), CompiledDeployment> = HashMap::new();
         for d in &snapshot.deployments {
             let (api_id, deployment_id) = (d.api_id.as_str(), d.deployment_id.as_str());
@@ -449,7 +459,7 @@ impl Routing {
                     .integrations
                     .iter()
                     .map(|spec| {
-                        let compiled = spec.for_stage(s);
+                        let compiled = spec.for_stage(s, &links);
                         if let CompiledIntegration::Unusable(reason) = &compiled {
                             problems.push(StageProblem {
                                 api_id: api_id.into(),
@@ -755,6 +765,7 @@ pub(crate) mod tests {
                 .expect("uri")
                 .to_string(),
             CompiledIntegration::Lambda(l) => l.function.arn.to_string(),
+            CompiledIntegration::Private(p) => format!("vpc link {}", p.link.id),
             CompiledIntegration::Unusable(reason) => format!("500: {reason}"),
         });
         Some((stage.name.clone(), m.route.route_id.clone(), upstream))
@@ -994,6 +1005,88 @@ pub(crate) mod tests {
             ]
         );
         assert!(c.problems().iter().all(|p| p.deployment_id == "d1"));
+    }
+
+    /// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html
+    #[test]
+    fn private_integrations_find_their_link_or_are_reported() {
+        let mut s = realistic_snapshot();
+        let link = |id: &str, groups: &[&str]| portico_proto::VpcLink {
+            vpc_link_id: id.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            targets: vec![portico_proto::VpcLinkTarget {
+                address: "127.0.0.1:9".into(),
+                weight: 1,
+            }],
+            ..Default::default()
+        };
+        s.vpc_links = vec![link("east1", &["east"]), link("west1", &["west"])];
+        let private = |id: &str, link: &str, uri: &str| Integration {
+            connection_id: link.into(),
+            ..http_integration(id, uri)
+        };
+        let d = &mut s.deployments[0];
+        d.integrations
+            .push(private("p1", "east1", "https://orders.internal/v1"));
+        d.integrations.push(private(
+            "p2",
+            "west1",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/lb/1/2",
+        ));
+        d.integrations
+            .push(private("p3", "gone", "http://orders.internal"));
+        for (i, (key, target)) in [("GET /p1", "p1"), ("GET /p2", "p2"), ("GET /p3", "p3")]
+            .iter()
+            .enumerate()
+        {
+            d.routes.push(route(&format!("rp{i}"), key, target));
+        }
+        let runtime = Runtime {
+            vpc_links: crate::runtime::vpc_links::VpcLinkRegistry::new(vec!["east".into()], None),
+            ..Runtime::default()
+        };
+        let c = CompiledConfig::compile(&s, 1, "h".into(), &runtime).expect("compiles");
+        let problems: Vec<String> = c.problems().iter().map(|p| p.to_string()).collect();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("VPC link gone does not exist")),
+            "{problems:?}"
+        );
+        let api = s.apis[0].api_id.clone();
+        let stage = &s.stages[0].stage_name;
+        let private_of = |path: &str| {
+            let HostTarget::ExecuteApi(a) = c
+                .target_for_host(&format!("{api}.execute-api.localhost"))
+                .expect("host")
+            else {
+                panic!("execute-api host");
+            };
+            let full = format!("/{stage}{path}");
+            let (st, rest) = a.stage_for_path(&full).expect("stage");
+            let m = st.routes().lookup(&http::Method::GET, rest).expect("route");
+            match st.integration_for(m.route) {
+                Some(CompiledIntegration::Private(p)) => p.clone(),
+                other => panic!("{path}: {other:?}"),
+            }
+        };
+        let p1 = private_of("/p1");
+        assert!(p1.link.runtime.is_some(), "the node is in the east group");
+        assert!(
+            matches!(p1.tls, integration::PrivateTls::Name(_)),
+            "https URL"
+        );
+        let p2 = private_of("/p2");
+        assert!(
+            p2.link.runtime.is_none(),
+            "west is out of this node's reach"
+        );
+        assert!(p2.uri.is_none(), "an ARN sends the client's path");
+        assert_eq!(
+            runtime.vpc_links.report().len(),
+            1,
+            "only reachable links run"
+        );
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub(crate) const LOAD_REPORT_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How often the node reports its traffic for the control plane's series.
 pub(crate) const METRICS_REPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the node looks for VPC-link target health changes to report; a report is
+/// only sent when something changed.
+const TARGET_HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(crate) struct SnapshotClient {
     pub endpoints: Vec<Endpoint>,
@@ -133,8 +136,7 @@ impl SnapshotClient {
             address: self.address.clone(),
             serving_version: serving.version,
             serving_hash: serving.content_hash.clone(),
-            // Filled in with the node's --vpc-link-group flags once nodes reach links.
-            vpc_link_groups: Vec::new(),
+            vpc_link_groups: self.runtime.vpc_links.groups().to_vec(),
         };
         tx.send(NodeMessage {
             kind: Some(Kind::Hello(hello)),
@@ -154,9 +156,24 @@ impl SnapshotClient {
         report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut metrics = tokio::time::interval(METRICS_REPORT_INTERVAL);
         metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut health = tokio::time::interval(TARGET_HEALTH_INTERVAL);
+        health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A new stream (perhaps to another replica) gets the whole view at once.
+        let mut reported: Option<Vec<portico_proto::TargetHealthEntry>> = None;
         loop {
             let message = tokio::select! {
                 message = pushes.message() => message?,
+                _ = health.tick() => {
+                    let now = self.runtime.vpc_links.report();
+                    if reported.as_ref() != Some(&now) {
+                        let report = portico_proto::TargetHealthReport { targets: now.clone() };
+                        tx.send(NodeMessage { kind: Some(Kind::TargetHealth(report)) })
+                            .await
+                            .map_err(|_| SessionError::Closed)?;
+                        reported = Some(now);
+                    }
+                    continue;
+                }
                 _ = metrics.tick() => {
                     let report = self.metrics_report();
                     if !report.routes.is_empty() || report.access_log_dropped > 0 {

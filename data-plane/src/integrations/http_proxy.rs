@@ -23,6 +23,8 @@ pub enum ForwardError {
     /// The cause is the source, not the message, so a chain shows it once.
     #[error("upstream request failed")]
     Upstream(#[source] UpstreamError),
+    #[error("{0}")]
+    NoTarget(super::vpc_link::NoTarget),
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -58,17 +60,46 @@ where
         return Err(ForwardError::PayloadTooLarge);
     }
 
-    forwarding_headers(&mut parts.headers, client_ip);
-    let headers = &mut parts.headers;
     let host = match integration.uri.host_header() {
         Some(h) => Some(h.clone()),
         None => upstream_uri
             .authority()
             .and_then(|a| host_header_for(a.as_str())),
     };
+    prepare(
+        &mut parts,
+        client_ip,
+        host,
+        forwarded_host,
+        integration.method.as_ref(),
+    );
+    parts.uri = upstream_uri;
+    let request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
+
+    match tokio::time::timeout(integration.timeout, pool.send(request)).await {
+        Err(_elapsed) => Err(ForwardError::Timeout(integration.timeout)),
+        Ok(Err(e)) if caused_by_body_limit(&e) => Err(ForwardError::PayloadTooLarge),
+        Ok(Err(e)) => Err(ForwardError::Upstream(e)),
+        Ok(Ok(response)) => Ok(finish(response)),
+    }
+}
+
+/// The request's head as every HTTP hop sends it: hop-by-hop headers dropped,
+/// `X-Forwarded-*`, `Host` (unless a mapping set one), the integration's method, HTTP/1.1.
+/// Returns whether `Host` is the one given (not a mapping's).
+pub(super) fn prepare(
+    parts: &mut Parts,
+    client_ip: &HeaderValue,
+    host: Option<HeaderValue>,
+    forwarded_host: Option<HeaderValue>,
+    method: Option<&http::Method>,
+) -> bool {
+    forwarding_headers(&mut parts.headers, client_ip);
+    let headers = &mut parts.headers;
     // The client's Host was taken off before mapping, so a Host here is one that the
     // integration's request mapping set, and it wins.
-    if !headers.contains_key(HOST) {
+    let ours = !headers.contains_key(HOST);
+    if ours {
         match host {
             Some(h) => headers.insert(HOST, h),
             None => headers.remove(HOST),
@@ -78,32 +109,26 @@ where
         Some(h) => headers.insert(X_FORWARDED_HOST.clone(), h),
         None => headers.remove(&X_FORWARDED_HOST),
     };
-
-    if let Some(m) = &integration.method {
+    if let Some(m) = method {
         parts.method = m.clone();
     }
-    parts.uri = upstream_uri;
     // A new hop: whatever the client spoke, the upstream gets HTTP/1.1.
     parts.version = Version::HTTP_11;
-    let request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
-
-    match tokio::time::timeout(integration.timeout, pool.send(request)).await {
-        Err(_elapsed) => Err(ForwardError::Timeout(integration.timeout)),
-        Ok(Err(e)) if caused_by_body_limit(&e) => Err(ForwardError::PayloadTooLarge),
-        Ok(Err(e)) => Err(ForwardError::Upstream(e)),
-        Ok(Ok(mut response)) => {
-            strip_hop_by_hop(response.headers_mut());
-            // The upstream's HTTP version is its own hop's, like its hop-by-hop headers: a
-            // client speaks HTTP/1.1 (or h2) with the gateway even when the backend answers
-            // in HTTP/1.0, as nginx and AWS answer. (hyper still answers an HTTP/1.0 client
-            // in HTTP/1.0.)
-            *response.version_mut() = Version::HTTP_11;
-            Ok(response)
-        }
-    }
+    ours
 }
 
-fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
+/// The upstream's response head as the client gets it.
+pub(super) fn finish<T>(mut response: Response<T>) -> Response<T> {
+    strip_hop_by_hop(response.headers_mut());
+    // The upstream's HTTP version is its own hop's, like its hop-by-hop headers: a
+    // client speaks HTTP/1.1 (or h2) with the gateway even when the backend answers
+    // in HTTP/1.0, as nginx and AWS answer. (hyper still answers an HTTP/1.0 client
+    // in HTTP/1.0.)
+    *response.version_mut() = Version::HTTP_11;
+    response
+}
+
+pub(super) fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(e) = cause {
         if e.is::<LengthLimitError>() {

@@ -1,7 +1,8 @@
-//! What a matched route calls: `HTTP_PROXY` (`http_proxy.rs`) and Lambda functions
-//! through the Invoke API (`lambda/`); VPC links are a further file here.
+//! What a matched route calls: `HTTP_PROXY` (`http_proxy.rs`), private resources through
+//! a VPC link (`vpc_link.rs`) and Lambda functions through the Invoke API (`lambda/`).
 pub mod http_proxy;
 pub mod lambda;
+pub mod vpc_link;
 
 use bytes::Bytes;
 use http::HeaderMap;

@@ -175,6 +175,17 @@ pub struct NodeArgs {
     /// OTEL_EXPORTER_OTLP_ENDPOINT: spans go to `{URL}/v1/traces`).
     #[arg(long, env = "PORTICO_OTLP_ENDPOINT", value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+
+    /// A VPC-link group this node can reach (repeatable; a link's SubnetIds name its
+    /// groups). A node given none reaches every link; one given some answers 503 for the
+    /// routes of links outside them.
+    #[arg(
+        long = "vpc-link-group",
+        env = "PORTICO_VPC_LINK_GROUPS",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub vpc_link_groups: Vec<String>,
 }
 
 impl Default for NodeArgs {
@@ -196,6 +207,7 @@ impl Default for NodeArgs {
             access_log_max_bytes: 100 * 1024 * 1024,
             access_log_keep: 5,
             otlp_endpoint: None,
+            vpc_link_groups: Vec::new(),
         }
     }
 }
@@ -227,6 +239,7 @@ impl fmt::Debug for NodeArgs {
             .field("access_log_dir", &self.access_log_dir)
             .field("access_log_stdout", &self.access_log_stdout)
             .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("vpc_link_groups", &self.vpc_link_groups)
             .finish()
     }
 }
@@ -346,10 +359,15 @@ impl Node {
             None => None,
         };
         // Issuers' keys are fetched on the node's own runtime, beside the config stream.
+        for group in &args.vpc_link_groups {
+            portico_model::validate_group_name("--vpc-link-group", group)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         let runtime = Arc::new(Runtime::for_node(
             tokio::runtime::Handle::current(),
             access_logs,
             spans,
+            args.vpc_link_groups.clone(),
         ));
         load_cached_snapshot(&cache, &config, &runtime).await;
 

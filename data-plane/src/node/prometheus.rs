@@ -253,6 +253,30 @@ impl Collector for NodeCollector {
             self.runtime.meters.upstream_idle() as f64,
         )?;
 
+        let targets = self.runtime.vpc_links.report();
+        if !targets.is_empty() {
+            let mut family = encoder.encode_descriptor(
+                "portico_vpc_link_target_healthy",
+                "Whether this node sends requests to a VPC-link endpoint (1: healthy or not checked yet; 0: unhealthy or ejected)",
+                None,
+                MetricType::Gauge,
+            )?;
+            for t in &targets {
+                let serves = matches!(
+                    portico_proto::TargetState::try_from(t.state),
+                    Ok(portico_proto::TargetState::Healthy | portico_proto::TargetState::Unknown)
+                ) && !t.endpoint.is_empty();
+                let labels = [
+                    ("vpc_link_id", t.vpc_link_id.as_str()),
+                    ("target", t.target.as_str()),
+                    ("endpoint", t.endpoint.as_str()),
+                ];
+                family
+                    .encode_family(&labels)?
+                    .encode_gauge(&i64::from(serves))?;
+            }
+        }
+
         let mut sinks = self.runtime.access_logs.sinks();
         sinks.sort_by(|a, b| a.group.cmp(&b.group));
         for (name, help, dropped) in [

@@ -62,6 +62,9 @@ pub enum ProxyError {
     /// The caller is known but may not call this route.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A VPC link has no endpoint that may serve, or this node cannot reach the link.
+    #[error("no VPC-link target: {0}")]
+    NoTarget(crate::integrations::vpc_link::NoTarget),
     #[error("the Lambda authorizer failed")]
     AuthorizerFailed(#[source] crate::integrations::lambda::authorizer::AuthorizerFailure),
 }
@@ -87,6 +90,7 @@ impl From<ForwardError> for ProxyError {
             ForwardError::PayloadTooLarge => ProxyError::PayloadTooLarge,
             ForwardError::Timeout(after) => ProxyError::UpstreamTimeout(after),
             ForwardError::Upstream(e) => ProxyError::Upstream(e),
+            ForwardError::NoTarget(why) => ProxyError::NoTarget(why),
         }
     }
 }
@@ -208,6 +212,15 @@ impl ProxyError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "AUTHORIZER_FAILURE",
                 INTERNAL,
+                Upstream,
+                false,
+            ),
+            // What a load balancer with no healthy target answers, and what AWS passes
+            // on from the ALB behind a VPC link.
+            ProxyError::NoTarget(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTEGRATION_FAILURE",
+                &br#"{"message":"Service Unavailable"}"#[..],
                 Upstream,
                 false,
             ),

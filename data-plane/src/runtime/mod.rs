@@ -1,8 +1,8 @@
 //! State that outlives a config swap, keyed by stable ids: a compile looks its pieces up
 //! here instead of starting them afresh, so a new snapshot does not refill a token
 //! bucket, forget what the control plane said about this node's share of a limit, drop
-//! an issuer's signing keys, a Lambda authorizer's cached answers or the keys that may
-//! sign requests to AWS_IAM routes.
+//! an issuer's signing keys, a Lambda authorizer's cached answers, the keys that may
+//! sign requests to AWS_IAM routes, or what it knows of VPC-link targets' health.
 pub mod access_log;
 pub mod authorizer_cache;
 pub mod invoke_keys;
@@ -10,6 +10,7 @@ pub mod jwks;
 pub mod meters;
 pub mod span_export;
 pub mod throttle;
+pub mod vpc_links;
 
 pub use throttle::{ThrottleRegistry, TokenBucket};
 
@@ -29,6 +30,8 @@ pub struct Runtime {
     pub access_logs: access_log::AccessLogWriter,
     /// Where finished requests' spans go, with `--otlp-endpoint`.
     pub spans: Option<crate::runtime::span_export::SpanExport>,
+    /// VPC links' endpoints, their health and balancers.
+    pub vpc_links: vpc_links::VpcLinkRegistry,
 }
 
 impl Runtime {
@@ -37,8 +40,10 @@ impl Runtime {
         background: tokio::runtime::Handle,
         access_logs: access_log::AccessLogWriter,
         spans: Option<span_export::SpanExport>,
+        vpc_link_groups: Vec<String>,
     ) -> Self {
         Runtime {
+            vpc_links: vpc_links::VpcLinkRegistry::new(vpc_link_groups, Some(background.clone())),
             meters: Default::default(),
             access_logs,
             spans,

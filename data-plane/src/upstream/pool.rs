@@ -10,6 +10,7 @@
 //! half-read response never reaches another request.
 
 use std::error::Error as StdError;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,6 +28,8 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower::ServiceExt as _;
 use tracing::debug;
+
+use super::dial::{DialTls, dial};
 
 /// How often each worker sweeps its idle connections. A connection idle for
 /// [`IDLE_SWEEPS`] sweeps is closed: after 45 to 60 s, before upstreams such as nginx
@@ -95,11 +98,15 @@ struct PoolShared<B> {
 struct PoolKey {
     https: bool,
     authority: Authority,
+    /// `DialTls::id` of a dialled endpoint's TLS settings (0 otherwise).
+    tls: u64,
 }
 
 impl PartialEq for PoolKey {
     fn eq(&self, other: &Self) -> bool {
-        self.https == other.https && self.authority.as_str() == other.authority.as_str()
+        self.https == other.https
+            && self.tls == other.tls
+            && self.authority.as_str() == other.authority.as_str()
     }
 }
 
@@ -108,6 +115,7 @@ impl Eq for PoolKey {}
 impl std::hash::Hash for PoolKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.https.hash(state);
+        self.tls.hash(state);
         self.authority.as_str().hash(state);
     }
 }
@@ -159,6 +167,7 @@ impl<B: RequestBody> UpstreamPool<B> {
             (Some(scheme), Some(authority)) => PoolKey {
                 https: *scheme == Scheme::HTTPS,
                 authority: authority.clone(),
+                tls: 0,
             },
             _ => return Err(UpstreamError::NotAbsolute(uri)),
         };
@@ -166,12 +175,49 @@ impl<B: RequestBody> UpstreamPool<B> {
         parts.uri = uri
             .path_and_query()
             .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
-        let mut request = Request::from_parts(parts, body);
+        let request = Request::from_parts(parts, body);
+        self.send_on(key, Connect::Uri(&uri), request)
+            .await
+            .map_err(|failed| failed.error)
+    }
 
+    /// Sends a request (its URI in origin form, its `Host` set) to one chosen address, as
+    /// a VPC link does to its endpoints. When the request did not leave (the endpoint
+    /// refused the connection, the handshake failed), it comes back with the error, so
+    /// it can go to another endpoint.
+    pub async fn send_to(
+        &self,
+        addr: SocketAddr,
+        authority: &Authority,
+        tls: Option<&DialTls>,
+        request: Request<B>,
+    ) -> Result<Response<UpstreamResponseBody<B>>, SendFailure<B>> {
+        let key = PoolKey {
+            https: tls.is_some(),
+            authority: authority.clone(),
+            tls: tls.map_or(0, |t| t.id),
+        };
+        self.send_on(key, Connect::Dial(addr, tls), request).await
+    }
+
+    async fn send_on(
+        &self,
+        key: PoolKey,
+        connect: Connect<'_>,
+        mut request: Request<B>,
+    ) -> Result<Response<UpstreamResponseBody<B>>, SendFailure<B>> {
         loop {
             let (mut sender, pooled) = match self.checkout(&key) {
                 Some(sender) => (sender, true),
-                None => (self.connect(&uri).await?, false),
+                None => match self.connect(&connect).await {
+                    Ok(sender) => (sender, false),
+                    Err(error) => {
+                        return Err(SendFailure {
+                            error,
+                            unsent: Some(request),
+                        });
+                    }
+                },
             };
             // A connection comes back as soon as its last response ends, which can be
             // just before hyper has readied it for the next request.
@@ -179,7 +225,10 @@ impl<B: RequestBody> UpstreamPool<B> {
                 if pooled {
                     continue;
                 }
-                return Err(UpstreamError::Http(e));
+                return Err(SendFailure {
+                    error: UpstreamError::Http(e),
+                    unsent: Some(request),
+                });
             }
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -195,7 +244,12 @@ impl<B: RequestBody> UpstreamPool<B> {
                         debug!(upstream = %key.authority, "pooled connection closed before use: {}", failed.error());
                         request = unsent;
                     }
-                    _ => return Err(UpstreamError::Http(failed.into_error())),
+                    unsent => {
+                        return Err(SendFailure {
+                            error: UpstreamError::Http(failed.into_error()),
+                            unsent,
+                        });
+                    }
                 },
             }
         }
@@ -234,7 +288,15 @@ impl<B: RequestBody> UpstreamPool<B> {
         None
     }
 
-    async fn connect(&self, uri: &Uri) -> Result<http1::SendRequest<B>, UpstreamError> {
+    async fn connect(&self, connect: &Connect<'_>) -> Result<http1::SendRequest<B>, UpstreamError> {
+        let uri = match connect {
+            Connect::Uri(uri) => *uri,
+            Connect::Dial(addr, tls) => {
+                return dial(*addr, *tls)
+                    .await
+                    .map_err(|e| UpstreamError::Connect(Box::new(e)));
+            }
+        };
         let io = self
             .shared
             .connector
@@ -254,6 +316,18 @@ impl<B: RequestBody> UpstreamPool<B> {
         });
         Ok(sender)
     }
+}
+
+/// How a new connection is made: to the host the URI names, or to a chosen address.
+enum Connect<'a> {
+    Uri(&'a Uri),
+    Dial(SocketAddr, Option<&'a DialTls>),
+}
+
+/// A request that failed, and the request itself when none of it was sent.
+pub struct SendFailure<B> {
+    pub error: UpstreamError,
+    pub unsent: Option<Request<B>>,
 }
 
 impl<B> PoolShared<B> {

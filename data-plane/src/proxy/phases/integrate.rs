@@ -6,9 +6,9 @@ use http::{HeaderValue, Response, Uri};
 
 use crate::config::integration::CompiledIntegration;
 use crate::config::route_table::RouteMatch;
-use crate::integrations::http_proxy;
 use crate::integrations::lambda::LambdaClient;
 use crate::integrations::lambda::event::{self, EventRequest};
+use crate::integrations::{http_proxy, vpc_link};
 use crate::proxy::body::{DownstreamBody, ProxyBody, UpstreamPool};
 use crate::proxy::context::{Matched, RequestContext};
 use crate::proxy::error::ProxyError;
@@ -58,6 +58,31 @@ pub async fn integrate(
                 clients.upstream,
                 integration,
                 upstream_uri,
+                request.parts,
+                request.body,
+                &ctx.client.forwarded_for,
+                request.forwarded_host,
+            )
+            .await?;
+            Ok(response.map(ProxyBody::Upstream))
+        }
+        CompiledIntegration::Private(integration) => {
+            let query = match &request.mapped.query {
+                Some(q) => Some(q.as_str()),
+                None => request.uri.query(),
+            };
+            let upstream = vpc_link::upstream_target(
+                integration,
+                request.uri,
+                |name| route.param(name),
+                request.mapped.path.as_deref(),
+                query,
+            )
+            .map_err(ProxyError::UpstreamUri)?;
+            let response = vpc_link::forward(
+                clients.upstream,
+                integration,
+                upstream,
                 request.parts,
                 request.body,
                 &ctx.client.forwarded_for,

@@ -1,0 +1,181 @@
+//! Private integrations: an HTTP proxy whose connection goes to one of a VPC link's
+//! targets, chosen by the link's balancer among the endpoints that may serve. The URL's
+//! host is sent as `Host` (and SNI); an ELB listener or Cloud Map ARN sends the client's
+//! path, with the target as `Host`. A request that never left (the endpoint refused the
+//! connection) is sent to another endpoint, and the refusal ejects the endpoint at once.
+use std::sync::Arc;
+
+use http::header::HOST;
+use http::request::Parts;
+use http::uri::PathAndQuery;
+use http::{HeaderValue, Request, Response, Uri};
+use http_body_util::Limited;
+
+use super::http_proxy::{ForwardError, caused_by_body_limit, finish, prepare};
+use super::{MAX_BODY_BYTES, declared_length};
+use crate::config::integration::{PrivateIntegration, PrivateTls};
+use crate::error_chain::ErrorChain;
+use crate::runtime::vpc_links::Endpoint;
+use crate::upstream::dial::DialTls;
+use crate::upstream::pool::{RequestBody, SendFailure, UpstreamPool, UpstreamResponseBody};
+
+/// Endpoints one request is tried on at most.
+const MAX_ATTEMPTS: usize = 3;
+
+/// Why a private integration had nowhere to send the request (AWS: 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoTarget {
+    #[error("no target of the VPC link is healthy")]
+    NoneHealthy,
+    #[error("this node is outside every group of the VPC link (--vpc-link-group)")]
+    Unreachable,
+}
+
+/// Sends the request to one of the link's endpoints and waits for the response head,
+/// within the integration's timeout over every attempt.
+#[allow(clippy::too_many_arguments)]
+pub async fn forward<B>(
+    pool: &UpstreamPool<Limited<B>>,
+    integration: &PrivateIntegration,
+    upstream: Uri,
+    mut parts: Parts,
+    body: B,
+    client_ip: &HeaderValue,
+    forwarded_host: Option<HeaderValue>,
+) -> Result<Response<UpstreamResponseBody<Limited<B>>>, ForwardError>
+where
+    Limited<B>: RequestBody,
+{
+    let link = integration
+        .link
+        .runtime
+        .as_ref()
+        .ok_or(ForwardError::NoTarget(NoTarget::Unreachable))?;
+    if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(ForwardError::PayloadTooLarge);
+    }
+    let url_host = integration
+        .uri
+        .as_ref()
+        .and_then(|u| u.host_header())
+        .cloned();
+    let host_is_ours = prepare(
+        &mut parts,
+        client_ip,
+        url_host.clone(),
+        forwarded_host,
+        integration.method.as_ref(),
+    );
+    parts.uri = upstream
+        .path_and_query()
+        .cloned()
+        .map_or_else(|| Uri::from_static("/"), Uri::from);
+    let mut request = Request::from_parts(parts, Limited::new(body, MAX_BODY_BYTES));
+    let deadline = tokio::time::Instant::now() + integration.timeout;
+
+    // Only a failed attempt allocates.
+    let mut tried: Vec<Arc<Endpoint>> = Vec::new();
+    loop {
+        let endpoint = link
+            .pick(&tried)
+            .ok_or(ForwardError::NoTarget(NoTarget::NoneHealthy))?;
+        if host_is_ours && url_host.is_none() {
+            request
+                .headers_mut()
+                .insert(HOST, endpoint.target_host.clone());
+        }
+        let per_target;
+        let tls = match &integration.tls {
+            PrivateTls::Plain => None,
+            PrivateTls::Name(tls) => Some(tls),
+            PrivateTls::TargetName => {
+                per_target = target_tls(integration, &endpoint);
+                per_target.as_ref()
+            }
+        };
+        let in_flight = endpoint.start();
+        let sent = tokio::time::timeout_at(
+            deadline,
+            pool.send_to(endpoint.addr, &endpoint.authority, tls, request),
+        )
+        .await;
+        drop(in_flight);
+        match sent {
+            Err(_elapsed) => return Err(ForwardError::Timeout(integration.timeout)),
+            Ok(Ok(response)) => {
+                link.record_status(&endpoint, response.status().as_u16());
+                return Ok(finish(response));
+            }
+            Ok(Err(SendFailure { error, unsent })) => {
+                if caused_by_body_limit(&error) {
+                    return Err(ForwardError::PayloadTooLarge);
+                }
+                match unsent {
+                    // Refused, reset or failed its handshake before anything was sent.
+                    Some(again) => {
+                        link.record_connect_failure(&endpoint, &ErrorChain(&error));
+                        if tried.len() + 1 >= MAX_ATTEMPTS {
+                            return Err(ForwardError::Upstream(error));
+                        }
+                        tried.push(endpoint);
+                        request = again;
+                    }
+                    // Broke off after the request went: a gateway error, as a 502 counts.
+                    None => {
+                        link.record_status(&endpoint, 502);
+                        return Err(ForwardError::Upstream(error));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// TLS verified against the endpoint's own host, for an ARN integration with no server
+/// name to verify.
+fn target_tls(integration: &PrivateIntegration, endpoint: &Endpoint) -> Option<DialTls> {
+    let host = endpoint
+        .target
+        .rsplit_once(':')
+        .map_or(&*endpoint.target, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let server_name = rustls::pki_types::ServerName::try_from(host.to_string()).ok()?;
+    Some(DialTls {
+        config: integration.link.tls.clone(),
+        server_name,
+        // Each target's name is its own key.
+        id: 2 | (endpoint.addr.port() as u64) << 8,
+    })
+}
+
+/// The path and query a private integration sends: the URL's, with the request's
+/// parameters, or for an ARN the client's own (after any mapping).
+pub fn upstream_target<'a>(
+    integration: &PrivateIntegration,
+    client: &Uri,
+    param: impl Fn(&str) -> Option<&'a str>,
+    mapped_path: Option<&str>,
+    query: Option<&str>,
+) -> Result<Uri, http::uri::InvalidUri> {
+    let uri = match &integration.uri {
+        Some(u) => u.build(param, query)?,
+        None => {
+            let path = client.path();
+            let pq = match query.filter(|q| !q.is_empty()) {
+                Some(q) => format!("{path}?{q}"),
+                None => path.to_string(),
+            };
+            Uri::from(pq.parse::<PathAndQuery>()?)
+        }
+    };
+    match mapped_path {
+        Some(path) => {
+            let pq = match uri.query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path.to_string(),
+            };
+            Ok(Uri::from(pq.parse::<PathAndQuery>()?))
+        }
+        None => Ok(uri),
+    }
+}
