@@ -25,6 +25,8 @@ use crate::pages::routes::RoutesPage;
 use crate::pages::stages::StagesPage;
 use crate::pages::test_invoke::TestInvokePage;
 use crate::pages::usage::UsagePage;
+use crate::pages::vpc_link::VpcLinkPage;
+use crate::pages::vpc_links::VpcLinksPage;
 
 /// The HTML document around the app; `options` names the wasm and JS files the build wrote.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -80,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("domains") view=DomainsPage/>
                     <Route path=path!("domains/:domain_name") view=DomainPage/>
                     <Route path=path!("certificates") view=CertificatesPage/>
+                    <Route path=path!("vpclinks") view=VpcLinksPage/>
+                    <Route path=path!("vpclinks/:vpc_link_id") view=VpcLinkPage/>
                     <Route path=path!("nodes") view=NodesPage/>
                     <Route path=path!("usage") view=UsagePage/>
                 </ParentRoute>

@@ -35,6 +35,7 @@ pub fn TopBar(identity: Identity) -> impl IntoView {
                 <A href="/apis">"APIs"</A>
                 <A href="/domains">"Custom domain names"</A>
                 <A href="/certificates">"Certificates"</A>
+                <A href="/vpclinks">"VPC links"</A>
                 <A href="/nodes">"Nodes"</A>
                 <A href="/usage">"Usage"</A>
             </nav>

@@ -2,13 +2,15 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use portico_model::{
-    DEFAULT_TIMEOUT_MILLIS, INTEGRATION_AWS_PROXY, INTEGRATION_HTTP_PROXY, Integration,
+    CONNECTION_INTERNET, CONNECTION_VPC_LINK, DEFAULT_TIMEOUT_MILLIS, INTEGRATION_AWS_PROXY,
+    INTEGRATION_HTTP_PROXY, Integration, VpcLink,
 };
 use serde_json::{Value, json};
 
 use super::current_api_id;
 use super::http_fields::HttpFields;
 use super::lambda_fields::{DEFAULT_PAYLOAD_FORMAT, LambdaFields, lambda_body};
+use super::private_fields::{PrivateFields, PrivateInput, private_body};
 use crate::client::{ApiFailure, segment};
 use crate::components::mapping_editor::MappingEditor;
 use crate::components::mapping_rows::MappingRows;
@@ -24,13 +26,28 @@ const RESPONSE_HINT: &str = "By the backend's status code (200 to 599). Key: app
     overwrite: or remove: with header.NAME, or overwrite:statuscode. Value: \
     $response.header.NAME, $context.requestId, ${stageVariables.NAME} or static text.";
 
+/// The form's third kind besides the two integration types: an `HTTP_PROXY` integration
+/// through a VPC link, as the AWS console's "Private resource" target.
+pub(crate) const KIND_PRIVATE: &str = "PRIVATE";
+
+/// What the type drop-down shows for `integration`.
+fn kind_of(integration: &Integration) -> String {
+    if integration.connection_type == CONNECTION_VPC_LINK {
+        KIND_PRIVATE.to_owned()
+    } else {
+        integration.integration_type.clone()
+    }
+}
+
 /// Creates an integration, or edits `existing`: an HTTP backend (URI, method, and the
-/// parameter mappings applied to its requests and responses) or a Lambda function (ARN
-/// and payload format version), either with a timeout.
+/// parameter mappings applied to its requests and responses), a private resource through
+/// a VPC link (one of `links`, a URL or ARN, TLS to the target, and the same mappings),
+/// or a Lambda function (ARN and payload format version), each with a timeout.
 #[component]
 pub fn IntegrationForm(
     #[prop(into)] id_prefix: String,
     existing: Option<Integration>,
+    links: Resource<Result<Vec<VpcLink>, ApiFailure>>,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let api_id = current_api_id();
@@ -38,11 +55,26 @@ pub fn IntegrationForm(
     let kind = RwSignal::new(
         existing
             .as_ref()
-            .map_or(INTEGRATION_HTTP_PROXY.to_owned(), |i| {
-                i.integration_type.clone()
-            }),
+            .map_or(INTEGRATION_HTTP_PROXY.to_owned(), kind_of),
     );
     let lambda = Memo::new(move |_| kind.with(|k| k == INTEGRATION_AWS_PROXY));
+    let private = Memo::new(move |_| kind.with(|k| k == KIND_PRIVATE));
+    let was_private = existing
+        .as_ref()
+        .is_some_and(|i| i.connection_type == CONNECTION_VPC_LINK);
+    let connection_id = RwSignal::new(
+        existing
+            .as_ref()
+            .and_then(|i| i.connection_id.clone())
+            .unwrap_or_default(),
+    );
+    let stored_tls = existing.as_ref().and_then(|i| i.tls_config.clone());
+    let tls = RwSignal::new(stored_tls.is_some());
+    let server_name = RwSignal::new(
+        stored_tls
+            .and_then(|t| t.server_name_to_verify)
+            .unwrap_or_default(),
+    );
     let uri = RwSignal::new(
         existing
             .as_ref()
@@ -83,6 +115,8 @@ pub fn IntegrationForm(
     let state = FormState::new(&[
         "integrationType",
         "integrationUri",
+        "connectionId",
+        "tlsConfig",
         "integrationMethod",
         "payloadFormatVersion",
         "timeoutInMillis",
@@ -97,6 +131,7 @@ pub fn IntegrationForm(
         let state = state.clone();
         move |()| {
             let is_lambda = lambda.get_untracked();
+            let is_private = private.get_untracked();
             // Both editors are checked, so that every row to fix is marked at once.
             if !is_lambda && !(request_rows.check() & response_rows.check()) {
                 return;
@@ -120,6 +155,22 @@ pub fn IntegrationForm(
                         return;
                     }
                 }
+            } else if is_private {
+                let input = PrivateInput {
+                    uri: typed_uri,
+                    method: method.get_untracked(),
+                    connection_id: connection_id.get_untracked(),
+                    tls: tls.get_untracked(),
+                    server_name: server_name.get_untracked(),
+                    timeout_in_millis,
+                };
+                match private_body(&input) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        errors.set(e);
+                        return;
+                    }
+                }
             } else {
                 json!({
                     "integrationType": INTEGRATION_HTTP_PROXY,
@@ -128,6 +179,11 @@ pub fn IntegrationForm(
                     "timeoutInMillis": timeout_in_millis,
                 })
             };
+            // An edit that takes a private integration back onto the internet says so: the
+            // API then drops its link and TLS settings.
+            if was_private && !is_private {
+                body["connectionType"] = json!(CONNECTION_INTERNET);
+            }
             let d = description.get_untracked();
             if !d.is_empty() || editing {
                 body["description"] = json!(d);
@@ -157,6 +213,8 @@ pub fn IntegrationForm(
             state.send(to, body, move |_: Integration| {
                 if !editing {
                     uri.set(String::new());
+                    server_name.set(String::new());
+                    tls.set(false);
                     description.set(String::new());
                     request_rows.clear();
                     response_rows.clear();
@@ -173,6 +231,10 @@ pub fn IntegrationForm(
     let types = vec![
         (INTEGRATION_HTTP_PROXY.to_owned(), "HTTP URI".to_owned()),
         (
+            KIND_PRIVATE.to_owned(),
+            "Private resource via VPC link".to_owned(),
+        ),
+        (
             INTEGRATION_AWS_PROXY.to_owned(),
             "Lambda function".to_owned(),
         ),
@@ -183,6 +245,11 @@ pub fn IntegrationForm(
             let id_prefix = id_prefix.clone();
             if lambda.get() {
                 view! { <LambdaFields id_prefix uri payload errors drops_mappings/> }.into_any()
+            } else if private.get() {
+                view! {
+                    <PrivateFields id_prefix uri method connection_id tls server_name links errors/>
+                }
+                .into_any()
             } else {
                 view! { <HttpFields id_prefix uri method errors/> }.into_any()
             }

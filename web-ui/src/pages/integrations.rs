@@ -1,14 +1,17 @@
 use leptos::prelude::*;
-use portico_model::{INTEGRATION_AWS_PROXY, Integration, LambdaFunctionArn};
+use portico_model::{
+    CONNECTION_VPC_LINK, INTEGRATION_AWS_PROXY, Integration, LambdaFunctionArn, VpcLink,
+};
 
 use super::integration_form::IntegrationForm;
+use super::vpc_links::{vpc_link_page, vpc_links};
 use super::{Reload, current_api_id, with_routes};
 use crate::client::{AdminClient, ApiFailure, segment};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::resource_table::{ResourceRow, ResourceTable};
 
-/// An API's integrations (HTTP backends and Lambda functions), each with the routes that
-/// use it: list, create, edit and delete.
+/// An API's integrations (HTTP backends, private resources through VPC links and Lambda
+/// functions), each with the routes that use it: list, create, edit and delete.
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let client = AdminClient::new();
@@ -16,12 +19,20 @@ pub fn IntegrationsPage() -> impl IntoView {
     let api = format!("/v2/apis/{}", segment(&current_api_id()));
     let base = format!("{api}/integrations");
     let integrations = Resource::new(move || reload.track(), {
-        let api = api.clone();
+        let (client, api) = (client.clone(), api.clone());
         move |_| {
             let (client, api) = (client.clone(), api.clone());
             async move { with_routes::<Integration>(&client, &api, "integrations").await }
         }
     });
+    // The links private integrations go through: named in the list, offered by the forms.
+    let links = Resource::new(
+        || (),
+        move |_| {
+            let client = client.clone();
+            async move { vpc_links(&client).await }
+        },
+    );
     let on_saved = Callback::new(move |()| reload.bump());
     let delete_error = RwSignal::new(None::<ApiFailure>);
     view! {
@@ -36,6 +47,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                             Ok(data) => data,
                             Err(e) => return view! { <ErrorBanner failure=Some(e)/> }.into_any(),
                         };
+                        // Without the links, a private integration shows its link's id.
+                        let known_links = links.await.unwrap_or_default();
                         if items.is_empty() {
                             return view! {
                                 <p class="empty">"No integrations yet. Create one below."</p>
@@ -53,12 +66,12 @@ pub fn IntegrationsPage() -> impl IntoView {
                                     .map(|r| view! { <li class="mono">{r.route_key.clone()}</li> })
                                     .collect_view();
                                 let mappings = mappings_note(&i);
-                                let backend = backend_cells(&i);
+                                let backend = backend_cells(&i, &known_links);
                                 let existing = i.clone();
                                 let id_prefix = format!("integration-{}", i.integration_id);
                                 let edit = move || {
                                     view! {
-                                        <IntegrationForm id_prefix=id_prefix.clone() existing=Some(existing.clone()) on_saved/>
+                                        <IntegrationForm id_prefix=id_prefix.clone() existing=Some(existing.clone()) links on_saved/>
                                     }
                                 };
                                 view! {
@@ -84,7 +97,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Create an integration"</h2>
-            <IntegrationForm id_prefix="new-integration" existing=None on_saved/>
+            <IntegrationForm id_prefix="new-integration" existing=None links on_saved/>
         </section>
     }
 }
@@ -101,8 +114,34 @@ fn mappings_note(i: &Integration) -> String {
 }
 
 /// The type, the method (HTTP) or payload format version (Lambda), and what is called: the
-/// URI, or the function.
-fn backend_cells(i: &Integration) -> AnyView {
+/// URI (and, for a private integration, the VPC link it goes through), or the function.
+fn backend_cells(i: &Integration, links: &[VpcLink]) -> AnyView {
+    if i.connection_type == CONNECTION_VPC_LINK {
+        let id = i.connection_id.clone().unwrap_or_default();
+        let name = links
+            .iter()
+            .find(|l| l.vpc_link_id == id)
+            .map_or_else(|| id.clone(), |l| l.name.clone());
+        let server_name = i
+            .tls_config
+            .as_ref()
+            .map(|t| match &t.server_name_to_verify {
+                Some(n) => format!("TLS, verifying {n}"),
+                None => "TLS".to_owned(),
+            });
+        return view! {
+            <td class="integration-type">"Private"</td>
+            <td class="method">{i.integration_method.clone()}</td>
+            <td class="uri private">
+                <span class="mono">{i.integration_uri.clone()}</span>
+                <br/>
+                "via "
+                <a class="vpc-link" href=vpc_link_page(&id) data-vpc-link=id.clone()>{name}</a>
+                {server_name.map(|s| view! { " · " <span class="tls">{s}</span> })}
+            </td>
+        }
+        .into_any();
+    }
     if i.integration_type != INTEGRATION_AWS_PROXY {
         return view! {
             <td class="integration-type">"HTTP"</td>

@@ -32,6 +32,7 @@ pub mod monitor;
 pub mod nodes;
 pub mod not_found;
 pub mod pricing_form;
+pub mod private_fields;
 pub mod route_form;
 pub mod routes;
 pub mod stage_deployment;
@@ -43,6 +44,11 @@ pub mod test_invoke;
 pub mod throttle_override;
 pub mod truststores;
 pub mod usage;
+pub mod vpc_link;
+pub mod vpc_link_health;
+pub mod vpc_link_target_rows;
+pub mod vpc_link_targets_form;
+pub mod vpc_links;
 
 use std::collections::BTreeMap;
 
