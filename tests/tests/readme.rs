@@ -18,6 +18,7 @@ const WALKTHROUGH: &[&str] = &[
     "## Custom domains and HTTPS",
     "## Access logs, metrics, traces and cost",
     "## Export and import (OpenAPI 3.0)",
+    "## Private backends (VPC links)",
     "## When a stage is not served as deployed",
 ];
 
@@ -57,6 +58,7 @@ async fn the_readme_walkthrough_runs_as_written() {
     let scratch = tempfile::tempdir().expect("scratch dir");
     let ports = UpPorts::free();
     let backend = free_port();
+    let private = free_port();
     let lambda = free_port();
     let issuer = free_port();
     // The README restarts Portico with `--lambda-endpoint`; this one has it from the start.
@@ -92,12 +94,17 @@ async fn the_readme_walkthrough_runs_as_written() {
         ("127.0.0.1:9000", format!("127.0.0.1:{}", ports.admin)),
         ("localhost:8000", format!("localhost:{}", ports.proxy)),
         ("8080", backend.to_string()),
+        ("8081", private.to_string()),
         ("9002", lambda.to_string()),
         ("9003", issuer.to_string()),
         ("8443", ports.proxy_tls.to_string()),
         ("127.0.0.1:9100", format!("127.0.0.1:{}", ports.metrics)),
         ("./portico-data", data.path().display().to_string()),
         ("/tmp/notes-backend", notes_dir.display().to_string()),
+        (
+            "/tmp/notes-private",
+            scratch.path().join("notes-private").display().to_string(),
+        ),
     ] {
         script = fill_in(&script, from, &to);
     }
@@ -189,6 +196,13 @@ readme_settle() {{
         "the function made the note and lists it:\n{stdout}"
     );
     assert!(stdout.contains(r#""routeKey": "$default""#), "{stdout}");
+    // VPC links: the private copy gets most calls (weight 3 of 4), and the node reports
+    // both endpoints' health.
+    assert!(
+        stdout.matches(r#"[{"id":2,"text":"private"}]"#).count() >= 2,
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#""nodeId":"local""#), "{stdout}");
     // Custom domains: the prod stage through the `v1` mapping, over TLS with HTTP/2.
     assert!(
         stdout.contains("[{\"id\":1,\"text\":\"hello\"}]\n over HTTP/2"),
