@@ -247,7 +247,7 @@ impl IntegrationSpec {
 
 /// Keys idle connections by link and name, so two integrations that verify different
 /// names never share a TLS connection.
-fn tls_id(link: &str, name: &str) -> u64 {
+pub(crate) fn tls_id(link: &str, name: &str) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
     link.hash(&mut h);

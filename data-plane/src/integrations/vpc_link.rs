@@ -143,8 +143,7 @@ fn target_tls(integration: &PrivateIntegration, endpoint: &Endpoint) -> Option<D
     Some(DialTls {
         config: integration.link.tls.clone(),
         server_name,
-        // Each target's name is its own key.
-        id: 2 | (endpoint.addr.port() as u64) << 8,
+        id: crate::config::integration::tls_id(&integration.link.id, host),
     })
 }
 

@@ -173,25 +173,23 @@ impl LinkRuntime {
         // The clock is read only when some endpoint has been ejected.
         let now = std::cell::OnceCell::new();
         let now_ms = || *now.get_or_init(|| self.millis(Instant::now()));
-        let weights: Vec<u64> = endpoints
-            .iter()
-            .map(|e| {
-                if !e.serves(now_ms) || tried.iter().any(|t| Arc::ptr_eq(t, e)) {
-                    return 0;
-                }
-                policy.effective_weight(
-                    e.weight.load(Ordering::Relaxed),
-                    e.in_flight.load(Ordering::Relaxed),
-                )
-            })
-            .collect();
+        let weight = |i: usize| {
+            let e: &Arc<Endpoint> = &endpoints[i];
+            if !e.serves(now_ms) || tried.iter().any(|t| Arc::ptr_eq(t, e)) {
+                return 0;
+            }
+            policy.effective_weight(
+                e.weight.load(Ordering::Relaxed),
+                e.in_flight.load(Ordering::Relaxed),
+            )
+        };
         let mut b = lock(&self.balancer);
         let list = Arc::as_ptr(&endpoints) as usize;
         if b.list != list {
             b.list = list;
             b.state.reset(endpoints.len());
         }
-        let i = b.state.pick(endpoints.len(), |i| weights[i])?;
+        let i = b.state.pick(endpoints.len(), weight)?;
         Some(endpoints[i].clone())
     }
 
