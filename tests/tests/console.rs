@@ -15,8 +15,11 @@
 //! tag there. Then it sends a known mix of requests (2xx, 404s that match no route, 5xx) through the node to
 //! a second API and sees exactly those counts on the API's Monitor tab and the Usage page,
 //! sets a budget from the Usage page that the traffic has passed and sees the banner say
-//! so, and sees a negative price refused beside its field. Every page it visits is saved
-//! under `target/screenshots/`.
+//! so, and sees a negative price refused beside its field. Last, it creates a VPC link with
+//! the real upstream as its target, sees refused targets beside their row and the target
+//! HEALTHY as the built-in node sees it, routes a private integration made with the form
+//! through it, and sees the link refused deletion while the integration uses it. Every
+//! page it visits is saved under `target/screenshots/`.
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -1885,6 +1888,7 @@ async fn the_notes_api_in_the_console() {
     assert_eq!(listed["CertificateSummaryList"], json!([]), "{listed}");
 
     metered_api_in_the_console(&c, &base, &token, proxy, upstream).await;
+    vpc_links_in_the_console(&c, &base, &token, admin, proxy, upstream).await;
 
     c.close().await.expect("close browser");
 }
@@ -2482,4 +2486,371 @@ async fn cross_origin_fetch(c: &Client, url: &str) -> Value {
     c.execute_async(SCRIPT, vec![json!(url)])
         .await
         .expect("run fetch in the page")
+}
+
+/// How long a link's target may take to show HEALTHY in the console: the node gets the
+/// link with the next snapshot, checks every `intervalSeconds` (2 here) until
+/// `healthyThreshold` (2) checks pass, reports on change, and the page asks every 2 s.
+const HEALTHY_SEEN: Duration = Duration::from_secs(30);
+
+/// VPC links (issue #18): a link created from the VPC links page with a node group, a
+/// security group and a tag; its targets editor refuses a target without a port (the
+/// model's check, in the browser) and the control plane's own port (the admin API's
+/// upstream policy), each beside the row, and a timeout not under the interval beside its
+/// field, all in the API's words; saved with the real `upstream` as the target, the health
+/// table shows it HEALTHY as the built-in node of `portico up` sees it. Renamed; a private
+/// integration made with the form's "Private resource via VPC link" (a bad URL refused
+/// beside its field first) names the link in the list and serves through the node; the
+/// link cannot be deleted while the integration uses it (409 ConflictException in the
+/// banner), and can once the API is gone.
+async fn vpc_links_in_the_console(
+    c: &Client,
+    base: &str,
+    token: &str,
+    admin: u16,
+    proxy: u16,
+    upstream: std::net::SocketAddr,
+) {
+    click_link(c, "VPC links").await;
+    hydrated(c).await;
+    text_where(c, "main h1", |t| t == "VPC links").await;
+    text_where(c, "p.empty", |t| t.contains("No VPC links yet")).await;
+    fill(c, "#vpc-link-name", "orders-private").await;
+    fill(c, "#vpc-link-subnets", "private-east").await;
+    fill(c, "#vpc-link-security-groups", "sg-console").await;
+    fill(c, "#vpc-link-tags", "team=orders").await;
+    click(c, ".vpc-link-form button[type=submit]").await;
+    let link_id = wait_for("the new VPC link's page", LIMIT, || async {
+        let url = c.current_url().await.ok()?;
+        let id = url.path().strip_prefix("/vpclinks/")?.to_owned();
+        (!id.is_empty()).then_some(id)
+    })
+    .await;
+    text_where(c, "main h1", |t| t == "orders-private").await;
+    hydrated(c).await;
+    let link = admin_get(&format!("{base}/v2/vpclinks/{link_id}"), token).await;
+    assert_eq!(link["subnetIds"], json!(["private-east"]), "{link}");
+    assert_eq!(link["securityGroupIds"], json!(["sg-console"]), "{link}");
+    assert_eq!(link["tags"], json!({ "team": "orders" }), "{link}");
+    assert_eq!(link["vpcLinkStatus"], "AVAILABLE", "{link}");
+    text_where(c, ".vpc-link-details .badge", |t| t == "AVAILABLE").await;
+    text_where(c, ".target-editor .no-targets", |t| t.contains("503")).await;
+
+    // Refusals, each beside what it is about and in the API's words.
+    let targets_url = format!("{base}/portico/vpclinks/{link_id}/targets");
+    let refused = |body: Value| {
+        let url = targets_url.clone();
+        async move {
+            let res = http_client()
+                .put(&url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("PUT targets");
+            assert_eq!(res.status(), 400, "{body}");
+            let rest: Value = res.json().await.expect("error JSON");
+            (
+                rest["field"].as_str().expect("field").to_owned(),
+                rest["message"].as_str().expect("message").to_owned(),
+            )
+        }
+    };
+    let form = ".vpc-link-targets-form";
+    let row = format!("{form} .target-row");
+    click(c, &format!("{form} button.add-target")).await;
+    fill(c, &format!("{row} .target-address"), "127.0.0.1").await;
+    click(c, &format!("{form} button[type=submit]")).await;
+    let shown = text_where(c, &format!("{row} .row-error"), |t| !t.is_empty()).await;
+    let (field, message) =
+        refused(json!({ "targets": [{ "address": "127.0.0.1", "weight": 1 }] })).await;
+    assert_eq!(
+        (field.as_str(), shown.as_str()),
+        ("targets", message.as_str())
+    );
+    let own = format!("127.0.0.1:{admin}");
+    fill(c, &format!("{row} .target-address"), &own).await;
+    click(c, &format!("{form} button[type=submit]")).await;
+    let shown = text_where(c, &format!("{row} .row-error"), |t| {
+        t.contains("control plane")
+    })
+    .await;
+    let (field, message) = refused(json!({ "targets": [{ "address": own, "weight": 1 }] })).await;
+    assert_eq!(
+        (field.as_str(), shown.as_str()),
+        ("targets", message.as_str())
+    );
+    let address = find(c, &format!("{row} .target-address")).await;
+    assert_eq!(
+        address.attr("aria-invalid").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    c.execute(
+        "document.querySelector('.target-editor').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll to the targets");
+    shot(c, "20-vpc-link-target-refused").await;
+    let target = upstream.to_string();
+    fill(c, &format!("{row} .target-address"), &target).await;
+    fill(c, &format!("{row} .target-weight"), "2").await;
+    fill(c, "#hc-path", "/health").await;
+    fill(c, "#hc-interval", "2").await;
+    fill(c, "#hc-timeout", "2").await;
+    click(c, &format!("{form} button[type=submit]")).await;
+    let shown = text_where(c, "#hc-timeout-error", |t| !t.is_empty()).await;
+    let (field, message) = refused(json!({
+        "targets": [],
+        "healthCheck": { "intervalSeconds": 2, "timeoutSeconds": 2 },
+    }))
+    .await;
+    assert_eq!(
+        (field.as_str(), shown.as_str()),
+        ("healthCheck.timeoutSeconds", message.as_str())
+    );
+    // Nothing was stored by the refusals.
+    assert_eq!(admin_get(&targets_url, token).await["targets"], json!([]));
+
+    fill(c, "#hc-timeout", "1").await;
+    find(c, "#load-balancing")
+        .await
+        .select_by_value("LEAST_REQUEST")
+        .await
+        .expect("load balancing");
+    fill(c, "#pe-consecutive", "5").await;
+    click(c, &format!("{form} button[type=submit]")).await;
+    text_where(c, ".targets-saved", |t| t == "Saved").await;
+    let stored = admin_get(&targets_url, token).await;
+    assert_eq!(
+        stored["targets"],
+        json!([{ "address": target, "weight": 2 }]),
+        "{stored}"
+    );
+    assert_eq!(stored["healthCheck"]["path"], "/health", "{stored}");
+    assert_eq!(stored["healthCheck"]["intervalSeconds"], 2, "{stored}");
+    assert_eq!(stored["healthCheck"]["timeoutSeconds"], 1, "{stored}");
+    assert_eq!(stored["loadBalancing"], "LEAST_REQUEST", "{stored}");
+    assert_eq!(stored["passiveEjection"]["consecutive5xx"], 5, "{stored}");
+    // Rendered on the server after a reload, the form holds what was saved.
+    c.refresh().await.expect("reload the link");
+    hydrated(c).await;
+    let address = find(c, &format!("{row} .target-address")).await;
+    assert_eq!(
+        address.prop("value").await.expect("value").as_deref(),
+        Some(target.as_str())
+    );
+    assert_eq!(
+        find(c, "#load-balancing")
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("LEAST_REQUEST")
+    );
+
+    fill(c, "#vpc-link-rename", "orders-internal").await;
+    click(c, ".rename-form button[type=submit]").await;
+    text_where(c, "main h1", |t| t == "orders-internal").await;
+    shot(c, "21-vpc-link").await;
+
+    // A private integration on an API of its own, made with the form.
+    let res = http_client()
+        .post(format!("{base}/v2/apis"))
+        .bearer_auth(token)
+        .json(&json!({ "name": "private", "protocolType": "HTTP" }))
+        .send()
+        .await
+        .expect("POST api");
+    assert_eq!(res.status(), 201);
+    let api_id = res.json::<Value>().await.expect("api JSON")["apiId"]
+        .as_str()
+        .expect("apiId")
+        .to_owned();
+    c.goto(&format!("{base}/apis/{api_id}/integrations"))
+        .await
+        .expect("open integrations");
+    hydrated(c).await;
+    find(c, "#new-integration-type")
+        .await
+        .select_by_value("PRIVATE")
+        .await
+        .expect("type");
+    text_where(c, "label[for='new-integration-uri']", |t| t == "URL or ARN").await;
+    let picked = find(c, "#new-integration-vpc-link").await;
+    text_where(c, "#new-integration-vpc-link", |t| {
+        t.contains("orders-internal")
+    })
+    .await;
+    picked
+        .select_by_value(&link_id)
+        .await
+        .expect("pick the link");
+    fill(c, "#new-integration-uri", "orders.internal").await;
+    click(c, ".integration-form button[type=submit]").await;
+    let shown = text_where(c, "#new-integration-uri-error", |t| !t.is_empty()).await;
+    let rest = http_client()
+        .post(format!("{base}/v2/apis/{api_id}/integrations"))
+        .bearer_auth(token)
+        .json(&json!({
+            "integrationType": "HTTP_PROXY", "connectionType": "VPC_LINK",
+            "connectionId": link_id, "integrationUri": "orders.internal",
+            "payloadFormatVersion": "1.0",
+        }))
+        .send()
+        .await
+        .expect("POST integration");
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.expect("error JSON");
+    assert_eq!(rest["field"], "integrationUri", "{rest}");
+    assert_eq!(shown, rest["message"].as_str().expect("message"));
+    fill(c, "#new-integration-uri", "http://orders.internal/v1").await;
+    click(c, ".integration-form button[type=submit]").await;
+    text_where(c, "td.integration-type", |t| t == "Private").await;
+    text_where(c, "td.uri a.vpc-link", |t| t == "orders-internal").await;
+    let integration_id = uri_integration_id(base, token, &api_id).await;
+    let stored = admin_get(
+        &format!("{base}/v2/apis/{api_id}/integrations/{integration_id}"),
+        token,
+    )
+    .await;
+    assert_eq!(stored["connectionType"], "VPC_LINK", "{stored}");
+    assert_eq!(stored["connectionId"], link_id.as_str(), "{stored}");
+    assert_eq!(
+        stored["integrationUri"], "http://orders.internal/v1",
+        "{stored}"
+    );
+    assert_eq!(stored.get("tlsConfig"), None, "{stored}");
+    shot(c, "22-private-integration").await;
+
+    // In use: the link's page shows the API's refusal.
+    click_link(c, "orders-internal").await;
+    hydrated(c).await;
+    click_xpath(c, "//button[normalize-space()='Delete VPC link']").await;
+    let banner = text_where(c, ".danger-zone .error-banner", |t| {
+        t.contains("ConflictException")
+    })
+    .await;
+    assert!(
+        banner.contains(&api_id) || banner.contains("private"),
+        "{banner}"
+    );
+
+    // The built-in node of `portico up` checks the target and reports it HEALTHY.
+    let nodes = admin_get(&format!("{base}/portico/nodes"), token).await;
+    let node_id = nodes["items"][0]["nodeId"]
+        .as_str()
+        .expect("the built-in node")
+        .to_owned();
+    let healthy = format!(
+        "table.target-health tr[data-node='{node_id}'][data-target='{target}'][data-state='HEALTHY']"
+    );
+    until_seen(
+        "the target HEALTHY in the health table",
+        HEALTHY_SEEN,
+        || async {
+            let seen = c.find(Locator::Css(&healthy)).await.is_ok();
+            Some((seen, texts(c, "table.target-health tbody tr").await?))
+        },
+        |(seen, _)| *seen,
+    )
+    .await;
+    let endpoint = text_where(c, &format!("{healthy} td.endpoint"), |t| !t.is_empty()).await;
+    assert_eq!(endpoint, target);
+    shot(c, "23-vpc-link-health").await;
+
+    // Served through the node: the URL's host is the Host header, the target the connection.
+    let route = http_client()
+        .post(format!("{base}/v2/apis/{api_id}/routes"))
+        .bearer_auth(token)
+        .json(&json!({ "routeKey": "GET /orders", "target": format!("integrations/{integration_id}") }))
+        .send()
+        .await
+        .expect("POST route");
+    assert_eq!(route.status(), 201);
+    let stage = http_client()
+        .post(format!("{base}/v2/apis/{api_id}/stages"))
+        .bearer_auth(token)
+        .json(&json!({ "stageName": "$default", "autoDeploy": true }))
+        .send()
+        .await
+        .expect("POST stage");
+    assert_eq!(stage.status(), 201);
+    let host = format!("{api_id}.execute-api.localhost:{proxy}");
+    wait_for("the private integration to be served", LIMIT, || async {
+        let res = http_client()
+            .get(format!("http://127.0.0.1:{proxy}/orders"))
+            .header("host", &host)
+            .send()
+            .await
+            .ok()?;
+        if res.status() != 200 {
+            return None;
+        }
+        let echoed: Value = res.json().await.ok()?;
+        (echoed["headers"]["host"] == "orders.internal").then_some(())
+    })
+    .await;
+
+    // TLS to the target with the name its certificate must have, set by editing.
+    c.goto(&format!("{base}/apis/{api_id}/integrations"))
+        .await
+        .expect("open integrations");
+    hydrated(c).await;
+    click_xpath(
+        c,
+        &format!(
+            "//tr[td[normalize-space()='{integration_id}']]//button[normalize-space()='Edit']"
+        ),
+    )
+    .await;
+    let edit = find(c, &format!("#integration-{integration_id}-type")).await;
+    assert_eq!(
+        edit.prop("value").await.expect("value").as_deref(),
+        Some("PRIVATE")
+    );
+    fill(
+        c,
+        &format!("#integration-{integration_id}-server-name"),
+        "orders.internal.example.com",
+    )
+    .await;
+    click(c, ".edit-row .integration-form button[type=submit]").await;
+    text_where(c, "td.uri .tls", |t| {
+        t == "TLS, verifying orders.internal.example.com"
+    })
+    .await;
+    let stored = admin_get(
+        &format!("{base}/v2/apis/{api_id}/integrations/{integration_id}"),
+        token,
+    )
+    .await;
+    assert_eq!(
+        stored["tlsConfig"],
+        json!({ "serverNameToVerify": "orders.internal.example.com" }),
+        "{stored}"
+    );
+    assert_eq!(stored["connectionId"], link_id.as_str(), "{stored}");
+    click_link(c, "orders-internal").await;
+    hydrated(c).await;
+
+    // With the API gone, nothing uses the link: it can be deleted.
+    let gone = http_client()
+        .delete(format!("{base}/v2/apis/{api_id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("DELETE api");
+    assert!(gone.status().is_success(), "{}", gone.status());
+    click_xpath(c, "//button[normalize-space()='Delete VPC link']").await;
+    text_where(c, "p.empty", |t| t.contains("No VPC links yet")).await;
+    assert_eq!(c.current_url().await.expect("url").path(), "/vpclinks");
+    let res = http_client()
+        .get(format!("{base}/v2/vpclinks/{link_id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET link");
+    assert_eq!(res.status(), 404);
 }
