@@ -69,6 +69,7 @@ pub fn IntegrationForm(
             .unwrap_or_default(),
     );
     let stored_tls = existing.as_ref().and_then(|i| i.tls_config.clone());
+    let had_tls = was_private && stored_tls.is_some();
     let tls = RwSignal::new(stored_tls.is_some());
     let server_name = RwSignal::new(
         stored_tls
@@ -117,6 +118,7 @@ pub fn IntegrationForm(
         "integrationUri",
         "connectionId",
         "tlsConfig",
+        "tls",
         "integrationMethod",
         "payloadFormatVersion",
         "timeoutInMillis",
@@ -161,6 +163,7 @@ pub fn IntegrationForm(
                     method: method.get_untracked(),
                     connection_id: connection_id.get_untracked(),
                     tls: tls.get_untracked(),
+                    had_tls,
                     server_name: server_name.get_untracked(),
                     timeout_in_millis,
                 };

@@ -29,6 +29,8 @@ pub(crate) struct PrivateInput {
     pub method: String,
     pub connection_id: String,
     pub tls: bool,
+    /// The integration being edited speaks TLS to its target.
+    pub had_tls: bool,
     pub server_name: String,
     pub timeout_in_millis: u32,
 }
@@ -38,6 +40,14 @@ pub(crate) struct PrivateInput {
 /// exists is the API's to say.
 pub(crate) fn private_body(input: &PrivateInput) -> Result<Value, ApiFailure> {
     let server_name = input.server_name.trim();
+    if input.had_tls && !input.tls && server_name.is_empty() {
+        // UpdateIntegration keeps a stored tlsConfig when the update names none, and an
+        // empty one still means TLS: saying so beats a save that changes nothing.
+        return Err(ApiFailure::invalid(
+            "tls",
+            "An update cannot take tlsConfig away: create the integration again without TLS, then delete this one",
+        ));
+    }
     let tls = (input.tls || !server_name.is_empty()).then(|| TlsConfig {
         server_name_to_verify: (!server_name.is_empty()).then(|| server_name.to_owned()),
     });
@@ -184,6 +194,7 @@ mod tests {
             method: "ANY".into(),
             connection_id: "vl1".into(),
             tls: false,
+            had_tls: false,
             server_name: String::new(),
             timeout_in_millis: 30_000,
         }
@@ -249,5 +260,19 @@ mod tests {
             .as_deref(),
             Some("tlsConfig")
         );
+        assert_eq!(
+            field(PrivateInput {
+                had_tls: true,
+                ..input()
+            })
+            .as_deref(),
+            Some("tls")
+        );
+        let kept = PrivateInput {
+            had_tls: true,
+            tls: true,
+            ..input()
+        };
+        assert_eq!(private_body(&kept).expect("valid")["tlsConfig"], json!({}));
     }
 }
