@@ -838,24 +838,13 @@ async fn https_target(admin: &Admin, endpoint: &str, proxy: u16, dir: &std::path
     let before = proxied(&s.stats().await);
     let wrong = gw.raw("/dev/wrong/orders").await;
     println!("https target, serverNameToVerify the certificate lacks: {wrong:?}");
-    assert!(
-        matches!(&wrong, Ok((status, _)) if *status >= 500),
-        "{wrong:?}"
-    );
+    assert!(matches!(&wrong, Ok((500, _))), "{wrong:?}");
     assert_eq!(proxied(&s.stats().await), before, "no request got through");
-    // The same target for the integration whose name it does carry. (A handshake that
-    // fails verification counts as a connect failure, which ejects the endpoint for the
-    // link's back-off, so the right name may wait that long: measured, not assumed.)
-    let wrong_at = Instant::now();
-    let first = gw.raw("/dev/ok/orders").await;
-    wait_for("the right name to be served again", LIMIT, || async {
-        gw.get("/dev/ok/orders").await.upstream().map(|_| ())
-    })
-    .await;
-    println!(
-        "the right name just after: {first:?}; served again after {:?}",
-        wrong_at.elapsed()
-    );
+    // A name the certificate lacks is the integration's fault, not the target's: the
+    // integration whose name it does carry is served at once.
+    let right = gw.raw("/dev/ok/orders").await;
+    println!("the right name just after the wrong one: {right:?}");
+    assert!(matches!(&right, Ok((200, _))), "{right:?}");
 
     // Without the link's CA bundle, the test CA is no root the node trusts.
     body.as_object_mut().expect("object").remove("caBundlePem");

@@ -25,6 +25,9 @@ pub enum ForwardError {
     Upstream(#[source] UpstreamError),
     #[error("{0}")]
     NoTarget(super::vpc_link::NoTarget),
+    /// A private target's certificate does not carry the name to verify.
+    #[error("the target's certificate failed verification")]
+    TlsVerification(#[source] UpstreamError),
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

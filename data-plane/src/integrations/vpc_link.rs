@@ -16,8 +16,10 @@ use super::{MAX_BODY_BYTES, declared_length};
 use crate::config::integration::{PrivateIntegration, PrivateTls};
 use crate::error_chain::ErrorChain;
 use crate::runtime::vpc_links::Endpoint;
-use crate::upstream::dial::DialTls;
-use crate::upstream::pool::{RequestBody, SendFailure, UpstreamPool, UpstreamResponseBody};
+use crate::upstream::dial::{DialError, DialTls};
+use crate::upstream::pool::{
+    RequestBody, SendFailure, UpstreamError, UpstreamPool, UpstreamResponseBody,
+};
 
 /// Endpoints one request is tried on at most.
 const MAX_ATTEMPTS: usize = 3;
@@ -110,6 +112,13 @@ where
                 if caused_by_body_limit(&error) {
                     return Err(ForwardError::PayloadTooLarge);
                 }
+                if failed_verification(&error) {
+                    // The certificate does not carry this integration's name (or chain to
+                    // the link's roots): a configuration fault, not the target's, so it
+                    // neither ejects the target for the link's other integrations nor
+                    // tries the next one. AWS answers 500.
+                    return Err(ForwardError::TlsVerification(error));
+                }
                 match unsent {
                     // Refused, reset or failed its handshake before anything was sent.
                     Some(again) => {
@@ -131,6 +140,19 @@ where
     }
 }
 
+/// Whether the TLS handshake failed because of the certificate the target presented.
+fn failed_verification(error: &UpstreamError) -> bool {
+    let UpstreamError::Connect(cause) = error else {
+        return false;
+    };
+    let Some(DialError::Tls(io)) = cause.downcast_ref::<DialError>() else {
+        return false;
+    };
+    io.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
+}
+
 /// TLS verified against the endpoint's own host, for an ARN integration with no server
 /// name to verify.
 fn target_tls(integration: &PrivateIntegration, endpoint: &Endpoint) -> Option<DialTls> {
@@ -148,33 +170,22 @@ fn target_tls(integration: &PrivateIntegration, endpoint: &Endpoint) -> Option<D
 }
 
 /// The path and query a private integration sends: the URL's, with the request's
-/// parameters, or for an ARN the client's own (after any mapping).
+/// parameters, or for an ARN the client's own.
 pub fn upstream_target<'a>(
     integration: &PrivateIntegration,
     client: &Uri,
     param: impl Fn(&str) -> Option<&'a str>,
-    mapped_path: Option<&str>,
     query: Option<&str>,
 ) -> Result<Uri, http::uri::InvalidUri> {
-    let uri = match &integration.uri {
-        Some(u) => u.build(param, query)?,
+    match &integration.uri {
+        Some(u) => u.build(param, query),
         None => {
             let path = client.path();
             let pq = match query.filter(|q| !q.is_empty()) {
                 Some(q) => format!("{path}?{q}"),
                 None => path.to_string(),
             };
-            Uri::from(pq.parse::<PathAndQuery>()?)
-        }
-    };
-    match mapped_path {
-        Some(path) => {
-            let pq = match uri.query() {
-                Some(q) => format!("{path}?{q}"),
-                None => path.to_string(),
-            };
             Ok(Uri::from(pq.parse::<PathAndQuery>()?))
         }
-        None => Ok(uri),
     }
 }

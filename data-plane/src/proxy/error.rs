@@ -65,6 +65,8 @@ pub enum ProxyError {
     /// A VPC link has no endpoint that may serve, or this node cannot reach the link.
     #[error("no VPC-link target: {0}")]
     NoTarget(crate::integrations::vpc_link::NoTarget),
+    #[error("the VPC-link target's certificate failed verification")]
+    TargetCertificate(#[source] crate::upstream::pool::UpstreamError),
     #[error("the Lambda authorizer failed")]
     AuthorizerFailed(#[source] crate::integrations::lambda::authorizer::AuthorizerFailure),
 }
@@ -91,6 +93,7 @@ impl From<ForwardError> for ProxyError {
             ForwardError::Timeout(after) => ProxyError::UpstreamTimeout(after),
             ForwardError::Upstream(e) => ProxyError::Upstream(e),
             ForwardError::NoTarget(why) => ProxyError::NoTarget(why),
+            ForwardError::TlsVerification(e) => ProxyError::TargetCertificate(e),
         }
     }
 }
@@ -221,6 +224,15 @@ impl ProxyError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "INTEGRATION_FAILURE",
                 &br#"{"message":"Service Unavailable"}"#[..],
+                Upstream,
+                false,
+            ),
+            // A certificate that does not match the private integration's name to verify
+            // (https://repost.aws/knowledge-center/api-gateway-500-error-vpc).
+            ProxyError::TargetCertificate(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTEGRATION_FAILURE",
+                INTERNAL,
                 Upstream,
                 false,
             ),

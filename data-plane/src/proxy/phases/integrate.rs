@@ -24,6 +24,16 @@ pub struct Outgoing<'r> {
     pub mapped: MappedRequest,
 }
 
+impl Outgoing<'_> {
+    /// The query string to send: the mapped one, else the client's.
+    fn query(&self) -> Option<&str> {
+        match &self.mapped.query {
+            Some(q) => Some(q.as_str()),
+            None => self.uri.query(),
+        }
+    }
+}
+
 /// The worker's clients, one per kind of integration that keeps connections.
 pub struct Integrations<'s> {
     pub upstream: &'s UpstreamPool,
@@ -43,13 +53,9 @@ pub async fn integrate(
         .ok_or(ProxyError::NoIntegration)?
     {
         CompiledIntegration::HttpProxy(integration) => {
-            let query = match &request.mapped.query {
-                Some(q) => Some(q.as_str()),
-                None => request.uri.query(),
-            };
             let mut upstream_uri = integration
                 .uri
-                .build(|name| route.param(name), query)
+                .build(|name| route.param(name), request.query())
                 .map_err(ProxyError::UpstreamUri)?;
             if let Some(path) = &request.mapped.path {
                 upstream_uri = with_path(upstream_uri, path).map_err(ProxyError::UpstreamUri)?;
@@ -67,18 +73,16 @@ pub async fn integrate(
             Ok(response.map(ProxyBody::Upstream))
         }
         CompiledIntegration::Private(integration) => {
-            let query = match &request.mapped.query {
-                Some(q) => Some(q.as_str()),
-                None => request.uri.query(),
-            };
-            let upstream = vpc_link::upstream_target(
+            let mut upstream = vpc_link::upstream_target(
                 integration,
                 request.uri,
                 |name| route.param(name),
-                request.mapped.path.as_deref(),
-                query,
+                request.query(),
             )
             .map_err(ProxyError::UpstreamUri)?;
+            if let Some(path) = &request.mapped.path {
+                upstream = with_path(upstream, path).map_err(ProxyError::UpstreamUri)?;
+            }
             let response = vpc_link::forward(
                 clients.upstream,
                 integration,
