@@ -23,11 +23,6 @@ pub enum ForwardError {
     /// The cause is the source, not the message, so a chain shows it once.
     #[error("upstream request failed")]
     Upstream(#[source] UpstreamError),
-    #[error("{0}")]
-    NoTarget(super::vpc_link::NoTarget),
-    /// A private target's certificate does not carry the name to verify.
-    #[error("the target's certificate failed verification")]
-    TlsVerification(#[source] UpstreamError),
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

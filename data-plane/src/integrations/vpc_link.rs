@@ -33,6 +33,18 @@ pub enum NoTarget {
     Unreachable,
 }
 
+/// Why a private integration failed: an HTTP proxy's reasons, and a link's own.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateError {
+    #[error("{0}")]
+    NoTarget(NoTarget),
+    /// A target's certificate does not carry the name to verify.
+    #[error("the target's certificate failed verification")]
+    TlsVerification(#[source] UpstreamError),
+    #[error(transparent)]
+    Forward(#[from] ForwardError),
+}
+
 /// Sends the request to one of the link's endpoints and waits for the response head,
 /// within the integration's timeout over every attempt.
 #[allow(clippy::too_many_arguments)]
@@ -44,7 +56,7 @@ pub async fn forward<B>(
     body: B,
     client_ip: &HeaderValue,
     forwarded_host: Option<HeaderValue>,
-) -> Result<Response<UpstreamResponseBody<Limited<B>>>, ForwardError>
+) -> Result<Response<UpstreamResponseBody<Limited<B>>>, PrivateError>
 where
     Limited<B>: RequestBody,
 {
@@ -52,9 +64,9 @@ where
         .link
         .runtime
         .as_ref()
-        .ok_or(ForwardError::NoTarget(NoTarget::Unreachable))?;
+        .ok_or(PrivateError::NoTarget(NoTarget::Unreachable))?;
     if declared_length(&parts.headers).is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Err(ForwardError::PayloadTooLarge);
+        return Err(ForwardError::PayloadTooLarge.into());
     }
     let url_host = integration
         .uri
@@ -80,7 +92,7 @@ where
     loop {
         let endpoint = link
             .pick(&tried)
-            .ok_or(ForwardError::NoTarget(NoTarget::NoneHealthy))?;
+            .ok_or(PrivateError::NoTarget(NoTarget::NoneHealthy))?;
         if host_is_ours && url_host.is_none() {
             request
                 .headers_mut()
@@ -103,28 +115,28 @@ where
         .await;
         drop(in_flight);
         match sent {
-            Err(_elapsed) => return Err(ForwardError::Timeout(integration.timeout)),
+            Err(_elapsed) => return Err(ForwardError::Timeout(integration.timeout).into()),
             Ok(Ok(response)) => {
                 link.record_status(&endpoint, response.status().as_u16());
                 return Ok(finish(response));
             }
             Ok(Err(SendFailure { error, unsent })) => {
                 if caused_by_body_limit(&error) {
-                    return Err(ForwardError::PayloadTooLarge);
+                    return Err(ForwardError::PayloadTooLarge.into());
                 }
                 if failed_verification(&error) {
                     // The certificate does not carry this integration's name (or chain to
                     // the link's roots): a configuration fault, not the target's, so it
                     // neither ejects the target for the link's other integrations nor
                     // tries the next one. AWS answers 500.
-                    return Err(ForwardError::TlsVerification(error));
+                    return Err(PrivateError::TlsVerification(error));
                 }
                 match unsent {
                     // Refused, reset or failed its handshake before anything was sent.
                     Some(again) => {
                         link.record_connect_failure(&endpoint, &ErrorChain(&error));
                         if tried.len() + 1 >= MAX_ATTEMPTS {
-                            return Err(ForwardError::Upstream(error));
+                            return Err(ForwardError::Upstream(error).into());
                         }
                         tried.push(endpoint);
                         request = again;
@@ -132,7 +144,7 @@ where
                     // Broke off after the request went: a gateway error, as a 502 counts.
                     None => {
                         link.record_status(&endpoint, 502);
-                        return Err(ForwardError::Upstream(error));
+                        return Err(ForwardError::Upstream(error).into());
                     }
                 }
             }

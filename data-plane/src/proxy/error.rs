@@ -14,6 +14,7 @@ use crate::config::integration::InvalidUpstreamUri;
 pub use crate::integrations::MAX_BODY_BYTES;
 use crate::integrations::http_proxy::ForwardError;
 use crate::integrations::lambda::LambdaError;
+use crate::integrations::vpc_link::PrivateError;
 
 /// Which side of the proxy a failure came from, for logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +93,16 @@ impl From<ForwardError> for ProxyError {
             ForwardError::PayloadTooLarge => ProxyError::PayloadTooLarge,
             ForwardError::Timeout(after) => ProxyError::UpstreamTimeout(after),
             ForwardError::Upstream(e) => ProxyError::Upstream(e),
-            ForwardError::NoTarget(why) => ProxyError::NoTarget(why),
-            ForwardError::TlsVerification(e) => ProxyError::TargetCertificate(e),
+        }
+    }
+}
+
+impl From<PrivateError> for ProxyError {
+    fn from(e: PrivateError) -> Self {
+        match e {
+            PrivateError::NoTarget(why) => ProxyError::NoTarget(why),
+            PrivateError::TlsVerification(e) => ProxyError::TargetCertificate(e),
+            PrivateError::Forward(e) => e.into(),
         }
     }
 }
