@@ -7,7 +7,7 @@ use portico_model::{VpcLink, VpcLinkTargetsView};
 use serde_json::json;
 
 use super::vpc_link_health::VpcLinkHealth;
-use super::vpc_link_targets_form::VpcLinkTargetsForm;
+use super::vpc_link_targets_form::{VpcLinkTargetsForm, targets_path};
 use super::vpc_links::status_class;
 use super::{Reload, live_tick};
 use crate::client::{AdminClient, ApiFailure, segment};
@@ -16,11 +16,6 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::form_errors::FormErrors;
 use crate::components::relative_time::RelativeTime;
 use crate::components::text_field::TextField;
-
-/// Where the link's targets and their health are read and written.
-pub(crate) fn targets_path(id: &str) -> String {
-    format!("/portico/vpclinks/{}/targets", segment(id))
-}
 
 /// A VPC link's page.
 #[component]

@@ -8,13 +8,17 @@ use portico_model::{
 };
 use serde_json::{Value, json};
 
-use super::vpc_link::targets_path;
 use super::vpc_link_target_rows::{TargetRows, TargetRowsEditor};
-use crate::client::ApiFailure;
+use crate::client::{ApiFailure, segment};
 use crate::components::pem_field::PemField;
 use crate::components::resource_form::{FormState, FormTarget, ResourceForm};
 use crate::components::select_field::SelectField;
 use crate::components::text_field::TextField;
+
+/// Where a link's targets and their health are read and written.
+pub(crate) fn targets_path(id: &str) -> String {
+    format!("/portico/vpclinks/{}/targets", segment(id))
+}
 
 /// The API's names of the form's fields, as its errors name them.
 const FIELDS: &[&str] = &[
