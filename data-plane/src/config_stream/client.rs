@@ -158,8 +158,9 @@ impl SnapshotClient {
         metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut health = tokio::time::interval(TARGET_HEALTH_INTERVAL);
         health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // A new stream (perhaps to another replica) gets the whole view at once.
-        let mut reported: Option<Vec<portico_proto::TargetHealthEntry>> = None;
+        // A new stream (perhaps to another replica) gets the whole view at once; a node
+        // with no VPC link has nothing to say.
+        let mut reported: Option<Vec<portico_proto::TargetHealthEntry>> = Some(Vec::new());
         loop {
             let message = tokio::select! {
                 message = pushes.message() => message?,
