@@ -855,7 +855,7 @@ def step_tags(c, gw, state):
 def step_not_implemented(c, gw, state):
     api_id = gw.create_api(Name="corpus-not-implemented", ProtocolType="HTTP")["ApiId"]
     for op, call in [
-        ("GetVpcLinks", lambda: gw.get_vpc_links()),
+        ("GetRouteResponses", lambda: gw.get_route_responses(ApiId=api_id, RouteId="r1")),
         ("CreateModel", lambda: gw.create_model(ApiId=api_id, Name="Pet", Schema="{}", ContentType="application/json")),
     ]:
         got = refused(call)
