@@ -274,6 +274,17 @@ pub struct TargetAddress {
     pub ip: Option<IpAddr>,
 }
 
+/// The canonical spelling (`10.0.1.5:80`, `[::1]:80`, `orders.internal:80`), which the
+/// admin API stores and nodes report.
+impl std::fmt::Display for TargetAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.ip {
+            Some(ip) => std::net::SocketAddr::new(ip, self.port).fmt(f),
+            None => write!(f, "{}:{}", self.host, self.port),
+        }
+    }
+}
+
 impl TargetAddress {
     pub fn parse(address: &str) -> Result<Self, String> {
         let (host, port) = if let Some(rest) = address.strip_prefix('[') {
@@ -375,10 +386,7 @@ pub fn validate_vpc_link_targets(
                 format!("Invalid targets[{i}].address '{address}': {why}"),
             )
         })?;
-        let address = match parsed.ip {
-            Some(ip) => std::net::SocketAddr::new(ip, parsed.port).to_string(),
-            None => format!("{}:{}", parsed.host, parsed.port),
-        };
+        let address = parsed.to_string();
         if targets.iter().any(|t| t.address == address) {
             return Err(ValidationError::new(
                 "targets",

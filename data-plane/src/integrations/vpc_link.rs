@@ -168,16 +168,12 @@ fn failed_verification(error: &UpstreamError) -> bool {
 /// TLS verified against the endpoint's own host, for an ARN integration with no server
 /// name to verify.
 fn target_tls(integration: &PrivateIntegration, endpoint: &Endpoint) -> Option<DialTls> {
-    let host = endpoint
-        .target
-        .rsplit_once(':')
-        .map_or(&*endpoint.target, |(h, _)| h);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let server_name = rustls::pki_types::ServerName::try_from(host.to_string()).ok()?;
+    let server_name = endpoint.check_name.clone()?;
+    let id = crate::config::integration::tls_id(&integration.link.id, &endpoint.target);
     Some(DialTls {
         config: integration.link.tls.clone(),
         server_name,
-        id: crate::config::integration::tls_id(&integration.link.id, host),
+        id,
     })
 }
 

@@ -62,8 +62,9 @@ pub struct Endpoint {
     pub authority: Authority,
     /// The target as configured, for `Host` when the integration URI names none.
     pub target_host: HeaderValue,
-    /// The name an https check verifies: the target's host.
-    check_name: Option<ServerName<'static>>,
+    /// The target's host as a TLS name: what an https check, and an ARN integration
+    /// without a server name to verify, verify.
+    pub check_name: Option<ServerName<'static>>,
     weight: AtomicU32,
     in_flight: AtomicU32,
     /// `Checked` as u8, and the end of an ejection in ms since the registry's epoch (0:
@@ -246,10 +247,7 @@ impl LinkRuntime {
         let old = self.endpoints.load_full();
         let mut list: Vec<Arc<Endpoint>> = Vec::new();
         for (address, weight) in &settings.targets {
-            let target: Arc<str> = match address.ip {
-                Some(ip) => SocketAddr::new(ip, address.port).to_string().into(),
-                None => format!("{}:{}", address.host, address.port).into(),
-            };
+            let target: Arc<str> = address.to_string().into();
             let addrs: Vec<SocketAddr> = match address.ip {
                 Some(ip) => vec![SocketAddr::new(ip, address.port)],
                 None => match resolved.get(&target) {
@@ -291,7 +289,7 @@ impl LinkRuntime {
         let settings = self.settings.load_full();
         let mut resolved = HashMap::new();
         for (address, _) in settings.targets.iter().filter(|(a, _)| a.ip.is_none()) {
-            let target: Arc<str> = format!("{}:{}", address.host, address.port).into();
+            let target: Arc<str> = address.to_string().into();
             let lookup = tokio::net::lookup_host((address.host.as_str(), address.port));
             let outcome = match tokio::time::timeout(RESOLVE_TIMEOUT, lookup).await {
                 Ok(Ok(addrs)) => {
@@ -362,10 +360,7 @@ impl LinkRuntime {
         let endpoints = self.endpoints.load();
         let errors = lock(&self.dns_errors);
         for (address, _) in &self.settings.load().targets {
-            let target = match address.ip {
-                Some(ip) => SocketAddr::new(ip, address.port).to_string(),
-                None => format!("{}:{}", address.host, address.port),
-            };
+            let target = address.to_string();
             let mut any = false;
             for e in endpoints.iter().filter(|e| *e.target == *target) {
                 any = true;
