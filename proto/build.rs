@@ -6,6 +6,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // BTreeMap keeps map fields in key order, so the same snapshot always encodes to
         // the same bytes and the content hash is stable.
         .btree_map(".")
+        // Shared, not copied, by every stream that pushes one version.
+        .bytes(".portico.v1.ConfigPush.snapshot")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! the protobuf, check its content hash, compile host, stage and route tables. Run with
 //! `cargo bench -p portico-data-plane --bench snapshot_compile`; `bench/run` reports it.
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use portico_data_plane::{CompiledConfig, content_hash};
+use portico_data_plane::CompiledConfig;
 use portico_proto::{
     Api, ConfigPush, Deployment, Integration, IntegrationType, Route, Snapshot, Stage,
 };
@@ -56,20 +56,16 @@ fn compile(c: &mut Criterion) {
     group.sample_size(20);
     for routes in [1usize, 1_000, 10_000] {
         let s = snapshot(routes);
-        let push = ConfigPush {
-            version: 1,
-            nonce: "n".into(),
-            content_hash: content_hash(&s),
-            snapshot: Some(s),
-        };
+        let push = ConfigPush::full(1, "n", &portico_proto::EncodedSnapshot::encode(&s));
         let bytes = push.encode_to_vec();
         group.bench_with_input(BenchmarkId::from_parameter(routes), &bytes, |b, bytes| {
             b.iter(|| {
                 let push = ConfigPush::decode(bytes.as_slice()).expect("decode");
-                let snapshot = push.snapshot.as_ref().expect("snapshot");
-                assert_eq!(content_hash(snapshot), push.content_hash);
+                let encoded = push.snapshot.clone().expect("snapshot");
+                assert_eq!(portico_proto::hash_of(&encoded), push.content_hash);
+                let snapshot = portico_proto::Snapshot::decode(encoded).expect("snapshot");
                 CompiledConfig::compile(
-                    snapshot,
+                    &snapshot,
                     push.version,
                     push.content_hash.clone(),
                     &portico_data_plane::Runtime::default(),

@@ -203,13 +203,11 @@ async fn start_control_plane() -> ControlPlane {
 
 impl ControlPlane {
     fn push(&self, version: u64, nonce: &str, snapshot: Snapshot) {
-        let content_hash = content_hash(&snapshot);
-        self.push_raw(ConfigPush {
+        self.push_raw(ConfigPush::full(
             version,
-            nonce: nonce.into(),
-            content_hash,
-            snapshot: Some(snapshot),
-        });
+            nonce,
+            &portico_proto::EncodedSnapshot::encode(&snapshot),
+        ));
     }
 
     /// Pushes `snapshot` and checks the node ACKs exactly that version and nonce.
@@ -574,13 +572,14 @@ async fn nacks_what_it_cannot_serve_and_keeps_the_old_config() {
             other => panic!("expected a NACK, got {other:?}"),
         }
 
-        let mut tampered = ConfigPush {
+        let mut changed = snapshot(upstream, down);
+        changed.stages[0].stage_name = "prod".into();
+        let tampered = ConfigPush {
             version: 3,
             nonce: "n3".into(),
             content_hash: content_hash(&snapshot(upstream, down)),
-            snapshot: Some(snapshot(upstream, down)),
+            snapshot: Some(portico_proto::EncodedSnapshot::encode(&changed).bytes),
         };
-        tampered.snapshot.as_mut().expect("snapshot").stages[0].stage_name = "prod".into();
         cp.push_raw(tampered);
         match cp.reply().await {
             Kind::Nack(n) => {

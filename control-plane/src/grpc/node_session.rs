@@ -126,7 +126,8 @@ impl NodeSession {
             version: snapshot.version,
             nonce: nonce.clone(),
             content_hash: snapshot.content_hash.clone(),
-            snapshot: (!version_only).then(|| (*snapshot.snapshot).clone()),
+            // The bytes the publisher encoded, shared: nothing is re-encoded per node.
+            snapshot: (!version_only).then(|| snapshot.encoded.clone()),
         };
         let message = ControlMessage {
             kind: Some(control_message::Kind::Push(push)),
@@ -419,6 +420,76 @@ mod tests {
     use portico_proto::TargetHealthEntry;
 
     use super::*;
+
+    /// Every node stream of a version sends the bytes the publisher encoded once: the
+    /// pushes of two sessions point at the same buffer, and a node that already serves
+    /// the content gets a version-only push.
+    #[tokio::test]
+    async fn every_stream_pushes_the_one_encoding_of_a_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("portico.db").display());
+        let store = Store::connect(&url).await.expect("store");
+        let snapshot = portico_proto::Snapshot {
+            execute_api_domain: "execute-api.example.com".into(),
+            ..Default::default()
+        };
+        let encoded = portico_proto::EncodedSnapshot::encode(&snapshot);
+        let published = Arc::new(PublishedSnapshot {
+            version: 4,
+            content_hash: encoded.content_hash.clone(),
+            encoded: encoded.bytes.clone(),
+            snapshot: Arc::new(snapshot),
+            report: Default::default(),
+            served_since: Default::default(),
+        });
+        let (_publish, snapshots) = watch::channel(Some(published));
+        let (_keys, invoke_keys) = watch::channel(Arc::new(portico_proto::InvokeKeys::default()));
+        let session = |id: &str, serving: &str| {
+            let hello = NodeHello {
+                node_id: id.into(),
+                serving_hash: serving.into(),
+                ..Default::default()
+            };
+            NodeSession::new(
+                hello,
+                store.clone(),
+                "r1".into(),
+                snapshots.clone(),
+                invoke_keys.clone(),
+            )
+        };
+        let mut pushed = Vec::new();
+        for (id, serving) in [
+            ("n1", ""),
+            ("n2", "older"),
+            ("n3", encoded.content_hash.as_str()),
+        ] {
+            let (outbound, mut sent) = mpsc::channel(1);
+            session(id, serving)
+                .push_if_newer(&outbound)
+                .await
+                .expect("pushed");
+            let Some(Ok(ControlMessage {
+                kind: Some(control_message::Kind::Push(push)),
+            })) = sent.recv().await
+            else {
+                panic!("a push for {id}")
+            };
+            assert_eq!(push.content_hash, encoded.content_hash);
+            pushed.push(push.snapshot);
+        }
+        let full: Vec<_> = pushed[..2]
+            .iter()
+            .map(|b| b.as_ref().expect("full push").as_ptr())
+            .collect();
+        assert_eq!(
+            full,
+            [encoded.bytes.as_ptr(), encoded.bytes.as_ptr()],
+            "shared, not copied"
+        );
+        assert_eq!(pushed[2], None, "the node already serves it: version only");
+        store.close().await;
+    }
 
     #[test]
     fn health_reports_become_rows_by_state_name() {

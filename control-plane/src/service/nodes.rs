@@ -137,6 +137,7 @@ mod tests {
         let published = PublishedSnapshot {
             version: 9,
             content_hash: String::new(),
+            encoded: Default::default(),
             served_since: Arc::new(ServedSince::after(None, &snapshot, 7)),
             snapshot: Arc::new(snapshot),
             report: Default::default(),

@@ -155,6 +155,7 @@ impl SnapshotPublisher {
         let compiled = match previous {
             Some(p) if p.content_hash == compiled.content_hash => PublishedSnapshot {
                 snapshot: p.snapshot.clone(),
+                encoded: p.encoded.clone(),
                 ..compiled
             },
             _ => {

@@ -23,6 +23,8 @@ pub struct PublishedSnapshot {
     /// Hex SHA-256 of the encoded snapshot.
     pub content_hash: String,
     pub snapshot: Arc<wire::Snapshot>,
+    /// `snapshot` encoded once: every node stream pushes these same bytes.
+    pub encoded: bytes::Bytes,
     /// What was held back or will answer 500, for the admin API.
     pub report: Arc<PublishReport>,
     /// Since which version each stage is published as it is now.
@@ -355,9 +357,11 @@ pub fn rows_to_wire(
         &snapshot,
         source.version,
     );
+    let encoded = wire::EncodedSnapshot::encode(&snapshot);
     Ok(PublishedSnapshot {
         version: source.version,
-        content_hash: wire::content_hash(&snapshot),
+        content_hash: encoded.content_hash,
+        encoded: encoded.bytes,
         snapshot: Arc::new(snapshot),
         report: Arc::new(report),
         served_since: Arc::new(served_since),

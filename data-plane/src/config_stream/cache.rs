@@ -91,12 +91,8 @@ mod tests {
         assert!(cache.load().expect("no file is fine").is_none());
 
         let s = realistic_snapshot();
-        let mut push = ConfigPush {
-            version: 1,
-            nonce: "a".into(),
-            content_hash: content_hash(&s),
-            snapshot: Some(s),
-        };
+        let mut push = ConfigPush::full(1, "a", &portico_proto::EncodedSnapshot::encode(&s));
+        assert_eq!(push.content_hash, content_hash(&s));
         cache.store(&push).expect("store");
         assert_eq!(cache.load().expect("load"), Some(push.clone()));
 

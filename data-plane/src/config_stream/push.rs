@@ -1,8 +1,9 @@
 //! What a node checks before it serves a `ConfigPush`, wherever the push came from (the
 //! config stream or the on-disk cache): the content hash, then the compile.
 
-use portico_proto::ConfigPush;
 pub use portico_proto::content_hash;
+use portico_proto::{ConfigPush, Snapshot};
+use prost::Message;
 
 use crate::config::{CompileError, CompiledConfig};
 use crate::runtime::Runtime;
@@ -13,6 +14,8 @@ pub enum PushError {
     HashMismatch { claimed: String, actual: String },
     #[error("the push has no snapshot, and this node does not serve its content hash")]
     MissingSnapshot,
+    #[error("the snapshot does not decode: {0}")]
+    Decode(String),
     #[error("snapshot version {version} does not compile: {reason}")]
     Compile {
         version: u64,
@@ -24,7 +27,7 @@ pub enum PushError {
 /// carries no content to check: the caller must already serve its hash.
 pub fn verify(push: &ConfigPush) -> Result<(), PushError> {
     let snapshot = push.snapshot.as_ref().ok_or(PushError::MissingSnapshot)?;
-    let actual = content_hash(snapshot);
+    let actual = portico_proto::hash_of(snapshot);
     if actual != push.content_hash {
         return Err(PushError::HashMismatch {
             claimed: push.content_hash.clone(),
@@ -40,8 +43,9 @@ pub fn verify_and_compile(
     runtime: &Runtime,
 ) -> Result<CompiledConfig, PushError> {
     verify(push)?;
-    let snapshot = push.snapshot.as_ref().ok_or(PushError::MissingSnapshot)?;
-    CompiledConfig::compile(snapshot, push.version, push.content_hash.clone(), runtime).map_err(
+    let encoded = push.snapshot.clone().ok_or(PushError::MissingSnapshot)?;
+    let snapshot = Snapshot::decode(encoded).map_err(|e| PushError::Decode(e.to_string()))?;
+    CompiledConfig::compile(&snapshot, push.version, push.content_hash.clone(), runtime).map_err(
         |reason| PushError::Compile {
             version: push.version,
             reason: Box::new(reason),
@@ -57,12 +61,7 @@ mod tests {
     use crate::config::tests::realistic_snapshot;
 
     fn push(snapshot: Snapshot) -> ConfigPush {
-        ConfigPush {
-            version: 3,
-            nonce: "n".into(),
-            content_hash: content_hash(&snapshot),
-            snapshot: Some(snapshot),
-        }
+        ConfigPush::full(3, "n", &portico_proto::EncodedSnapshot::encode(&snapshot))
     }
 
     #[test]
@@ -90,6 +89,18 @@ mod tests {
         assert_eq!(verify(&p), Err(PushError::MissingSnapshot));
         // The empty snapshot itself is real content and compiles.
         assert!(verify_and_compile(&push(Snapshot::default()), &Runtime::default()).is_ok());
+    }
+
+    #[test]
+    fn bytes_that_are_no_snapshot_are_refused_by_name() {
+        let garbage = bytes::Bytes::from_static(&[0xff, 0xff, 0xff]);
+        let p = ConfigPush {
+            content_hash: portico_proto::hash_of(&garbage),
+            snapshot: Some(garbage),
+            ..push(Snapshot::default())
+        };
+        let e = verify_and_compile(&p, &Runtime::default()).expect_err("not a snapshot");
+        assert!(matches!(e, PushError::Decode(_)), "{e}");
     }
 
     #[test]
