@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use portico_tests::fleet::{Balancer, LIMIT, Node, NodeSpec, Replica, sample};
+use portico_tests::fleet::{self, Balancer, LIMIT, Node, NodeSpec, Replica, sample};
 use portico_tests::load::{Load, LoadPlan};
 use portico_tests::postgres::TestDatabase;
 use portico_tests::process::bin;
@@ -188,6 +188,18 @@ fn the_compose_file_parses_and_passes_real_flags() {
             );
         }
     }
+
+    // The balancer runs the config the end-to-end tests below run.
+    let mounted = strings(&services["haproxy"]["volumes"]);
+    let config = fleet::haproxy_config_path()
+        .canonicalize()
+        .expect("haproxy.cfg");
+    assert!(
+        mounted
+            .iter()
+            .any(|v| v.starts_with(&format!("{}:", config.display()))),
+        "haproxy does not mount deploy/haproxy/haproxy.cfg: {mounted:?}"
+    );
 
     // Every variable the file reads is documented in .env.example, and .env stays local.
     let file = std::fs::read_to_string(root.join("docker-compose.yml")).expect("compose file");
