@@ -116,6 +116,16 @@ pub struct ServeArgs {
     /// replica sharing the database needs the same key.
     #[arg(long, env = "PORTICO_MASTER_KEY", hide_env_values = true)]
     pub master_key: String,
+    /// On SIGTERM, how long the admin API and console go on serving while
+    /// `/portico/health` answers 503, so a load balancer moves their traffic first. Node
+    /// streams are closed at once, whatever this is.
+    #[arg(
+        long,
+        env = "PORTICO_DRAIN_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = 5
+    )]
+    pub drain_seconds: u64,
     #[command(flatten)]
     pub control_plane: ControlPlaneArgs,
 }

@@ -79,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
                     console_dir: cp.console_dir.clone(),
                     bootstrap_password: cp.bootstrap.admin_password.clone(),
                     bootstrap_access_key: cp.bootstrap.access_key(),
+                    drain: std::time::Duration::from_secs(args.drain_seconds),
                 },
                 shutdown_signal(),
                 None,

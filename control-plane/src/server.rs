@@ -44,6 +44,9 @@ pub struct ControlPlaneConfig {
     /// First-start admin password and access key; generated when absent.
     pub bootstrap_password: Option<String>,
     pub bootstrap_access_key: Option<(String, String)>,
+    /// After the shutdown signal, how long the admin API goes on serving while
+    /// `/portico/health` answers 503 (node streams are closed at once either way).
+    pub drain: Duration,
 }
 
 /// TLS for the gRPC config service: a certificate chain and its key, read and checked
@@ -176,9 +179,20 @@ pub async fn run_control_plane(
         let _ = tx.send(addrs);
     }
 
+    // Shutdown in two steps: first the replica *closes* — node streams end so nodes move
+    // to another replica at once, new streams are refused, `/portico/health` says 503 —
+    // and the admin API serves on for the drain; then both listeners stop.
+    let (closing_tx, closing_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let drain = config.drain;
     tokio::spawn(async move {
         shutdown.await;
+        let _ = closing_tx.send(true);
+        tracing::info!(
+            seconds = drain.as_secs(),
+            "closing: node streams ended; the admin API drains"
+        );
+        tokio::time::sleep(drain).await;
         let _ = stop_tx.send(true);
     });
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -194,6 +208,7 @@ pub async fn run_control_plane(
         store.clone(),
         config.cluster_token,
         config.replica_id,
+        closing_rx.clone(),
     ))
     .max_decoding_message_size(1024 * 1024)
     .max_encoding_message_size(MAX_SNAPSHOT_MESSAGE);
@@ -228,7 +243,7 @@ pub async fn run_control_plane(
             stopped(stop_rx.clone()),
         );
     crate::service::spawn_usage_tasks(service.clone());
-    let admin_state = AdminState::new(service);
+    let admin_state = AdminState::new(service).with_draining(closing_rx);
     let admin_api = app(admin_state.clone());
     let site_root = crate::console::site_root(config.console_dir.as_deref());
     // ACM's `POST /` is moved to its own path before routing; `/` is the console's.

@@ -100,6 +100,8 @@ pub async fn run_up(
             console_dir: args.control_plane.console_dir.clone(),
             bootstrap_password: args.control_plane.bootstrap.admin_password.clone(),
             bootstrap_access_key: args.control_plane.bootstrap.access_key(),
+            // One process: Ctrl-C stops it now.
+            drain: std::time::Duration::ZERO,
         },
         stopped(stop_rx.clone()),
         Some(bound_tx),
@@ -128,6 +130,9 @@ pub async fn run_up(
         access_log_keep: portico_data_plane::NodeArgs::default().access_log_keep,
         otlp_endpoint: args.otlp_endpoint.clone(),
         vpc_link_groups: args.vpc_link_groups.clone(),
+        advertise_addr: None,
+        // One process on one machine: no balancer in front to wait for, Ctrl-C stops it.
+        drain_seconds: 0,
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 

@@ -613,3 +613,26 @@ async fn imports_check_their_vpc_links() {
     })
     .await;
 }
+
+/// The balancer's view of a replica: 200 while it serves, 503 once it is closing (the
+/// load balancer's health check then moves traffic elsewhere before the replica stops).
+/// Unauthenticated, like an ALB target group's health check path must be.
+#[tokio::test]
+async fn health_says_whether_the_replica_serves() {
+    support::with_sqlite(|store| async move {
+        let service = support::service(store);
+        let (closing, draining) = tokio::sync::watch::channel(false);
+        let router = (
+            app(AdminState::new(service).with_draining(draining)),
+            "not-a-token".to_string(),
+        );
+        let r = call(&router, "GET", "/portico/health", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "SERVING");
+        closing.send_replace(true);
+        let r = call(&router, "GET", "/portico/health", None).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.body["status"], "DRAINING");
+    })
+    .await;
+}

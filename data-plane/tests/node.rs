@@ -279,6 +279,14 @@ async fn start_node(control_plane: &str, cache_dir: &Path) -> RunningNode {
 }
 
 async fn start_node_with(control_planes: &[&str], cache_dir: &Path) -> RunningNode {
+    start_node_draining(control_planes, cache_dir, 0).await
+}
+
+async fn start_node_draining(
+    control_planes: &[&str],
+    cache_dir: &Path,
+    drain_seconds: u64,
+) -> RunningNode {
     let args = NodeArgs {
         control_plane: control_planes
             .iter()
@@ -290,6 +298,8 @@ async fn start_node_with(control_planes: &[&str], cache_dir: &Path) -> RunningNo
         proxy_addr: "127.0.0.1:0".parse().expect("addr"),
         proxy_tls_addr: "127.0.0.1:0".parse().expect("addr"),
         metrics_addr: "127.0.0.1:0".parse().expect("addr"),
+        drain_seconds,
+        advertise_addr: (drain_seconds > 0).then(|| "node-1.internal:8000".to_string()),
         ..NodeArgs::default()
     };
     let node = Node::bind(args).await.expect("node binds");
@@ -311,10 +321,15 @@ impl RunningNode {
         format!("http://{host}:{}{path}", self.proxy.port())
     }
 
-    async fn shutdown(&mut self) {
+    /// Says SIGTERM; [`RunningNode::shutdown`] then waits for the exit.
+    fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    async fn shutdown(&mut self) {
+        self.begin_shutdown();
         if let Some(task) = self.task.take() {
             tokio::time::timeout(Duration::from_secs(15), task)
                 .await
@@ -668,6 +683,148 @@ async fn rotates_through_control_planes_and_reconnects_after_a_stream_ends() {
         );
 
         node.shutdown().await;
+        cp.stop();
+    })
+    .await;
+}
+
+/// One HTTP/1.1 request on a raw keep-alive connection; the response head and body,
+/// read up to `content-length`.
+async fn raw_get(conn: &mut tokio::net::TcpStream, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {API_HOST}\r\n\r\n");
+    conn.write_all(request.as_bytes()).await.expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).await.expect("read");
+        assert!(n > 0, "connection closed before a whole response: {got:?}");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .expect("content-length");
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
+/// SIGTERM on a node behind a balancer: `/ready` turns 503 at once while everything
+/// that still arrives is served; HTTP/1.1 answers carry `Connection: close` and HTTP/2
+/// connections get GOAWAY; after the drain the node stops accepting and exits.
+/// (The probe-driven removal this serves is Kubernetes' "Termination of Pods" and an
+/// ALB target group's deregistration delay: the target stops getting new requests
+/// while in-flight ones complete.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drains_before_it_stops() {
+    within_limit(async {
+        let upstream = start_upstream().await;
+        let mut cp = start_control_plane().await;
+        let cache = tempfile::tempdir().expect("tempdir");
+        let mut node = start_node_draining(&[&cp.url], cache.path(), 2).await;
+        assert_eq!(
+            cp.hello().await.address,
+            "node-1.internal:8000",
+            "the advertised address"
+        );
+        cp.push_acked(1, "n1", snapshot(upstream, closed_port().await))
+            .await;
+        assert_eq!(node.ready().await.0, 200);
+
+        // A keep-alive HTTP/1.1 connection and an h2c one, both open before the drain.
+        let mut h1 = tokio::net::TcpStream::connect(node.proxy)
+            .await
+            .expect("connect");
+        let first = raw_get(&mut h1, "/dev/notes/1").await;
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        assert!(
+            !first.to_ascii_lowercase().contains("connection: close"),
+            "{first}"
+        );
+        let h2_stream = tokio::net::TcpStream::connect(node.proxy)
+            .await
+            .expect("connect");
+        let (mut h2, h2_conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            TokioIo::new(h2_stream),
+        )
+        .await
+        .expect("h2c handshake");
+        let h2_done = tokio::spawn(h2_conn);
+        let get = || {
+            Request::get(format!("http://{API_HOST}/dev/notes/2"))
+                .body(Full::new(Bytes::new()))
+                .expect("request")
+        };
+        assert_eq!(
+            h2.send_request(get()).await.expect("h2 request").status(),
+            200
+        );
+
+        let started = Instant::now();
+        node.begin_shutdown();
+        let (status, body) = loop {
+            let (status, body) = node.ready().await;
+            if status == 503 || started.elapsed() > Duration::from_secs(1) {
+                break (status, body);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!((status, body.as_str()), (503, r#"{"message":"Draining"}"#));
+        let metrics = plain_client()
+            .get(format!("http://{}/metrics", node.health))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body");
+        assert!(metrics.contains("portico_node_draining 1"), "{metrics}");
+
+        // Still served while draining; the old HTTP/1.1 connection is told to go and goes.
+        let during = raw_get(&mut h1, "/dev/notes/3").await;
+        assert!(during.starts_with("HTTP/1.1 200"), "{during}");
+        assert!(
+            during.to_ascii_lowercase().contains("connection: close"),
+            "{during}"
+        );
+        let mut rest = [0u8; 16];
+        assert_eq!(
+            h1.read(&mut rest).await.expect("read"),
+            0,
+            "closed after the answer"
+        );
+        // The HTTP/2 connection got GOAWAY: it ends once its streams are done.
+        tokio::time::timeout(Duration::from_secs(1), h2_done)
+            .await
+            .expect("the h2 connection ends at the drain's start")
+            .expect("join")
+            .expect("a clean GOAWAY, not an error");
+        // A new connection in the drain is still served.
+        let mut late = tokio::net::TcpStream::connect(node.proxy)
+            .await
+            .expect("still accepting");
+        let answer = raw_get(&mut late, "/dev/notes/4").await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+        node.shutdown().await;
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(2),
+            "the node waited out the drain: {took:?}"
+        );
+        assert!(
+            tokio::net::TcpStream::connect(node.proxy).await.is_err(),
+            "not accepting after the drain"
+        );
         cp.stop();
     })
     .await;

@@ -82,6 +82,9 @@ impl Proc {
                 "RUST_LOG",
                 std::env::var("PORTICO_TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            // Nothing balances in front of most tests' processes, so a stop need not wait
+            // out a drain; a test about draining passes --drain-seconds (flags win).
+            .env("PORTICO_DRAIN_SECONDS", "0")
             .stdin(Stdio::null());
         for (k, v) in envs {
             cmd.env(k, v);

@@ -11,6 +11,7 @@ mod deployments;
 mod domain_names;
 mod error;
 mod extract;
+mod health;
 mod integrations;
 mod nodes;
 mod openapi;
@@ -41,6 +42,8 @@ const MAX_ADMIN_BODY: usize = 8 * 1024 * 1024;
 pub struct AdminState {
     pub service: AdminService,
     pub metrics: std::sync::Arc<prometheus::ControlPlaneMetrics>,
+    /// True once the replica has been told to stop (`/portico/health` then says 503).
+    pub draining: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AdminState {
@@ -48,7 +51,12 @@ impl AdminState {
         AdminState {
             service,
             metrics: Default::default(),
+            draining: tokio::sync::watch::channel(false).1,
         }
+    }
+
+    pub fn with_draining(self, draining: tokio::sync::watch::Receiver<bool>) -> Self {
+        AdminState { draining, ..self }
     }
 }
 
@@ -80,6 +88,7 @@ pub fn app(state: AdminState) -> Router {
         ));
     authenticated
         .merge(session::public_router())
+        .merge(health::public_router())
         .route("/metrics", axum::routing::get(prometheus::scrape))
         .route("/v2/{*rest}", any(not_found))
         .route("/portico/{*rest}", any(not_found))

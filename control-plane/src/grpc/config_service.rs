@@ -23,6 +23,8 @@ pub struct ConfigStreamService {
     store: Store,
     cluster_token: String,
     replica_id: String,
+    /// True once the replica is shutting down: sessions end, new streams are refused.
+    closing: watch::Receiver<bool>,
 }
 
 impl ConfigStreamService {
@@ -32,6 +34,7 @@ impl ConfigStreamService {
         store: Store,
         cluster_token: String,
         replica_id: String,
+        closing: watch::Receiver<bool>,
     ) -> Self {
         ConfigStreamService {
             snapshots,
@@ -39,6 +42,7 @@ impl ConfigStreamService {
             store,
             cluster_token,
             replica_id,
+            closing,
         }
     }
 
@@ -74,6 +78,11 @@ impl ConfigService for ConfigStreamService {
         request: Request<Streaming<NodeMessage>>,
     ) -> Result<Response<Self::StreamConfigStream>, Status> {
         self.authenticate(&request)?;
+        if *self.closing.borrow() {
+            return Err(Status::unavailable(
+                "this control-plane replica is shutting down; try another",
+            ));
+        }
         let peer = request.remote_addr();
         let mut inbound = request.into_inner();
         let hello = match tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await {
@@ -106,7 +115,7 @@ impl ConfigService for ConfigStreamService {
             self.snapshots.clone(),
             self.invoke_keys.clone(),
         );
-        tokio::spawn(session.run(inbound, outbound));
+        tokio::spawn(session.run(inbound, outbound, self.closing.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

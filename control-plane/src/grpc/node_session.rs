@@ -291,7 +291,14 @@ impl NodeSession {
         outbound.send(Ok(message)).await.map_err(|_| ())
     }
 
-    pub async fn run(mut self, mut inbound: Streaming<NodeMessage>, outbound: Outbound) {
+    /// Runs until the node goes, or the replica closes (`closing`): then the stream ends
+    /// cleanly and the node reconnects to another replica at once.
+    pub async fn run(
+        mut self,
+        mut inbound: Streaming<NodeMessage>,
+        outbound: Outbound,
+        mut closing: watch::Receiver<bool>,
+    ) {
         self.record().await;
         if self.send_invoke_keys(&outbound).await.is_err() {
             return;
@@ -304,6 +311,7 @@ impl NodeSession {
                 break;
             }
             tokio::select! {
+                () = replica_closing(&mut closing) => break,
                 changed = self.snapshots.changed() => {
                     if changed.is_err() {
                         break;
@@ -379,6 +387,14 @@ fn health_rows(node_id: &str, report: &TargetHealthReport) -> Vec<TargetHealthRo
             reason: cut(&t.reason),
         })
         .collect()
+}
+
+/// Resolves when the replica starts shutting down; never if it cannot say so any more.
+/// The watch's read guard stays in here, so the session's future is `Send`.
+async fn replica_closing(closing: &mut watch::Receiver<bool>) {
+    if closing.wait_for(|closing| *closing).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn now_millis() -> i64 {

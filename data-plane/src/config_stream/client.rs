@@ -30,6 +30,7 @@ use super::push;
 use crate::config::CompiledConfig;
 use crate::error_chain::ErrorChain;
 use crate::runtime::Runtime;
+use crate::runtime::meters::PushContent;
 use portico_stream_tls as tls;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -151,7 +152,20 @@ impl SnapshotClient {
         let mut pushes = client.stream_config(request).await?.into_inner();
         let version = serving.version;
         info!(control_plane = %endpoint.uri(), serving_version = version, "config stream open");
+        let meters = &self.runtime.meters.config;
+        meters.set_connected(Some(endpoint.uri().to_string()));
+        let outcome = self.follow(&mut pushes, &tx, backoff).await;
+        meters.set_connected(None);
+        outcome
+    }
 
+    /// Answers pushes and sends the node's reports until the stream ends.
+    async fn follow(
+        &self,
+        pushes: &mut tonic::Streaming<portico_proto::ControlMessage>,
+        tx: &mpsc::Sender<NodeMessage>,
+        backoff: &mut Backoff,
+    ) -> Result<(), SessionError> {
         let mut report = tokio::time::interval(LOAD_REPORT_INTERVAL);
         report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut metrics = tokio::time::interval(METRICS_REPORT_INTERVAL);
@@ -251,10 +265,16 @@ impl SnapshotClient {
         let serving = self.config.load_full();
         let (version, nonce) = (push.version, push.nonce.clone());
         let same_content = serving.is_live() && serving.content_hash == push.content_hash;
+        let meters = &self.runtime.meters.config;
         if same_content && version == serving.version {
             // What every reconnect brings: the snapshot already served and cached.
+            meters.count_push(PushContent::Unchanged);
             return Kind::Ack(Ack { version, nonce });
         }
+        meters.count_push(match push.snapshot {
+            None => PushContent::VersionOnly,
+            Some(_) => PushContent::Full,
+        });
         if push.snapshot.is_none() {
             // A version-only push: the content is what we serve, only the version moves.
             // The cache keeps the full snapshot under its older version number; the

@@ -1,6 +1,7 @@
 //! The accept loop the node's listeners share: HTTP/1.1 and HTTP/2 (prior knowledge in
-//! the clear, ALPN over TLS) through hyper-util's auto builder, with the timeouts that
-//! keep idle and slow clients from holding connections forever, and graceful shutdown.
+//! the clear, ALPN over TLS) through hyper, with the timeouts that keep idle and slow
+//! clients from holding connections forever, GOAWAY for HTTP/2 connections when the node
+//! starts draining, and graceful shutdown.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{debug, warn};
@@ -32,14 +33,25 @@ pub(crate) enum Transport {
 /// How long a client may take to send a request head (and, between requests, how long
 /// an idle HTTP/1.1 connection stays open).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long in-flight requests get to finish once shutdown starts.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long in-flight requests get to finish once the listener stops.
+pub const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The HTTP/2 connection preface starts with these bytes, and no HTTP/1.1 method does.
+const H2_PREFACE_START: &[u8] = b"PRI";
+
+/// When a listener's connections are told to go: `drain` (optional: the ops listener
+/// keeps answering `/ready` through the drain) sends GOAWAY to the HTTP/2 connections
+/// open at that moment; `stop` closes the listener and shuts every connection down
+/// gracefully.
+pub(crate) struct Signals {
+    pub drain: Option<watch::Receiver<bool>>,
+    pub stop: watch::Receiver<bool>,
+}
 
 pub(crate) async fn serve<M, S, B>(
     listener: TcpListener,
     name: &'static str,
     transport: Transport,
-    mut stop: watch::Receiver<bool>,
+    signals: Signals,
     make_service: M,
 ) where
     M: Fn(SocketAddr, Option<ClientTls>) -> S + Send + Sync + 'static,
@@ -67,6 +79,15 @@ pub(crate) async fn serve<M, S, B>(
     let h2_only = Arc::new(builder.clone().http2_only());
     let builder = Arc::new(builder);
     let make_service = Arc::new(make_service);
+    let Signals {
+        mut drain,
+        mut stop,
+    } = signals;
+    // HTTP/2 connections opened before the drain get GOAWAY when it starts (the client
+    // knows which streams were taken, so nothing races); everything else is shut down
+    // when the listener stops.
+    let mut before_drain = drain.is_some().then(GracefulShutdown::new);
+    let mut goaway: Option<tokio::task::JoinHandle<()>> = None;
     let graceful = GracefulShutdown::new();
     // The node says once where it listens (`proxy node started`), not once per worker.
     if let Ok(addr) = listener.local_addr() {
@@ -77,6 +98,12 @@ pub(crate) async fn serve<M, S, B>(
         let (stream, peer) = tokio::select! {
             biased;
             () = stopped(&mut stop) => break,
+            () = stopped_opt(&mut drain), if before_drain.is_some() => {
+                if let Some(early) = before_drain.take() {
+                    goaway = Some(tokio::spawn(early.shutdown()));
+                }
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -95,26 +122,37 @@ pub(crate) async fn serve<M, S, B>(
         let builder = builder.clone();
         let (h1_only, h2_only) = (h1_only.clone(), h2_only.clone());
         let watcher = graceful.watcher();
+        let h2_watcher = before_drain.as_ref().map(GracefulShutdown::watcher);
         let mut stop = stop.clone();
         tokio::spawn(async move {
             match transport {
                 Transport::Plain => {
                     // The auto builder waits for the HTTP/2 preface without a deadline of
                     // its own, so a client that connects and sends nothing gets the
-                    // header-read timeout here.
-                    let mut first = [0u8; 1];
-                    let spoke = tokio::select! {
+                    // header-read timeout here. The first bytes also say the protocol,
+                    // which spares the auto builder its own sniffing.
+                    let mut first = [0u8; H2_PREFACE_START.len()];
+                    let peeked = tokio::select! {
                         peeked = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)) => {
-                            matches!(peeked, Ok(Ok(n)) if n > 0)
+                            match peeked {
+                                Ok(Ok(n)) if n > 0 => n,
+                                _ => return,
+                            }
                         }
-                        () = stopped(&mut stop) => false,
+                        () = stopped(&mut stop) => return,
                     };
-                    if !spoke {
-                        return;
-                    }
+                    // Fewer bytes than that: let the auto builder read on and decide.
+                    let (builder, watcher) = if peeked < first.len() {
+                        (builder, watcher)
+                    } else if first[..] == *H2_PREFACE_START {
+                        (h2_only, pick_watcher(true, watcher, h2_watcher))
+                    } else {
+                        (h1_only, watcher)
+                    };
                     let conn =
                         builder.serve_connection(TokioIo::new(stream), make_service(peer, None));
-                    if let Err(e) = watcher.watch(conn).await {
+                    let ended = watcher.watch(conn).await;
+                    if let Err(e) = ended {
                         debug!(%peer, "{name}: connection ended: {e}");
                     }
                 }
@@ -133,9 +171,11 @@ pub(crate) async fn serve<M, S, B>(
                     // No ALPN at all means HTTP/1.1 (RFC 7301).
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                     let builder = if h2 { h2_only } else { h1_only };
+                    let watcher = pick_watcher(h2, watcher, h2_watcher);
                     let conn = builder
                         .serve_connection(TokioIo::new(stream), make_service(peer, Some(tls)));
-                    if let Err(e) = watcher.watch(conn).await {
+                    let ended = watcher.watch(conn).await;
+                    if let Err(e) = ended {
                         debug!(%peer, "{name}: connection ended: {e}");
                     }
                 }
@@ -144,11 +184,21 @@ pub(crate) async fn serve<M, S, B>(
     }
 
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    let early = before_drain
+        .take()
+        .map(|early| tokio::spawn(early.shutdown()))
+        .or(goaway);
+    let finished = async {
+        graceful.shutdown().await;
+        if let Some(early) = early {
+            let _ = early.await;
+        }
+    };
+    if tokio::time::timeout(FINISH_TIMEOUT, finished)
         .await
         .is_err()
     {
-        warn!("{name}: connections still open after {DRAIN_TIMEOUT:?}; dropping them");
+        warn!("{name}: connections still open after {FINISH_TIMEOUT:?}; dropping them");
     }
 }
 
@@ -156,4 +206,21 @@ pub(crate) async fn serve<M, S, B>(
 /// dropped in here, so callers' futures stay `Send`.
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// An HTTP/2 connection opened before the drain is watched for the drain's GOAWAY; the
+/// watcher not taken is dropped here, so neither shutdown waits on a connection it does
+/// not govern.
+fn pick_watcher(h2: bool, at_stop: Watcher, before_drain: Option<Watcher>) -> Watcher {
+    match before_drain {
+        Some(early) if h2 => early,
+        _ => at_stop,
+    }
+}
+
+async fn stopped_opt(flag: &mut Option<watch::Receiver<bool>>) {
+    match flag {
+        Some(flag) => stopped(flag).await,
+        None => std::future::pending().await,
+    }
 }

@@ -1,6 +1,7 @@
 //! A whole proxy node: its settings, its listeners, the snapshot client, and the order
 //! they start and stop in.
 
+pub(crate) mod lifecycle;
 pub(crate) mod listener;
 mod ops;
 mod prometheus;
@@ -32,7 +33,7 @@ use crate::error_chain::ErrorChain;
 use crate::integrations::lambda::{
     LambdaClient, LambdaCredentials, LambdaEndpoint, LambdaSettings,
 };
-use crate::node::listener::Transport;
+use crate::node::listener::{Signals, Transport};
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
@@ -186,6 +187,35 @@ pub struct NodeArgs {
         value_delimiter = ','
     )]
     pub vpc_link_groups: Vec<String>,
+
+    /// Where this node can be reached, as `HOST:PORT`, when that is not the address it
+    /// listens on (behind NAT, a container's published port, a load balancer): shown on
+    /// the Nodes page and used by the console's Test panel [default: --proxy-addr, with
+    /// an unspecified IP replaced by the one the node connects from].
+    #[arg(long, env = "PORTICO_ADVERTISE_ADDR", value_name = "HOST:PORT", value_parser = parse_advertise_addr)]
+    pub advertise_addr: Option<String>,
+
+    /// On SIGTERM, how long the node keeps serving with `/ready` answering 503 (so load
+    /// balancers take it out) before it stops accepting and finishes what is in flight.
+    #[arg(
+        long,
+        env = "PORTICO_DRAIN_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = lifecycle::DEFAULT_DRAIN.as_secs()
+    )]
+    pub drain_seconds: u64,
+}
+
+/// `HOST:PORT` with a DNS name, an IPv4 address or a bracketed IPv6 address, and a port.
+fn parse_advertise_addr(value: &str) -> Result<String, String> {
+    let invalid = || format!("'{value}' is not HOST:PORT (e.g. proxy-1.internal:8000)");
+    let uri: Uri = format!("http://{value}/").parse().map_err(|_| invalid())?;
+    let authority = uri.authority().ok_or_else(invalid)?;
+    let port_given = authority.port_u16().is_some_and(|p| p > 0);
+    if !port_given || authority.as_str() != value || authority.host().is_empty() {
+        return Err(invalid());
+    }
+    Ok(value.to_string())
 }
 
 impl Default for NodeArgs {
@@ -208,6 +238,8 @@ impl Default for NodeArgs {
             access_log_keep: 5,
             otlp_endpoint: None,
             vpc_link_groups: Vec::new(),
+            advertise_addr: None,
+            drain_seconds: lifecycle::DEFAULT_DRAIN.as_secs(),
         }
     }
 }
@@ -240,6 +272,8 @@ impl fmt::Debug for NodeArgs {
             .field("access_log_stdout", &self.access_log_stdout)
             .field("otlp_endpoint", &self.otlp_endpoint)
             .field("vpc_link_groups", &self.vpc_link_groups)
+            .field("advertise_addr", &self.advertise_addr)
+            .field("drain_seconds", &self.drain_seconds)
             .finish()
     }
 }
@@ -271,6 +305,9 @@ pub struct Node {
     proxy_tls_addr: SocketAddr,
     metrics_listener: TcpListener,
     metrics_addr: SocketAddr,
+    advertise_addr: Option<String>,
+    drain: std::time::Duration,
+    lifecycle: Arc<lifecycle::Lifecycle>,
 }
 
 impl Node {
@@ -384,6 +421,9 @@ impl Node {
             proxy_tls_addr,
             metrics_listener,
             metrics_addr,
+            advertise_addr: args.advertise_addr,
+            drain: std::time::Duration::from_secs(args.drain_seconds),
+            lifecycle: Arc::default(),
         })
     }
 
@@ -416,6 +456,7 @@ impl Node {
                 worker,
                 self.config.clone(),
                 self.runtime.clone(),
+                self.lifecycle.clone(),
                 stop_rx.clone(),
                 done_tx.clone(),
             )?;
@@ -429,13 +470,17 @@ impl Node {
             self.metrics_listener,
             self.config.clone(),
             self.runtime.clone(),
+            self.lifecycle.clone(),
             stop_rx,
         ));
         let client = SnapshotClient {
             endpoints: self.endpoints,
             authorization: self.authorization,
             node_id: self.node_id.clone(),
-            address: self.proxy_addr.to_string(),
+            address: self
+                .advertise_addr
+                .clone()
+                .unwrap_or_else(|| self.proxy_addr.to_string()),
             config: self.config.clone(),
             runtime: self.runtime.clone(),
             cache: self.cache,
@@ -451,11 +496,23 @@ impl Node {
             "proxy node started"
         );
 
-        let stopped_early = tokio::select! {
-            () = shutdown => None,
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut stopped_early = tokio::select! {
+            () = &mut shutdown => None,
             (first, _) = &mut proxy => Some(format!("the proxy worker {first:?}")),
             r = &mut health => Some(format!("the health listener ({r:?})")),
         };
+        if stopped_early.is_none() && !self.drain.is_zero() {
+            // The config stream stays up: a node that drains still takes new versions.
+            self.lifecycle.start_draining();
+            info!(node_id = %self.node_id, seconds = self.drain.as_secs(), "draining: /ready answers 503; still serving");
+            stopped_early = tokio::select! {
+                () = tokio::time::sleep(self.drain) => None,
+                (first, _) = &mut proxy => Some(format!("the proxy worker {first:?}")),
+                r = &mut health => Some(format!("the health listener ({r:?})")),
+            };
+            info!(node_id = %self.node_id, "drain over: finishing in-flight requests");
+        }
         let _ = stop_tx.send(true);
         client.abort();
         if let Some(what) = stopped_early {
@@ -463,7 +520,7 @@ impl Node {
             // The listeners only return once told to stop, so this is a panic.
             bail!("{what} stopped unexpectedly");
         }
-        // Each worker drains its connections (bounded by DRAIN_TIMEOUT) and says so.
+        // Each worker finishes its connections (bounded by FINISH_TIMEOUT) and says so.
         let (_, mut done_rx) = proxy.await;
         let mut finished = 1;
         while finished < worker_count && done_rx.recv().await.is_some() {
@@ -510,6 +567,7 @@ fn spawn_proxy_worker(
     worker: Worker,
     config: Arc<ArcSwap<CompiledConfig>>,
     runtime: Arc<Runtime>,
+    lifecycle: Arc<lifecycle::Lifecycle>,
     stop: watch::Receiver<bool>,
     done: tokio::sync::mpsc::Sender<String>,
 ) -> anyhow::Result<()> {
@@ -542,8 +600,13 @@ fn spawn_proxy_worker(
                             }
                         });
                         let runtime_at_stop = runtime.clone();
+                        let signals = || Signals {
+                            drain: Some(lifecycle.drain_started()),
+                            stop: stop.clone(),
+                        };
                         let state = Arc::new(ProxyState {
                             config: config.clone(),
+                            lifecycle: lifecycle.clone(),
                             upstream: worker.upstream,
                             lambda: worker.lambda,
                             runtime,
@@ -559,8 +622,8 @@ fn spawn_proxy_worker(
                             }
                         });
                         tokio::join!(
-                            server::serve(plain, Transport::Plain, state.clone(), stop.clone()),
-                            server::serve(tls, Transport::Tls(config), state, stop),
+                            server::serve(plain, Transport::Plain, state.clone(), signals()),
+                            server::serve(tls, Transport::Tls(config), state, signals()),
                         );
                         pruning.abort();
                         flushing.abort();
@@ -764,6 +827,44 @@ mod tests {
         // `portico up` runs the node on its own task.
         fn assert_send<T: Send + 'static>(_: &T) {}
         assert_send(&run_node(NodeArgs::default(), async {}));
+    }
+
+    #[test]
+    fn advertised_addresses_are_host_and_port() {
+        for good in ["proxy-1.internal:8000", "10.0.0.7:80", "[2001:db8::1]:8443"] {
+            assert_eq!(parse_advertise_addr(good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "proxy-1",
+            "proxy-1:",
+            ":8000",
+            "http://proxy-1:8000",
+            "proxy-1:8000/x",
+            "a b:1",
+            "proxy:0",
+            "proxy:99999",
+        ] {
+            let e = parse_advertise_addr(bad).expect_err(bad);
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
+        let args = Cli::try_parse_from([
+            "portico-proxy",
+            "--advertise-addr",
+            "edge-3:8000",
+            "--drain-seconds",
+            "12",
+        ])
+        .expect("parses")
+        .node;
+        assert_eq!(args.advertise_addr.as_deref(), Some("edge-3:8000"));
+        assert_eq!(args.drain_seconds, 12);
+        assert_eq!(
+            Cli::try_parse_from(["portico-proxy"])
+                .expect("parses")
+                .node
+                .drain_seconds,
+            5
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The node's ops listener (`--metrics-addr`): `GET /health` says the process is up,
-//! `GET /ready` says whether it serves a snapshot, for load balancers to route on, and
-//! `GET /metrics` is for Prometheus.
+//! `GET /ready` says whether it serves a snapshot and is not draining, for load balancers
+//! to route on, and `GET /metrics` is for Prometheus.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::CompiledConfig;
+use crate::node::lifecycle::Lifecycle;
 use crate::node::{listener, prometheus};
 use crate::runtime::Runtime;
 
@@ -23,18 +24,26 @@ pub(crate) async fn serve(
     listener: TcpListener,
     config: Arc<ArcSwap<CompiledConfig>>,
     runtime: Arc<Runtime>,
+    lifecycle: Arc<Lifecycle>,
     stop: watch::Receiver<bool>,
 ) {
-    let registry = Arc::new(prometheus::registry(runtime, config.clone()));
+    let registry = Arc::new(prometheus::registry(
+        runtime,
+        config.clone(),
+        lifecycle.clone(),
+    ));
+    // Through the drain this listener keeps answering: `/ready` must say 503 until the end.
+    let signals = listener::Signals { drain: None, stop };
     listener::serve(
         listener,
         "health",
         listener::Transport::Plain,
-        stop,
+        signals,
         move |_peer, _| {
-            let (config, registry) = (config.clone(), registry.clone());
+            let (config, registry, lifecycle) =
+                (config.clone(), registry.clone(), lifecycle.clone());
             service_fn(move |req| {
-                let response = answer(&req, &config.load(), &registry);
+                let response = answer(&req, &config.load(), &lifecycle, &registry);
                 async move { Ok::<_, Infallible>(response) }
             })
         },
@@ -45,6 +54,7 @@ pub(crate) async fn serve(
 fn answer(
     req: &Request<Incoming>,
     config: &CompiledConfig,
+    lifecycle: &Lifecycle,
     registry: &prometheus_client::registry::Registry,
 ) -> Response<Full<Bytes>> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -60,6 +70,11 @@ fn answer(
             StatusCode::OK,
             prometheus::CONTENT_TYPE,
             prometheus::encode(registry),
+        ),
+        "/ready" if lifecycle.is_draining() => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "application/json",
+            r#"{"message":"Draining"}"#.into(),
         ),
         "/ready" if config.is_live() => reply(
             StatusCode::OK,

@@ -15,6 +15,7 @@ use prometheus_client::registry::Registry;
 use portico_model::LATENCY_BOUNDS_MS;
 
 use crate::config::CompiledConfig;
+use crate::node::lifecycle::Lifecycle;
 use crate::runtime::Runtime;
 use crate::runtime::meters::{Histogram, RouteMeter, StatusLabel};
 
@@ -24,12 +25,21 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 struct NodeCollector {
     runtime: Arc<Runtime>,
     config: Arc<ArcSwap<CompiledConfig>>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 /// The registry `/metrics` encodes.
-pub fn registry(runtime: Arc<Runtime>, config: Arc<ArcSwap<CompiledConfig>>) -> Registry {
+pub fn registry(
+    runtime: Arc<Runtime>,
+    config: Arc<ArcSwap<CompiledConfig>>,
+    lifecycle: Arc<Lifecycle>,
+) -> Registry {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(NodeCollector { runtime, config }));
+    registry.register_collector(Box::new(NodeCollector {
+        runtime,
+        config,
+        lifecycle,
+    }));
     registry
 }
 
@@ -234,6 +244,38 @@ impl Collector for NodeCollector {
                 .encode_descriptor(name, help, None, MetricType::Counter)?
                 .encode_counter::<NoLabelSet, _, u64>(&v, None)?;
         }
+        let mut family = encoder.encode_descriptor(
+            "portico_config_pushes",
+            "Snapshot pushes received, by what they carried: a full snapshot, only a new version number for content already served, or the version already served (a reconnect)",
+            None,
+            MetricType::Counter,
+        )?;
+        for (content, n) in cm.pushes() {
+            family
+                .encode_family(&[("content", content)])?
+                .encode_counter::<NoLabelSet, _, u64>(&n, None)?;
+        }
+        if let Some(url) = cm.connected_to() {
+            encoder
+                .encode_descriptor(
+                    "portico_config_stream_connected",
+                    "1 for the control plane the config stream is open to (absent: none)",
+                    None,
+                    MetricType::Gauge,
+                )?
+                .encode_family(&[("control_plane", url.as_str())])?
+                .encode_gauge(&1i64)?;
+        }
+        gauge(
+            &mut encoder,
+            "portico_node_draining",
+            "1 while the node drains before it stops (its /ready answers 503)",
+            if self.lifecycle.is_draining() {
+                1.0
+            } else {
+                0.0
+            },
+        )?;
         gauge(
             &mut encoder,
             "portico_config_last_ack_timestamp_seconds",

@@ -56,6 +56,8 @@ use crate::integrations::lambda::LambdaClient;
 /// pool, the Lambda client and the node's runtime state (the keys AWS_IAM routes check).
 pub struct ProxyState {
     pub config: Arc<ArcSwap<CompiledConfig>>,
+    /// Whether the node is draining (its HTTP/1.1 answers then close their connection).
+    pub lifecycle: Arc<crate::node::lifecycle::Lifecycle>,
     pub upstream: UpstreamPool,
     pub lambda: LambdaClient,
     pub runtime: Arc<crate::runtime::Runtime>,

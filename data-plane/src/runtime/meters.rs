@@ -287,6 +287,57 @@ pub struct ConfigMeters {
     /// Unix milliseconds; 0 = never.
     pub last_ack_ms: AtomicU64,
     pub last_nack_ms: AtomicU64,
+    /// Pushes by what they carried (see [`PushContent`]).
+    full_pushes: AtomicU64,
+    version_only_pushes: AtomicU64,
+    unchanged_pushes: AtomicU64,
+    /// The control-plane URL the config stream is open to; only touched when a stream
+    /// opens or ends, and at a scrape.
+    connected: Mutex<Option<String>>,
+}
+
+/// What a push brought the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushContent {
+    /// A whole snapshot (new content, or content sent again).
+    Full,
+    /// Only a new version for the content the node serves.
+    VersionOnly,
+    /// The version and content the node already serves: what a reconnect brings.
+    Unchanged,
+}
+
+impl ConfigMeters {
+    pub fn count_push(&self, content: PushContent) {
+        let counter = match content {
+            PushContent::Full => &self.full_pushes,
+            PushContent::VersionOnly => &self.version_only_pushes,
+            PushContent::Unchanged => &self.unchanged_pushes,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
+    pub fn pushes(&self) -> [(&'static str, u64); 3] {
+        [
+            ("full", self.full_pushes.load(Relaxed)),
+            ("version_only", self.version_only_pushes.load(Relaxed)),
+            ("unchanged", self.unchanged_pushes.load(Relaxed)),
+        ]
+    }
+
+    pub fn set_connected(&self, control_plane: Option<String>) {
+        *self
+            .connected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = control_plane;
+    }
+
+    pub fn connected_to(&self) -> Option<String> {
+        self.connected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// Every meter of the node.
