@@ -763,7 +763,7 @@ async fn the_nodes_list_shows_the_advertised_address() {
             .cloned()
     })
     .await;
-    assert_eq!(listed["advertiseAddr"], ADVERTISED, "{listed}");
+    assert_eq!(listed["address"], ADVERTISED, "{listed}");
     drop(node);
     drop(replica);
     db.drop_db().await;
