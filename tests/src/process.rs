@@ -119,6 +119,19 @@ impl Proc {
         }
     }
 
+    /// The operating system's id of the process, while it has not been reaped.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The exit status once the process has exited (it is reaped and forgotten then);
+    /// `None` while it runs. For callers that wait on their own clock (an async test).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().ok()??;
+        self.child = None;
+        Some(status)
+    }
+
     pub fn is_running(&mut self) -> bool {
         match &mut self.child {
             Some(c) => matches!(c.try_wait(), Ok(None)),
