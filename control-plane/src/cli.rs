@@ -34,10 +34,24 @@ pub struct ControlPlaneArgs {
     #[arg(long, env = "PORTICO_GRPC_ADDR", default_value = "127.0.0.1:9001")]
     pub grpc_addr: SocketAddr,
     /// Where clients reach APIs: each API is served at
-    /// `{scheme}://{apiId}.{domain}[:{port}]`. Defaults to
-    /// `http://execute-api.localhost:{proxy port}` under `up`, port 8000 under `serve`.
+    /// `{scheme}://{apiId}.{domain}[:{port}]`. The value lives in the store, one for
+    /// every replica: under `serve` this seeds a store that holds none and must match
+    /// one that does (change it with `PATCH /portico/settings`); without it `serve` uses
+    /// the stored value (`http://execute-api.localhost:8000` in a new store). `up` writes
+    /// it (default `http://execute-api.localhost:{proxy port}`) at every start.
     #[arg(long, env = "PORTICO_EXECUTE_API_ENDPOINT")]
     pub execute_api_endpoint: Option<String>,
+    /// Nodes not seen for this many seconds leave the Nodes list and stop counting as
+    /// part of the fleet (`GET /portico/nodes?history=true` still lists them). At least
+    /// 30: three missed heartbeats.
+    #[arg(
+        long,
+        env = "PORTICO_NODE_HISTORY_AFTER_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = crate::service::DEFAULT_NODE_HISTORY_AFTER.as_secs(),
+        value_parser = clap::value_parser!(u64).range(30..)
+    )]
+    pub node_history_after_seconds: u64,
     /// This replica's name in node status (defaults to its gRPC address).
     #[arg(long, env = "PORTICO_REPLICA_ID")]
     pub replica_id: Option<String>,

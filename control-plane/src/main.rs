@@ -5,7 +5,7 @@ use clap::Parser;
 use portico_control_plane::cli::{Cli, Command};
 use portico_control_plane::identity::MasterKey;
 use portico_control_plane::server::{ControlPlaneConfig, GrpcTls, run_control_plane};
-use portico_control_plane::service::ExecuteApiEndpoint;
+use portico_control_plane::service::{EndpointAtStart, ExecuteApiEndpoint};
 use portico_control_plane::up::run_up;
 use tracing_subscriber::EnvFilter;
 
@@ -54,10 +54,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Up(args) => run_up(*args, shutdown_signal()).await,
         Command::Serve(args) => {
             let cp = args.control_plane;
-            let endpoint_url = cp
+            // Only seeds the store, or must match what it holds (see EndpointAtStart).
+            let execute_api_endpoint = cp
                 .execute_api_endpoint
-                .unwrap_or_else(|| "http://execute-api.localhost:8000".to_string());
-            let execute_api_endpoint = ExecuteApiEndpoint::parse(&endpoint_url)
+                .as_deref()
+                .map(ExecuteApiEndpoint::parse)
+                .transpose()
                 .map_err(|e| anyhow::anyhow!("--execute-api-endpoint: {e}"))?;
             if args.cluster_token.len() < 16 {
                 anyhow::bail!("--cluster-token must be at least 16 characters");
@@ -70,7 +72,8 @@ async fn main() -> anyhow::Result<()> {
                     cluster_token: args.cluster_token,
                     admin_addr: cp.admin_addr,
                     grpc_addr: cp.grpc_addr,
-                    execute_api_endpoint,
+                    execute_api_endpoint: EndpointAtStart::Seed(execute_api_endpoint),
+                    node_history_after: Duration::from_secs(cp.node_history_after_seconds),
                     replica_id: cp.replica_id.unwrap_or_else(|| cp.grpc_addr.to_string()),
                     grpc_tls,
                     master_key: MasterKey::from_hex(&args.master_key)

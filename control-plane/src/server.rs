@@ -17,8 +17,8 @@ use crate::grpc::ConfigStreamService;
 use crate::grpc::invoke_keys::InvokeKeySource;
 use crate::identity::MasterKey;
 use crate::service::{
-    AdminService, BootstrapCredentials, ExecuteApiEndpoint, IdentityContext, UpstreamPolicy,
-    bootstrap_admin,
+    AdminService, BootstrapCredentials, EndpointAtStart, IdentityContext, UpstreamPolicy,
+    bootstrap_admin, settle_execute_api_endpoint,
 };
 use crate::snapshot::{SnapshotPublisher, follow_postgres_changes};
 use crate::store::{Backend, Store, redact_url};
@@ -31,7 +31,10 @@ pub struct ControlPlaneConfig {
     pub cluster_token: String,
     pub admin_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
-    pub execute_api_endpoint: ExecuteApiEndpoint,
+    /// What this replica's `--execute-api-endpoint` does to the stored one.
+    pub execute_api_endpoint: EndpointAtStart,
+    /// Nodes not seen for this long leave the Nodes list.
+    pub node_history_after: Duration,
     pub replica_id: String,
     /// Serve the gRPC config service over TLS; plaintext (h2c) when `None`.
     pub grpc_tls: Option<GrpcTls>,
@@ -128,13 +131,12 @@ pub async fn run_control_plane(
         Backend::Postgres => Duration::from_secs(1),
         Backend::Sqlite => Duration::from_secs(5),
     };
+    let endpoint = settle_execute_api_endpoint(&store, config.execute_api_endpoint.clone())
+        .await
+        .context("the execute-api endpoint")?;
     let publisher = Arc::new(
-        SnapshotPublisher::new(
-            store.clone(),
-            config.execute_api_endpoint.domain.clone(),
-            poll,
-        )
-        .with_master_key(config.master_key.clone()),
+        SnapshotPublisher::new(store.clone(), endpoint, poll)
+            .with_master_key(config.master_key.clone()),
     );
     let handle = publisher.handle();
     tokio::spawn(publisher.clone().run());
@@ -171,10 +173,10 @@ pub async fn run_control_plane(
     let service = AdminService::new(
         store.clone(),
         handle,
-        config.execute_api_endpoint.clone(),
         identity,
         UpstreamPolicy::new(vec![addrs.admin, addrs.grpc], config.allow_upstream.clone()),
-    );
+    )
+    .with_node_history_after(config.node_history_after);
     if let Some(tx) = bound {
         let _ = tx.send(addrs);
     }

@@ -10,7 +10,7 @@ use rand::RngCore;
 use crate::cli::UpArgs;
 use crate::identity::MasterKey;
 use crate::server::{ControlPlaneConfig, GrpcTls, run_control_plane};
-use crate::service::ExecuteApiEndpoint;
+use crate::service::{EndpointAtStart, ExecuteApiEndpoint};
 
 const TOKEN_FILE: &str = "cluster-token";
 const MASTER_KEY_FILE: &str = "master-key";
@@ -88,7 +88,11 @@ pub async fn run_up(
             cluster_token: token.clone(),
             admin_addr: args.control_plane.admin_addr,
             grpc_addr: args.control_plane.grpc_addr,
-            execute_api_endpoint: endpoint.clone(),
+            // One process owns this store: its flag (or the proxy port) decides.
+            execute_api_endpoint: EndpointAtStart::Own(endpoint.clone()),
+            node_history_after: std::time::Duration::from_secs(
+                args.control_plane.node_history_after_seconds,
+            ),
             replica_id: args
                 .control_plane
                 .replica_id

@@ -710,7 +710,7 @@ async fn test_invoke_refuses_clearly(store: Store) {
             .await,
         Err(ServiceError::Unavailable(_))
     ));
-    let nodes = svc.list_nodes(&admin).await.unwrap();
+    let nodes = svc.list_nodes(&admin, false).await.unwrap();
     assert!(nodes.items.is_empty());
     assert!(
         nodes.current_version > 0,

@@ -288,7 +288,7 @@ async fn nodes_are_recorded(store: Store) {
     node.last_error = Some("bad route".into());
     node.rejected_version = Some(4);
     store.record_node(&node).await.unwrap();
-    let nodes = store.list_nodes().await.unwrap();
+    let nodes = store.list_nodes(None).await.unwrap();
     assert_eq!(nodes, vec![node]);
 }
 

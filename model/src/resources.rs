@@ -340,11 +340,51 @@ pub struct Node {
     pub last_seen: String,
 }
 
-/// `GET /portico/nodes`: every node, and the version they should all be serving.
+/// Whether a node is still there, as the Nodes list tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NodeState {
+    /// Its stream is open and its replica refreshed it within three heartbeats.
+    Connected,
+    /// Its stream closed and its replica recorded that.
+    Disconnected,
+    /// Its row still says connected, but its replica has not refreshed it for three
+    /// heartbeats: the replica died without saying so.
+    Lost,
+}
+
+impl NodeState {
+    /// Three missed node-session heartbeats of 10 s.
+    pub const LOST_AFTER_SECONDS: i64 = 30;
+
+    /// What a stored row means `seconds_since_seen` after its last refresh.
+    pub fn of(connected: bool, seconds_since_seen: i64) -> NodeState {
+        match (connected, seconds_since_seen > Self::LOST_AFTER_SECONDS) {
+            (false, _) => NodeState::Disconnected,
+            (true, false) => NodeState::Connected,
+            (true, true) => NodeState::Lost,
+        }
+    }
+}
+
+/// A node as `GET /portico/nodes` lists it: the stored record (its `connected` already
+/// false for a lost node) and what that record means now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedNode {
+    #[serde(flatten)]
+    pub node: Node,
+    pub state: NodeState,
+    /// Seconds between `lastSeen` and the answer, by the control plane's clock.
+    pub seconds_since_seen: i64,
+}
+
+/// `GET /portico/nodes`: the nodes seen recently (every node ever seen with
+/// `?history=true`), and the version they should all be serving.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeList {
-    pub items: Vec<Node>,
+    pub items: Vec<ListedNode>,
     /// The configuration's current snapshot version; a node below it is behind.
     pub current_version: u64,
 }

@@ -1,7 +1,9 @@
 //! The console in a real browser: Debian's headless Chromium, driven over WebDriver
 //! (chromedriver), against `portico up` and a real upstream. It logs in, builds the notes
 //! API by clicking, sees a bad route key's error beside the field in the API's own
-//! words, watches the Nodes page show the new version ACKed, and sends a request from
+//! words, watches the Nodes page show the new version ACKed (and mark a node whose
+//! replica died lost, keep one gone for an hour in its history, and change the
+//! execute-api endpoint every replica serves), and sends a request from
 //! the Test panel. It maps parameters on an integration, adds a Lambda integration (and
 //! sees a bad function ARN refused beside its field), sets CORS and calls the API from the
 //! console's own page across origins, and throttles a stage. It creates a JWT authorizer
@@ -465,6 +467,7 @@ async fn the_notes_api_in_the_console() {
     )
     .await;
     shot(&c, "08-nodes").await;
+    nodes_and_settings_in_the_console(&c, data.path(), &base, &token, &api_id, proxy).await;
 
     // The Test panel sends a request through the node to the upstream.
     let echoed = send_from_test_panel(
@@ -2434,6 +2437,107 @@ async fn uri_integration_id(base: &str, token: &str, api_id: &str) -> String {
 }
 
 /// GETs `url` from the admin API as JSON.
+/// Two nodes the store remembers but that are gone: one whose replica died without
+/// saying so two minutes ago (its row still says connected), one that disconnected an
+/// hour ago. The Nodes page marks the first lost, shows the second only in its history,
+/// and edits the execute-api endpoint every replica serves (a bad one is refused beside
+/// the field in the API's words).
+async fn nodes_and_settings_in_the_console(
+    c: &Client,
+    data: &std::path::Path,
+    base: &str,
+    token: &str,
+    api_id: &str,
+    proxy: u16,
+) {
+    let store =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("portico.db").display()))
+            .await
+            .expect("open portico up's store");
+    // `last_seen` in the spelling replicas write it in.
+    for (node_id, connected, seen) in [
+        ("edge-lost", 1i64, "-2 minutes"),
+        ("edge-old", 0, "-60 minutes"),
+    ] {
+        sqlx::query(
+            "INSERT INTO nodes (node_id, address, applied_version, last_status, connected, control_plane, last_seen)
+             VALUES ($1, '10.0.0.9:8000', 1, 'ACK', $2, 'replica-that-died', strftime('%Y-%m-%dT%H:%M:%SZ', 'now', $3))",
+        )
+        .bind(node_id)
+        .bind(connected)
+        .bind(seen)
+        .execute(&store)
+        .await
+        .expect("insert a node row");
+    }
+    text_where(
+        c,
+        "tr[data-node='edge-lost'][data-state='lost'] td.seen",
+        |t| t == "2 min ago",
+    )
+    .await;
+    assert!(
+        c.find(Locator::Css("tr[data-node='edge-old']"))
+            .await
+            .is_err(),
+        "a node gone for an hour is history"
+    );
+    text_where(c, "tr[data-node='local'] td.state", |t| t == "connected").await;
+    click(c, "#show-history").await;
+    text_where(
+        c,
+        "tr[data-node='edge-old'][data-state='disconnected'] td.seen",
+        |t| t == "1 h ago",
+    )
+    .await;
+    shot(c, "08b-nodes-history").await;
+    // The later steps see the built-in node alone again.
+    sqlx::query("DELETE FROM nodes WHERE node_id IN ('edge-lost', 'edge-old')")
+        .execute(&store)
+        .await
+        .expect("forget the made-up nodes");
+    store.close().await;
+
+    let own = format!("http://execute-api.localhost:{proxy}");
+    let field = "#execute-api-endpoint";
+    wait_for("the stored endpoint in the form", LIMIT, || async {
+        let value = find(c, field).await.prop("value").await.ok()??;
+        (value == own).then_some(())
+    })
+    .await;
+    fill(c, field, "execute-api.example.com").await;
+    click(c, "#settings-form button[type=submit]").await;
+    text_where(c, "[data-field='executeApiEndpoint'] .field-error", |t| {
+        t.contains("Invalid executeApiEndpoint") && t.contains("is not a URL")
+    })
+    .await;
+    shot(c, "08c-settings-refused").await;
+    let moved = format!("http://execute-api.moved.internal:{proxy}");
+    for (endpoint, api_endpoint) in [
+        (
+            &moved,
+            format!("http://{api_id}.execute-api.moved.internal:{proxy}"),
+        ),
+        (
+            &own,
+            format!("http://{api_id}.execute-api.localhost:{proxy}"),
+        ),
+    ] {
+        fill(c, field, endpoint).await;
+        click(c, "#settings-form button[type=submit]").await;
+        text_where(c, "#settings-form .saved", |t| t == "Saved").await;
+        wait_for(
+            "the API's apiEndpoint to follow the setting",
+            LIMIT,
+            || async {
+                let api = admin_get(&format!("{base}/v2/apis/{api_id}"), token).await;
+                (api["apiEndpoint"] == json!(api_endpoint)).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
 async fn admin_get(url: &str, token: &str) -> Value {
     http_client()
         .get(url)

@@ -19,6 +19,7 @@ mod operations;
 pub mod prometheus;
 mod routes;
 mod session;
+mod settings;
 mod stages;
 mod tags;
 mod test_invoke;
@@ -76,6 +77,7 @@ pub fn app(state: AdminState) -> Router {
         .merge(tags::router())
         .merge(deployments::router())
         .merge(nodes::router())
+        .merge(settings::router())
         .merge(usage::router())
         .merge(test_invoke::router())
         .merge(users::router())

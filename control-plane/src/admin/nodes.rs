@@ -3,7 +3,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use portico_model::{ApiServing, NodeList};
 
-use super::extract::AwsPath;
+use super::extract::{AwsPath, QueryMap};
 use super::{AdminState, ApiError};
 use crate::identity::Caller;
 
@@ -13,11 +13,22 @@ pub fn router() -> Router<AdminState> {
         .route("/portico/apis/{api_id}/serving", get(serving))
 }
 
+/// `?history=true` lists every node ever seen, not only those seen recently.
 async fn list(
     State(s): State<AdminState>,
     Extension(caller): Extension<Caller>,
+    QueryMap(query): QueryMap,
 ) -> Result<Json<NodeList>, ApiError> {
-    Ok(Json(s.service.list_nodes(&caller).await?))
+    let history = match query.get("history").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid history '{other}': true or false"
+            )));
+        }
+    };
+    Ok(Json(s.service.list_nodes(&caller, history).await?))
 }
 
 async fn serving(

@@ -34,6 +34,8 @@ pub enum Permission {
     Read,
     EditApis,
     ManageIdentity,
+    /// Changing cluster settings (`PATCH /portico/settings`), which every node serves.
+    ManageCluster,
     /// Calling the APIs' AWS_IAM routes (`execute-api:Invoke`), checked on the nodes.
     InvokeApis,
 }
@@ -125,10 +127,10 @@ mod tests {
     fn roles_allow_what_the_issue_says() {
         use Permission::*;
         let table = [
-            (Role::Admin, [true, true, true, true]),
-            (Role::Editor, [true, true, false, true]),
-            (Role::Viewer, [true, false, false, false]),
-            (Role::Invoker, [false, false, false, true]),
+            (Role::Admin, [true, true, true, true, true]),
+            (Role::Editor, [true, true, false, true, false]),
+            (Role::Viewer, [true, false, false, false, false]),
+            (Role::Invoker, [false, false, false, true, false]),
         ];
         for (role, expected) in table {
             let got = [
@@ -136,6 +138,7 @@ mod tests {
                 role.allows(EditApis),
                 role.allows(ManageIdentity),
                 role.allows(InvokeApis),
+                role.allows(ManageCluster),
             ];
             assert_eq!(got, expected, "{role:?}");
             assert_eq!(Role::parse(role.as_str()), Some(role));

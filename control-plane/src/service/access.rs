@@ -11,6 +11,7 @@ pub(crate) fn allow(caller: &Caller, permission: Permission) -> ServiceResult<()
         Permission::Read => "read the configuration",
         Permission::EditApis => "change APIs",
         Permission::ManageIdentity => "manage users and access keys",
+        Permission::ManageCluster => "change cluster settings",
         Permission::InvokeApis => "invoke APIs",
     };
     Err(ServiceError::Forbidden(format!(

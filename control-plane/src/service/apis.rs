@@ -41,7 +41,7 @@ pub(crate) fn api_not_found(api_id: &str) -> ServiceError {
 
 impl AdminService {
     pub(super) fn with_endpoint(&self, mut api: Api) -> Api {
-        api.api_endpoint = Some(self.endpoint.for_api(&api.api_id));
+        api.api_endpoint = Some(self.endpoint().for_api(&api.api_id));
         api
     }
 

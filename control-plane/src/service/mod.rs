@@ -4,7 +4,7 @@
 //!
 //! One file per resource (`apis`, `routes`, `integrations`, `stages`, `deployments`,
 //! `identity`, `nodes`, `test_invoke`, `metrics`, `usage`, `openapi` (export, import and
-//! diff), `tags`, `vpc_links`), and one per concern they share: `access` (who may
+//! diff), `tags`, `vpc_links`, `settings`), and one per concern they share: `access` (who may
 //! do what), `write` (the one path a change takes to its commit), `paging`, `error`,
 //! `endpoint` (invoke URLs) and `upstream_policy` (the SSRF rule).
 mod access;
@@ -22,6 +22,7 @@ mod nodes;
 mod openapi;
 mod paging;
 mod routes;
+mod settings;
 mod stages;
 mod tags;
 mod test_invoke;
@@ -35,8 +36,10 @@ pub use certificates::CertificateImport;
 pub use endpoint::ExecuteApiEndpoint;
 pub use error::{ServiceError, ServiceResult};
 pub use identity::{BootstrapCredentials, IdentityContext, bootstrap_admin};
+pub use nodes::DEFAULT_NODE_HISTORY_AFTER;
 pub use openapi::{ExportRequest, ImportOptions, OutputType};
 pub use paging::ListParams;
+pub use settings::{EndpointAtStart, SettingsError, settle_execute_api_endpoint};
 pub use upstream_policy::UpstreamPolicy;
 pub use usage::spawn_usage_tasks;
 pub(crate) use write::{Change, Effects};
@@ -54,9 +57,10 @@ use write::record;
 pub struct AdminService {
     store: Store,
     publisher: PublisherHandle,
-    endpoint: ExecuteApiEndpoint,
     identity: IdentityContext,
     upstreams: UpstreamPolicy,
+    /// Nodes not seen for this long leave the Nodes list (see `nodes`).
+    node_history_after: std::time::Duration,
     /// Sends the Test panel's requests to proxy nodes.
     invoker: reqwest::Client,
     /// Delivers budget alerts to their webhooks.
@@ -80,16 +84,15 @@ impl AdminService {
     pub fn new(
         store: Store,
         publisher: PublisherHandle,
-        endpoint: ExecuteApiEndpoint,
         identity: IdentityContext,
         upstreams: UpstreamPolicy,
     ) -> Self {
         AdminService {
             store,
             publisher,
-            endpoint,
             identity,
             upstreams,
+            node_history_after: nodes::DEFAULT_NODE_HISTORY_AFTER,
             invoker: reqwest::Client::builder()
                 .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
@@ -103,6 +106,12 @@ impl AdminService {
         }
     }
 
+    /// Nodes not seen for `after` leave the Nodes list (they stay in its history).
+    pub fn with_node_history_after(mut self, after: std::time::Duration) -> Self {
+        self.node_history_after = after;
+        self
+    }
+
     pub fn identity(&self) -> &IdentityContext {
         &self.identity
     }
@@ -111,8 +120,10 @@ impl AdminService {
         &self.store
     }
 
-    pub fn endpoint(&self) -> &ExecuteApiEndpoint {
-        &self.endpoint
+    /// Where clients reach APIs, as the store held it at the newest version this
+    /// replica published (the settings are one value for every replica).
+    pub fn endpoint(&self) -> ExecuteApiEndpoint {
+        self.publisher.execute_api_endpoint()
     }
 
     /// Reads one resource of an API (the API must exist too).

@@ -1,20 +1,29 @@
 //! The proxy nodes as the control plane last heard from them, and what they serve of each
-//! stage.
-use portico_model::{ApiServing, Node, NodeBehind, NodeRefusal, Stage, StageServing};
+//! stage. Nodes not seen for `node_history_after` are history: listed only when asked
+//! for, and never counted as part of the fleet.
+use portico_model::{
+    ApiServing, ListedNode, Node, NodeBehind, NodeRefusal, NodeState, Stage, StageServing,
+};
 
 use super::{AdminService, ServiceResult, allow};
 use crate::identity::{Caller, Permission};
 use crate::snapshot::PublishedSnapshot;
 use crate::store::ResourceKind;
 
-/// Three missed node-session heartbeats (see `grpc::node_session`).
-const NODE_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// How long a node that is gone stays in the Nodes list by default.
+pub const DEFAULT_NODE_HISTORY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl AdminService {
-    pub async fn list_nodes(&self, caller: &Caller) -> ServiceResult<portico_model::NodeList> {
+    /// `GET /portico/nodes`: the nodes seen within the history window, or every node
+    /// ever seen (`?history=true`).
+    pub async fn list_nodes(
+        &self,
+        caller: &Caller,
+        history: bool,
+    ) -> ServiceResult<portico_model::NodeList> {
         allow(caller, Permission::Read)?;
         Ok(portico_model::NodeList {
-            items: self.nodes().await?,
+            items: self.listed_nodes(history).await?,
             current_version: self.store.snapshot_version().await?,
         })
     }
@@ -40,17 +49,44 @@ impl AdminService {
         })
     }
 
+    /// The fleet: nodes seen within the history window, `connected` only for those that
+    /// really are (see `NodeState`). Whatever counts nodes starts here.
     pub(crate) async fn nodes(&self) -> ServiceResult<Vec<Node>> {
-        let mut items = self.store.list_nodes().await?;
-        // A replica that died could not record its nodes' disconnection; a node whose
-        // replica has not refreshed it for three heartbeats is not connected.
-        let stale_before = chrono::Utc::now() - NODE_STALE_AFTER;
-        for node in &mut items {
-            let fresh = chrono::DateTime::parse_from_rfc3339(&node.last_seen)
-                .is_ok_and(|seen| seen >= stale_before);
-            node.connected &= fresh;
-        }
-        Ok(items)
+        Ok(self
+            .listed_nodes(false)
+            .await?
+            .into_iter()
+            .map(|n| n.node)
+            .collect())
+    }
+
+    async fn listed_nodes(&self, history: bool) -> ServiceResult<Vec<ListedNode>> {
+        let now = chrono::Utc::now();
+        let seen_since = (!history).then(|| {
+            let window = chrono::TimeDelta::from_std(self.node_history_after)
+                .unwrap_or(chrono::TimeDelta::MAX);
+            now.checked_sub_signed(window)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        });
+        let rows = self.store.list_nodes(seen_since.as_deref()).await?;
+        Ok(rows.into_iter().map(|node| listed(node, now)).collect())
+    }
+}
+
+/// What a stored node row means at `now`. A replica that died could not record its
+/// nodes' disconnection: a row it has not refreshed for three heartbeats is `Lost`.
+fn listed(mut node: Node, now: chrono::DateTime<chrono::Utc>) -> ListedNode {
+    // A time that does not parse was not written by a replica refreshing it.
+    let seconds_since_seen = chrono::DateTime::parse_from_rfc3339(&node.last_seen)
+        .map(|seen| (now - seen.to_utc()).num_seconds().max(0))
+        .unwrap_or(i64::MAX);
+    let state = NodeState::of(node.connected, seconds_since_seen);
+    node.connected = state == NodeState::Connected;
+    ListedNode {
+        node,
+        state,
+        seconds_since_seen,
     }
 }
 

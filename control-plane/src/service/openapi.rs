@@ -94,7 +94,7 @@ impl AdminService {
         }
         let mut tx = self.store.read().await?;
         let api = self.require_api(&mut tx, api_id).await?;
-        let endpoint = self.endpoint.for_api(api_id);
+        let endpoint = self.endpoint().for_api(api_id);
         let (state, base_path) = match &request.stage_name {
             None => (self.current_state(&mut tx, api_id).await?, String::new()),
             Some(name) => {

@@ -57,8 +57,9 @@ impl AdminService {
         self.get_api(caller, api_id).await?;
         self.get_stage(caller, api_id, &input.stage_name).await?;
 
-        let nodes = self.list_nodes(caller).await?;
-        let node = pick_node(nodes.items, nodes.current_version, input.node_id.as_deref())?;
+        let nodes = self.list_nodes(caller, false).await?;
+        let listed = nodes.items.into_iter().map(|n| n.node).collect();
+        let node = pick_node(listed, nodes.current_version, input.node_id.as_deref())?;
         let address = reachable(&node.address);
         let prefix = if input.stage_name == DEFAULT_STAGE {
             String::new()

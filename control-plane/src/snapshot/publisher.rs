@@ -9,6 +9,7 @@ use portico_data_plane::CompileError;
 use tokio::sync::{Notify, watch};
 
 use super::{PublishReport, PublishedSnapshot, rows_to_wire};
+use crate::service::ExecuteApiEndpoint;
 use crate::store::{Store, StoreError};
 
 /// How long a write that reports what it deployed waits for this replica to publish it.
@@ -24,6 +25,9 @@ pub enum PublishError {
     /// disagreement between the two compilers. The previous snapshot keeps serving.
     #[error("snapshot version {version} is not published: {reason}")]
     Refused { version: u64, reason: CompileError },
+    /// A stored endpoint that does not parse was written behind Portico's back.
+    #[error("the stored execute-api endpoint is not usable: {0}")]
+    Endpoint(String),
 }
 
 type Current = watch::Receiver<Option<Arc<PublishedSnapshot>>>;
@@ -33,6 +37,7 @@ type Current = watch::Receiver<Option<Arc<PublishedSnapshot>>>;
 pub struct PublisherHandle {
     refresh: Arc<Notify>,
     current: Current,
+    endpoint: watch::Receiver<ExecuteApiEndpoint>,
 }
 
 impl PublisherHandle {
@@ -48,6 +53,12 @@ impl PublisherHandle {
             .as_ref()
             .map(|c| c.report.clone())
             .unwrap_or_default()
+    }
+
+    /// The execute-api endpoint of the newest store state this replica read, so that
+    /// invoke URLs follow a change made through any replica as the snapshot does.
+    pub fn execute_api_endpoint(&self) -> ExecuteApiEndpoint {
+        self.endpoint.borrow().clone()
     }
 
     /// The snapshot this replica publishes now, if it has published one.
@@ -68,7 +79,8 @@ impl PublisherHandle {
 
 pub struct SnapshotPublisher {
     store: Store,
-    execute_api_domain: String,
+    /// The endpoint read with the newest snapshot source, before it compiled.
+    endpoint: watch::Sender<ExecuteApiEndpoint>,
     refresh: Arc<Notify>,
     current: watch::Sender<Option<Arc<PublishedSnapshot>>>,
     poll_every: Duration,
@@ -78,11 +90,13 @@ pub struct SnapshotPublisher {
 }
 
 impl SnapshotPublisher {
-    pub fn new(store: Store, execute_api_domain: String, poll_every: Duration) -> Self {
+    /// `endpoint` is what the store holds now (see `service::settings`); every publish
+    /// then reads it again with the rest of the snapshot source.
+    pub fn new(store: Store, endpoint: ExecuteApiEndpoint, poll_every: Duration) -> Self {
         let (current, _) = watch::channel(None);
         SnapshotPublisher {
             store,
-            execute_api_domain,
+            endpoint: watch::channel(endpoint).0,
             refresh: Arc::new(Notify::new()),
             current,
             poll_every,
@@ -99,6 +113,7 @@ impl SnapshotPublisher {
         PublisherHandle {
             refresh: self.refresh.clone(),
             current: self.current.subscribe(),
+            endpoint: self.endpoint.subscribe(),
         }
     }
 
@@ -131,7 +146,15 @@ impl SnapshotPublisher {
                 }
             }
         }
-        let domain = self.execute_api_domain.clone();
+        // Read in the same transaction as the rest, so this version and its domain agree.
+        let endpoint = ExecuteApiEndpoint::from_stored(source.execute_api_endpoint.as_deref())
+            .map_err(PublishError::Endpoint)?;
+        let domain = endpoint.domain.clone();
+        self.endpoint.send_if_modified(|e| {
+            let changed = *e != endpoint;
+            *e = endpoint;
+            changed
+        });
         let version = source.version;
         let previous = self.current.borrow().clone();
         let before = previous.clone();

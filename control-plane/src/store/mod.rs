@@ -7,6 +7,7 @@ mod identity;
 mod metrics;
 mod nodes;
 mod resources;
+mod settings;
 mod vpc_links;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -17,6 +18,7 @@ pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
 pub use metrics::{MetricRow, UsageRow, month_of};
 pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
+pub use settings::EXECUTE_API_ENDPOINT;
 pub use vpc_links::{SourceVpcLink, TargetHealthRow, VpcLinkUser};
 
 #[derive(Debug, thiserror::Error)]

@@ -36,11 +36,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_nodes(&self) -> Result<Vec<Node>, StoreError> {
+    /// Every node seen at or after `seen_since` (an RFC 3339 time in `service::now`'s
+    /// spelling, which `last_seen` is written in, so the strings compare as the times
+    /// do); every node ever seen when `None`.
+    pub async fn list_nodes(&self, seen_since: Option<&str>) -> Result<Vec<Node>, StoreError> {
         let rows = sqlx::query(
             "SELECT node_id, address, applied_version, last_status, last_error, rejected_version, connected, control_plane, last_seen
-             FROM nodes ORDER BY node_id",
+             FROM nodes WHERE $1 IS NULL OR last_seen >= $1 ORDER BY node_id",
         )
+        .bind(seen_since)
         .fetch_all(self.pool())
         .await?;
         rows.iter()

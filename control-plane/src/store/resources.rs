@@ -97,6 +97,9 @@ pub struct SnapshotSource {
     pub opened_keys: std::collections::BTreeMap<String, String>,
     /// Every VPC link with its targets, in id order.
     pub vpc_links: Vec<super::SourceVpcLink>,
+    /// The stored execute-api endpoint URL; `None` in a store nothing seeded (the
+    /// documented default then applies).
+    pub execute_api_endpoint: Option<String>,
 }
 
 /// A stored row whose JSON does not parse.
@@ -475,6 +478,7 @@ impl StoreTx {
         let deployments = parse_rows(&rows, ResourceKind::Deployment, &mut damaged)?;
         let custom_domains = self.custom_domain_source().await?;
         let vpc_links = self.vpc_link_source().await?;
+        let execute_api_endpoint = self.setting(super::EXECUTE_API_ENDPOINT).await?;
         Ok(SnapshotSource {
             version,
             apis,
@@ -484,6 +488,7 @@ impl StoreTx {
             custom_domains,
             opened_keys: Default::default(),
             vpc_links,
+            execute_api_endpoint,
         })
     }
 }

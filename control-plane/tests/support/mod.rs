@@ -40,15 +40,11 @@ where
 pub fn service(store: Store) -> AdminService {
     let endpoint =
         ExecuteApiEndpoint::parse("http://execute-api.localhost:8000").expect("endpoint");
-    let publisher = SnapshotPublisher::new(
-        store.clone(),
-        endpoint.domain.clone(),
-        std::time::Duration::from_secs(60),
-    );
+    let publisher =
+        SnapshotPublisher::new(store.clone(), endpoint, std::time::Duration::from_secs(60));
     AdminService::new(
         store,
         publisher.handle(),
-        endpoint,
         IdentityContext::new(MasterKey::generate()),
         UpstreamPolicy::new(
             vec![

@@ -19,6 +19,7 @@ pub mod deployment_diff;
 pub mod deployments;
 pub mod domain;
 pub mod domains;
+pub mod execute_api_endpoint_form;
 pub mod http_fields;
 pub mod import;
 pub mod import_review;
