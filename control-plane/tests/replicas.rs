@@ -68,6 +68,7 @@ async fn start(
         console_dir: None,
         bootstrap_password: Some(credentials::ADMIN_PASSWORD.into()),
         bootstrap_access_key: None,
+        drain: std::time::Duration::ZERO,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let (bound_tx, bound_rx) = oneshot::channel();
