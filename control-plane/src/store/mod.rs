@@ -7,6 +7,7 @@ mod identity;
 mod metrics;
 mod nodes;
 mod resources;
+mod route_match_keys;
 mod vpc_links;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -17,6 +18,7 @@ pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
 pub use metrics::{MetricRow, UsageRow, month_of};
 pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
+pub use route_match_keys::{MatchKeyBackfill, match_key};
 pub use vpc_links::{SourceVpcLink, TargetHealthRow, VpcLinkUser};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("invalid route key {0}")]
+    InvalidRouteKey(String),
     #[error("stored {kind} is corrupt: {source}")]
     Corrupt {
         kind: &'static str,
@@ -118,11 +122,19 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             url: url.to_string(),
-        })
+        };
+        let backfill = store.backfill_route_match_keys().await?;
+        if backfill.filled > 0 {
+            tracing::info!(
+                routes = backfill.filled,
+                "filled in the match keys of routes stored before migration 0008"
+            );
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,6 +161,7 @@ impl Store {
         Ok(StoreTx {
             tx,
             backend: self.backend,
+            serves_changed: false,
         })
     }
 
@@ -167,9 +180,22 @@ impl Store {
             StoreTx {
                 tx,
                 backend: self.backend,
+                serves_changed: false,
             },
             version as u64,
         ))
+    }
+
+    /// A write transaction whose version is settled at the end (`settle_version`): bumped
+    /// only if it wrote something the snapshot reads. Routes, integrations and
+    /// authorizers reach nodes only through a deployment, so 10,000 CreateRoute calls on
+    /// an API with no auto-deploy stage would otherwise make every replica recompile the
+    /// whole snapshot 10,000 times for nothing. It takes the write lock up front as
+    /// `write` does, so versions still follow commit order.
+    pub async fn write_deferred(&self) -> Result<StoreTx, StoreError> {
+        let mut tx = self.write_unversioned().await?;
+        tx.serves_changed = false;
+        Ok(tx)
     }
 
     /// A write transaction for changes that are not configuration (users, keys,
@@ -182,6 +208,7 @@ impl Store {
         Ok(StoreTx {
             tx,
             backend: self.backend,
+            serves_changed: false,
         })
     }
 
@@ -202,6 +229,10 @@ impl Store {
 pub struct StoreTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    /// Whether this transaction wrote a row the snapshot reads (`snapshot_source`: APIs,
+    /// stages, deployments). Only a `write_deferred` transaction is settled by it: a
+    /// `write` one bumped the version when it began.
+    serves_changed: bool,
 }
 
 /// The Postgres channel on which replicas announce committed configuration changes.
@@ -210,6 +241,28 @@ pub const CHANGE_CHANNEL: &str = "portico_config";
 impl StoreTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    /// Notes that this transaction wrote a row the snapshot reads.
+    fn serves_changed(&mut self) {
+        self.serves_changed = true;
+    }
+
+    /// The version a `write_deferred` transaction's changes carry: a new one if it wrote
+    /// what the snapshot reads, else the current one (nodes have nothing new to get).
+    /// Returns whether it bumped.
+    pub async fn settle_version(&mut self) -> Result<(u64, bool), StoreError> {
+        if !self.serves_changed {
+            return Ok((self.snapshot_version().await?, false));
+        }
+        let row = sqlx::query(
+            "UPDATE cluster_state SET snapshot_version = snapshot_version + 1 WHERE id = 1 RETURNING snapshot_version",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        // Settled once: a second call must not bump again.
+        self.serves_changed = false;
+        Ok((row.try_get::<i64, _>(0)? as u64, true))
     }
 
     pub async fn snapshot_version(&mut self) -> Result<u64, StoreError> {
