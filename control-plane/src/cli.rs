@@ -76,6 +76,10 @@ pub struct ControlPlaneArgs {
     /// control plane's own address or a cloud metadata address (comma-separated).
     #[arg(long, env = "PORTICO_ALLOW_UPSTREAM", value_delimiter = ',')]
     pub allow_upstream: Vec<String>,
+    /// How many deployments each API keeps: older ones are deleted when a new one is
+    /// made, except any a stage points at. 0 keeps every deployment.
+    #[arg(long, env = "PORTICO_KEEP_DEPLOYMENTS", default_value_t = crate::service::DEFAULT_KEEP_DEPLOYMENTS)]
+    pub keep_deployments: u32,
     /// The console's built assets (`pkg/` with the wasm, JS and CSS that
     /// `scripts/build` writes). Defaults to `site` beside the binary, then
     /// `../site` (so `target/site` for a binary in `target/release`).

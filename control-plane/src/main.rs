@@ -79,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
                     master_key: MasterKey::from_hex(&args.master_key)
                         .context("--master-key (PORTICO_MASTER_KEY)")?,
                     allow_upstream: cp.allow_upstream.clone(),
+                    keep_deployments: cp.keep_deployments,
                     console_dir: cp.console_dir.clone(),
                     bootstrap_password: cp.bootstrap.admin_password.clone(),
                     bootstrap_access_key: cp.bootstrap.access_key(),

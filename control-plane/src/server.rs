@@ -42,6 +42,8 @@ pub struct ControlPlaneConfig {
     pub master_key: MasterKey,
     /// Upstreams integrations may use despite the SSRF rules (`host` or `host:port`).
     pub allow_upstream: Vec<String>,
+    /// Deployments each API keeps (`--keep-deployments`; 0 keeps all).
+    pub keep_deployments: u32,
     /// The console's built assets; see `console::site_root`.
     pub console_dir: Option<std::path::PathBuf>,
     /// First-start admin password and access key; generated when absent.
@@ -176,7 +178,8 @@ pub async fn run_control_plane(
         identity,
         UpstreamPolicy::new(vec![addrs.admin, addrs.grpc], config.allow_upstream.clone()),
     )
-    .with_node_history_after(config.node_history_after);
+    .with_node_history_after(config.node_history_after)
+    .with_keep_deployments(config.keep_deployments);
     if let Some(tx) = bound {
         let _ = tx.send(addrs);
     }

@@ -101,6 +101,7 @@ pub async fn run_up(
             grpc_tls,
             master_key,
             allow_upstream: args.control_plane.allow_upstream.clone(),
+            keep_deployments: args.control_plane.keep_deployments,
             console_dir: args.control_plane.console_dir.clone(),
             bootstrap_password: args.control_plane.bootstrap.admin_password.clone(),
             bootstrap_access_key: args.control_plane.bootstrap.access_key(),

@@ -69,6 +69,7 @@ async fn start(
         bootstrap_password: Some(credentials::ADMIN_PASSWORD.into()),
         bootstrap_access_key: None,
         drain: std::time::Duration::ZERO,
+        keep_deployments: 100,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let (bound_tx, bound_rx) = oneshot::channel();

@@ -93,6 +93,26 @@ impl AdminService {
             stage.last_updated_date = at.clone();
             tx.update_stage(api_id, stage).await?;
         }
+        self.prune_deployments(tx, api_id).await?;
+        Ok(())
+    }
+
+    /// Deletes the API's deployments beyond the newest `--keep-deployments` (0 keeps all),
+    /// never one a stage points at. AWS documents no such limit and keeps every deployment
+    /// ("Quotas for configuring and running an HTTP API in API Gateway" lists none);
+    /// Portico prunes so that an auto-deploy stage, which deploys on every change, does
+    /// not grow the store without bound. It runs in the transaction that made the new
+    /// deployment, after the stages moved onto it, so the count never drifts and no sweep
+    /// has to race writers.
+    pub(super) async fn prune_deployments(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+    ) -> ServiceResult<()> {
+        let pruned = tx.prune_deployments(api_id, self.keep_deployments).await?;
+        if pruned > 0 {
+            tracing::debug!(api_id, pruned, "pruned old deployments");
+        }
         Ok(())
     }
 
@@ -138,6 +158,7 @@ impl AdminService {
                         stage.last_updated_date = now();
                         tx.update_stage(api_id, &stage).await?;
                     }
+                    self.prune_deployments(tx, api_id).await?;
                     let id = format!("{api_id}/{}", deployment.deployment_id);
                     Ok((deployment, Change::new("CreateDeployment", "deployment", id)))
                 },

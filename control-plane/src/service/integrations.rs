@@ -78,6 +78,8 @@ impl AdminService {
     ) -> ServiceResult<Integration> {
         let integration = build(new_id(7), &input)?;
         super::vpc_links::require_vpc_links(tx, [&integration]).await?;
+        self.check_integration_upstream(tx, api_id, &integration)
+            .await?;
         tx.upsert_integration(api_id, &integration).await?;
         Ok(integration)
     }
@@ -95,7 +97,7 @@ impl AdminService {
             .change_api(
                 caller,
                 api_id,
-                Effects::CHECK_UPSTREAMS,
+                Effects::NONE,
                 input,
                 check,
                 async |tx, input| {
@@ -150,7 +152,7 @@ impl AdminService {
         id: &str,
         input: UpdateIntegration,
     ) -> ServiceResult<Integration> {
-        let effects = Effects::REDEPLOY_AND_CHECK_UPSTREAMS;
+        let effects = Effects::REDEPLOY;
         let (integration, _) = self
             .change_api(
                 caller,
@@ -213,6 +215,8 @@ impl AdminService {
                     };
                     let integration = build(id.to_string(), &merged)?;
                     super::vpc_links::require_vpc_links(tx, [&integration]).await?;
+                    self.check_integration_upstream(tx, api_id, &integration)
+                        .await?;
                     tx.upsert_integration(api_id, &integration).await?;
                     let change =
                         Change::new("UpdateIntegration", "integration", format!("{api_id}/{id}"));

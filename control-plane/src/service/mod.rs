@@ -65,7 +65,12 @@ pub struct AdminService {
     invoker: reqwest::Client,
     /// Delivers budget alerts to their webhooks.
     webhooks: reqwest::Client,
+    /// How many deployments each API keeps (`--keep-deployments`; 0 keeps all).
+    keep_deployments: u32,
 }
+
+/// `--keep-deployments`' default.
+pub const DEFAULT_KEEP_DEPLOYMENTS: u32 = 100;
 
 /// A new identifier in AWS's style: lower-case letters and digits.
 pub fn new_id(len: usize) -> String {
@@ -103,12 +108,19 @@ impl AdminService {
                 .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_default(),
+            keep_deployments: DEFAULT_KEEP_DEPLOYMENTS,
         }
     }
 
     /// Nodes not seen for `after` leave the Nodes list (they stay in its history).
     pub fn with_node_history_after(mut self, after: std::time::Duration) -> Self {
         self.node_history_after = after;
+        self
+    }
+
+    /// Keeps the newest `keep` deployments of each API (and any a stage uses); 0 keeps all.
+    pub fn with_keep_deployments(mut self, keep: u32) -> Self {
+        self.keep_deployments = keep;
         self
     }
 
@@ -162,7 +174,8 @@ impl AdminService {
     }
 
     /// Refuses integrations that any stage of the API would render into a forbidden
-    /// upstream (see `UpstreamPolicy`).
+    /// upstream (see `UpstreamPolicy`): every integration against every stage, for writes
+    /// that replace many at once (an import).
     pub(super) async fn check_upstreams(
         &self,
         tx: &mut StoreTx,
@@ -173,6 +186,35 @@ impl AdminService {
             tx.all(ResourceKind::Integration, api_id).await?;
         let stages: Vec<portico_model::Stage> = tx.all(ResourceKind::Stage, api_id).await?;
         self.upstreams.check_api(&integrations, &stages)?;
+        Ok(())
+    }
+
+    /// The same rule for one integration written: against the API's stages (a handful,
+    /// whatever the API's size), not every other integration again.
+    pub(super) async fn check_integration_upstream(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        integration: &portico_model::Integration,
+    ) -> ServiceResult<()> {
+        use crate::store::ResourceKind;
+        let stages: Vec<portico_model::Stage> = tx.all(ResourceKind::Stage, api_id).await?;
+        self.upstreams
+            .check_api(std::slice::from_ref(integration), &stages)?;
+        Ok(())
+    }
+
+    /// The same rule for one stage written: only integrations whose URI names a stage
+    /// variable can render differently under it, and only this stage changed.
+    pub(super) async fn check_stage_upstreams(
+        &self,
+        tx: &mut StoreTx,
+        api_id: &str,
+        stage: &portico_model::Stage,
+    ) -> ServiceResult<()> {
+        let integrations = tx.integrations_using_stage_variables(api_id).await?;
+        self.upstreams
+            .check_api(&integrations, std::slice::from_ref(stage))?;
         Ok(())
     }
 }

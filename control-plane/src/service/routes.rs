@@ -11,24 +11,6 @@ fn route_not_found(route_id: &str) -> ServiceError {
     ServiceError::NotFound(format!("Invalid Route identifier specified {route_id}"))
 }
 
-/// Two keys conflict when they would match exactly the same requests.
-fn same_match(a: &RouteKey, b: &RouteKey) -> bool {
-    match (a, b) {
-        (RouteKey::Default, RouteKey::Default) => true,
-        (
-            RouteKey::Route {
-                method: ma,
-                path: pa,
-            },
-            RouteKey::Route {
-                method: mb,
-                path: pb,
-            },
-        ) => ma == mb && pa.shape() == pb.shape(),
-        _ => false,
-    }
-}
-
 impl AdminService {
     /// Checks the route key is valid and free, the target names an integration of this
     /// API, and the authorizer one of its authorizers of the kind the route's
@@ -41,31 +23,34 @@ impl AdminService {
     ) -> ServiceResult<()> {
         let (route_id, route_key, target) =
             (&route.route_id, &route.route_key, route.target.as_deref());
-        let authorizers: Vec<Authorizer> = match &route.authorizer_id {
-            Some(_) => tx.all(ResourceKind::Authorizer, api_id).await?,
-            None => Vec::new(),
+        let authorizer: Option<Authorizer> = match &route.authorizer_id {
+            Some(id) => tx.get(ResourceKind::Authorizer, api_id, id).await?,
+            None => None,
         };
         validate_route_authorization(
             &route.authorization_type,
             route.authorizer_id.as_deref(),
             &route.authorization_scopes,
             |id| {
-                authorizers
-                    .iter()
-                    .find(|a| a.authorizer_id == id)
+                authorizer
+                    .as_ref()
+                    .filter(|a| a.authorizer_id == id)
                     .map(|a| a.authorizer_type.clone())
             },
         )?;
+        // Two keys conflict when they match exactly the same requests: one indexed
+        // lookup by match key (see store::match_key). Looked up before the write rather
+        // than read back after a unique violation, because Postgres aborts a transaction
+        // at the violation; writers hold the write lock, so nothing slips in between, and
+        // the unique index stays the guarantee.
         let key = RouteKey::parse(route_key)?;
-        let existing: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
-        for other in existing.iter().filter(|r| &r.route_id != route_id) {
-            let other_key = RouteKey::parse(&other.route_key)?;
-            if same_match(&key, &other_key) {
-                return Err(ServiceError::Conflict(format!(
-                    "Route key '{route_key}' conflicts with existing route '{}' ({})",
-                    other.route_key, other.route_id
-                )));
-            }
+        if let Some(other) = tx.route_matching(api_id, &key).await?
+            && &other.route_id != route_id
+        {
+            return Err(ServiceError::Conflict(format!(
+                "Route key '{route_key}' conflicts with existing route '{}' ({})",
+                other.route_key, other.route_id
+            )));
         }
         if let Some(target) = target {
             let integration_id = parse_route_target(target)?;

@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use portico_model::{
-    CreateStage, Deployment, Page, Route, RouteKey, RouteSettings, Stage, UpdateStage,
-    ValidationError, validate_access_log_settings, validate_description, validate_route_settings,
+    CreateStage, Deployment, Page, RouteKey, RouteSettings, Stage, UpdateStage, ValidationError,
+    validate_access_log_settings, validate_description, validate_route_settings,
     validate_stage_name, validate_stage_variables,
 };
 
@@ -53,9 +53,9 @@ impl AdminService {
         let Some(by_route) = by_route.filter(|m| !m.is_empty()) else {
             return Ok(());
         };
-        let routes: Vec<Route> = tx.all(ResourceKind::Route, api_id).await?;
+        // One indexed lookup per key named, not a read of every route of the API.
         for key in by_route.keys() {
-            if !routes.iter().any(|r| &r.route_key == key) {
+            if tx.route_by_key(api_id, key).await?.is_none() {
                 return Err(ServiceError::NotFound(format!(
                     "Unable to find Route by key {key} within the provided RouteSettings"
                 )));
@@ -135,6 +135,7 @@ impl AdminService {
             let deployment = self.deploy(tx, api_id, None, true).await?;
             stage.deployment_id = Some(deployment.deployment_id);
             tx.update_stage(api_id, &stage).await?;
+            self.prune_deployments(tx, api_id).await?;
         }
         Ok(stage)
     }
@@ -163,11 +164,12 @@ impl AdminService {
             .change_api(
                 caller,
                 api_id,
-                Effects::CHECK_UPSTREAMS,
+                Effects::NONE,
                 input,
                 check,
                 async |tx, input| {
                     let stage = self.add_stage(tx, api_id, input).await?;
+                    self.check_stage_upstreams(tx, api_id, &stage).await?;
                     let id = format!("{api_id}/{}", stage.stage_name);
                     Ok((stage, Change::new("CreateStage", "stage", id)))
                 },
@@ -241,7 +243,7 @@ impl AdminService {
             .change_api(
                 caller,
                 api_id,
-                Effects::CHECK_UPSTREAMS,
+                Effects::NONE,
                 input,
                 check,
                 async |tx, input| {
@@ -296,6 +298,10 @@ impl AdminService {
                     }
                     stage.last_updated_date = now();
                     tx.update_stage(api_id, &stage).await?;
+                    self.check_stage_upstreams(tx, api_id, &stage).await?;
+                    if turned_on {
+                        self.prune_deployments(tx, api_id).await?;
+                    }
                     let id = format!("{api_id}/{name}");
                     Ok((stage, Change::new("UpdateStage", "stage", id)))
                 },

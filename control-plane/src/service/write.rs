@@ -1,6 +1,6 @@
 //! The one path a change takes: allowed, its input checked before the write lock is
 //! taken, written in one transaction with the API it belongs to required, auto-deploy
-//! stages redeployed and upstreams checked when it affects them, its audit record in the
+//! stages redeployed when it affects them, its audit record in the
 //! same transaction, announced to the other replicas, and this replica's publisher told.
 use super::{AdminService, ServiceResult, allow, now};
 use crate::identity::{Caller, Permission};
@@ -11,27 +11,14 @@ use crate::store::{AuditRecord, StoreTx};
 pub(crate) struct Effects {
     /// It changes what auto-deploy stages serve: redeploy them.
     pub redeploy: bool,
-    /// It can change an upstream some stage renders: check the SSRF rule.
-    pub check_upstreams: bool,
 }
 
+// The SSRF rule is checked by the writes that can change an upstream, on just what they
+// wrote (`check_integration_upstream`, `check_stage_upstreams`): a whole-API check here
+// read every integration on each write.
 impl Effects {
-    pub const NONE: Effects = Effects {
-        redeploy: false,
-        check_upstreams: false,
-    };
-    pub const REDEPLOY: Effects = Effects {
-        redeploy: true,
-        check_upstreams: false,
-    };
-    pub const CHECK_UPSTREAMS: Effects = Effects {
-        redeploy: false,
-        check_upstreams: true,
-    };
-    pub const REDEPLOY_AND_CHECK_UPSTREAMS: Effects = Effects {
-        redeploy: true,
-        check_upstreams: true,
-    };
+    pub const NONE: Effects = Effects { redeploy: false };
+    pub const REDEPLOY: Effects = Effects { redeploy: true };
 }
 
 /// What a committed write did, for the audit log.
@@ -92,16 +79,20 @@ impl AdminService {
     ) -> ServiceResult<(T, u64)> {
         allow(caller, Permission::EditApis)?;
         check(&input)?;
-        let (mut tx, version) = self.store.write().await?;
+        let mut tx = self.store.write_deferred().await?;
         self.require_api(&mut tx, api_id).await?;
         let (value, what) = change(&mut tx, input).await?;
         if effects.redeploy {
             self.auto_deploy(&mut tx, api_id).await?;
         }
-        if effects.check_upstreams {
-            self.check_upstreams(&mut tx, api_id).await?;
+        // A change nodes cannot see (a route of an API with no auto-deploy stage, say)
+        // keeps the version, so no replica recompiles the snapshot for it.
+        let (version, bumped) = tx.settle_version().await?;
+        if bumped {
+            self.commit(tx, version, caller, what).await?;
+        } else {
+            self.commit_unversioned(tx, caller, what).await?;
         }
-        self.commit(tx, version, caller, what).await?;
         Ok((value, version))
     }
 

@@ -7,6 +7,7 @@ mod identity;
 mod metrics;
 mod nodes;
 mod resources;
+mod route_match_keys;
 mod settings;
 mod vpc_links;
 
@@ -18,6 +19,7 @@ pub use identity::{AuditRecord, KeyForAuth, SessionForAuth, UserRecord};
 pub use metrics::{MetricRow, UsageRow, month_of};
 pub use nodes::NodeLoad;
 pub use resources::{DamagedRow, ResourceKind, SnapshotSource};
+pub use route_match_keys::{MatchKeyBackfill, match_key};
 pub use settings::EXECUTE_API_ENDPOINT;
 pub use vpc_links::{SourceVpcLink, TargetHealthRow, VpcLinkUser};
 
@@ -36,6 +38,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("invalid route key {0}")]
+    InvalidRouteKey(String),
     #[error("stored {kind} is corrupt: {source}")]
     Corrupt {
         kind: &'static str,
@@ -120,11 +124,19 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             url: url.to_string(),
-        })
+        };
+        let backfill = store.backfill_route_match_keys().await?;
+        if backfill.filled > 0 {
+            tracing::info!(
+                routes = backfill.filled,
+                "filled in the match keys of routes stored before migration 0008"
+            );
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -151,6 +163,8 @@ impl Store {
         Ok(StoreTx {
             tx,
             backend: self.backend,
+            serves_changed: false,
+            locked_version: 0,
         })
     }
 
@@ -169,9 +183,34 @@ impl Store {
             StoreTx {
                 tx,
                 backend: self.backend,
+                serves_changed: false,
+                locked_version: version as u64,
             },
             version as u64,
         ))
+    }
+
+    /// A write transaction whose version is settled at the end (`settle_version`): bumped
+    /// only if it wrote something the snapshot reads. Routes, integrations and
+    /// authorizers reach nodes only through a deployment, so 10,000 CreateRoute calls on
+    /// an API with no auto-deploy stage would otherwise make every replica recompile the
+    /// whole snapshot 10,000 times for nothing. It takes the write lock up front as
+    /// `write` does, so versions still follow commit order.
+    pub async fn write_deferred(&self) -> Result<StoreTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The lock statement also reads the version: one round trip fewer under the lock.
+        let row = sqlx::query(
+            "UPDATE cluster_state SET snapshot_version = snapshot_version WHERE id = 1 RETURNING snapshot_version",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let version: i64 = row.try_get(0)?;
+        Ok(StoreTx {
+            tx,
+            backend: self.backend,
+            serves_changed: false,
+            locked_version: version as u64,
+        })
     }
 
     /// A write transaction for changes that are not configuration (users, keys,
@@ -184,6 +223,8 @@ impl Store {
         Ok(StoreTx {
             tx,
             backend: self.backend,
+            serves_changed: false,
+            locked_version: 0,
         })
     }
 
@@ -204,6 +245,13 @@ impl Store {
 pub struct StoreTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    /// Whether this transaction wrote a row the snapshot reads (`snapshot_source`: APIs,
+    /// stages, deployments). Only a `write_deferred` transaction is settled by it: a
+    /// `write` one bumped the version when it began.
+    serves_changed: bool,
+    /// The version this transaction holds under the write lock (0 where no one asks:
+    /// reads and `write_unversioned`).
+    locked_version: u64,
 }
 
 /// The Postgres channel on which replicas announce committed configuration changes.
@@ -212,6 +260,30 @@ pub const CHANGE_CHANNEL: &str = "portico_config";
 impl StoreTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(StoreError::from_sqlx)
+    }
+
+    /// Notes that this transaction wrote a row the snapshot reads.
+    fn serves_changed(&mut self) {
+        self.serves_changed = true;
+    }
+
+    /// The version a `write_deferred` transaction's changes carry: a new one if it wrote
+    /// what the snapshot reads, else the current one (nodes have nothing new to get).
+    /// Returns whether it bumped.
+    pub async fn settle_version(&mut self) -> Result<(u64, bool), StoreError> {
+        if !self.serves_changed {
+            // No one else can have bumped it: this transaction holds the write lock.
+            return Ok((self.locked_version, false));
+        }
+        let row = sqlx::query(
+            "UPDATE cluster_state SET snapshot_version = snapshot_version + 1 WHERE id = 1 RETURNING snapshot_version",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        // Settled once: a second call must not bump again.
+        self.serves_changed = false;
+        self.locked_version = row.try_get::<i64, _>(0)? as u64;
+        Ok((self.locked_version, true))
     }
 
     pub async fn snapshot_version(&mut self) -> Result<u64, StoreError> {

@@ -5,7 +5,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 
+use super::route_match_keys::match_key_of;
 use super::{StoreError, StoreTx};
+
+/// 1 when the integration's URI names a stage variable, so that its upstream depends on
+/// the stage (the `uses_stage_variables` column; `UriTemplate` reads `${stageVariables.…}`).
+fn uses_stage_variables(integration: &Integration) -> i64 {
+    i64::from(integration.integration_uri.contains("${stageVariables."))
+}
 
 /// The resources that live under an API (and `Api` for the API row itself, which only
 /// the snapshot reader names).
@@ -125,6 +132,7 @@ impl DamagedRow {
 
 impl StoreTx {
     pub async fn insert_api(&mut self, api: &Api) -> Result<(), StoreError> {
+        self.serves_changed();
         sqlx::query("INSERT INTO apis (api_id, body) VALUES ($1, $2)")
             .bind(&api.api_id)
             .bind(to_json(api))
@@ -135,6 +143,7 @@ impl StoreTx {
     }
 
     pub async fn update_api(&mut self, api: &Api) -> Result<(), StoreError> {
+        self.serves_changed();
         sqlx::query("UPDATE apis SET body = $2 WHERE api_id = $1")
             .bind(&api.api_id)
             .bind(to_json(api))
@@ -171,6 +180,7 @@ impl StoreTx {
 
     /// Deletes the API and, by cascade, everything under it.
     pub async fn delete_api(&mut self, api_id: &str) -> Result<bool, StoreError> {
+        self.serves_changed();
         let done = sqlx::query("DELETE FROM apis WHERE api_id = $1")
             .bind(api_id)
             .execute(&mut *self.tx)
@@ -236,6 +246,15 @@ impl StoreTx {
         api_id: &str,
         key: &str,
     ) -> Result<bool, StoreError> {
+        // Deleting a route, integration or authorizer changes only the API's undeployed
+        // definition; the service refuses to delete a deployment a stage uses, but a
+        // deployment counts as served here to stay on the safe side.
+        if !matches!(
+            kind,
+            ResourceKind::Route | ResourceKind::Integration | ResourceKind::Authorizer
+        ) {
+            self.serves_changed();
+        }
         let sql = format!(
             "DELETE FROM {} WHERE api_id = $1 AND {} = $2",
             kind.table(),
@@ -251,6 +270,12 @@ impl StoreTx {
 
     /// Deletes every resource of one kind under the API (a reimport's first step).
     pub async fn delete_all(&mut self, kind: ResourceKind, api_id: &str) -> Result<(), StoreError> {
+        if !matches!(
+            kind,
+            ResourceKind::Route | ResourceKind::Integration | ResourceKind::Authorizer
+        ) {
+            self.serves_changed();
+        }
         let sql = format!("DELETE FROM {} WHERE api_id = $1", kind.table());
         sqlx::query(&sql)
             .bind(api_id)
@@ -269,27 +294,34 @@ impl StoreTx {
     ) -> Result<(), StoreError> {
         const ROWS: usize = 250;
         for chunk in integrations.chunks(ROWS) {
-            let values = placeholders(chunk.len(), 3);
-            let sql =
-                format!("INSERT INTO integrations (api_id, integration_id, body) VALUES {values}");
+            let values = placeholders(chunk.len(), 4);
+            let sql = format!(
+                "INSERT INTO integrations (api_id, integration_id, uses_stage_variables, body) VALUES {values}"
+            );
             let mut q = sqlx::query(&sql);
             for i in chunk {
-                q = q.bind(api_id).bind(&i.integration_id).bind(to_json(i));
+                q = q
+                    .bind(api_id)
+                    .bind(&i.integration_id)
+                    .bind(uses_stage_variables(i))
+                    .bind(to_json(i));
             }
             q.execute(&mut *self.tx)
                 .await
                 .map_err(StoreError::from_sqlx)?;
         }
         for chunk in routes.chunks(ROWS) {
-            let values = placeholders(chunk.len(), 4);
-            let sql =
-                format!("INSERT INTO routes (api_id, route_id, route_key, body) VALUES {values}");
+            let values = placeholders(chunk.len(), 5);
+            let sql = format!(
+                "INSERT INTO routes (api_id, route_id, route_key, match_key, body) VALUES {values}"
+            );
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q
                     .bind(api_id)
                     .bind(&r.route_id)
                     .bind(&r.route_key)
+                    .bind(match_key_of(&r.route_key)?)
                     .bind(to_json(r));
             }
             q.execute(&mut *self.tx)
@@ -317,12 +349,14 @@ impl StoreTx {
 
     pub async fn upsert_route(&mut self, api_id: &str, route: &Route) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO routes (api_id, route_id, route_key, body) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (api_id, route_id) DO UPDATE SET route_key = excluded.route_key, body = excluded.body",
+            "INSERT INTO routes (api_id, route_id, route_key, match_key, body) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (api_id, route_id) DO UPDATE SET route_key = excluded.route_key,
+                 match_key = excluded.match_key, body = excluded.body",
         )
         .bind(api_id)
         .bind(&route.route_id)
         .bind(&route.route_key)
+        .bind(match_key_of(&route.route_key)?)
         .bind(to_json(route))
         .execute(&mut *self.tx)
         .await
@@ -336,11 +370,13 @@ impl StoreTx {
         integration: &Integration,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO integrations (api_id, integration_id, body) VALUES ($1, $2, $3)
-             ON CONFLICT (api_id, integration_id) DO UPDATE SET body = excluded.body",
+            "INSERT INTO integrations (api_id, integration_id, uses_stage_variables, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (api_id, integration_id) DO UPDATE SET
+                 uses_stage_variables = excluded.uses_stage_variables, body = excluded.body",
         )
         .bind(api_id)
         .bind(&integration.integration_id)
+        .bind(uses_stage_variables(integration))
         .bind(to_json(integration))
         .execute(&mut *self.tx)
         .await
@@ -367,6 +403,7 @@ impl StoreTx {
     }
 
     pub async fn insert_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), StoreError> {
+        self.serves_changed();
         sqlx::query(
             "INSERT INTO stages (api_id, stage_name, deployment_id, auto_deploy, body) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -382,6 +419,7 @@ impl StoreTx {
     }
 
     pub async fn update_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), StoreError> {
+        self.serves_changed();
         sqlx::query(
             "UPDATE stages SET deployment_id = $3, auto_deploy = $4, body = $5 WHERE api_id = $1 AND stage_name = $2",
         )
@@ -402,8 +440,11 @@ impl StoreTx {
         deployment: &Deployment,
         frozen: &DeployedApi,
     ) -> Result<(), StoreError> {
+        // Writers hold the write lock, so MAX + 1 numbers the API's deployments in order.
         sqlx::query(
-            "INSERT INTO deployments (api_id, deployment_id, body, frozen) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO deployments (api_id, deployment_id, body, frozen, created_order)
+             VALUES ($1, $2, $3, $4,
+                     (SELECT COALESCE(MAX(created_order), 0) + 1 FROM deployments WHERE api_id = $1))",
         )
         .bind(api_id)
         .bind(&deployment.deployment_id)
@@ -428,6 +469,48 @@ impl StoreTx {
             .await
             .map_err(StoreError::from_sqlx)?;
         Ok(())
+    }
+
+    /// Deletes the API's deployments older than its newest `keep`, except those a stage
+    /// points at; returns how many went. A stage row's `deployment_id` is the only
+    /// reference to a deployment: the snapshot reads just those (`snapshot_source`), and
+    /// what a stage served before lives in the publisher's memory, not in the store.
+    pub async fn prune_deployments(&mut self, api_id: &str, keep: u32) -> Result<u64, StoreError> {
+        if keep == 0 {
+            return Ok(0);
+        }
+        // The subquery is the created_order of the `keep`-th newest: NULL (nothing goes)
+        // while the API has no more than `keep`.
+        let done = sqlx::query(
+            "DELETE FROM deployments WHERE api_id = $1
+               AND created_order < (SELECT created_order FROM deployments WHERE api_id = $1
+                                    ORDER BY created_order DESC LIMIT 1 OFFSET $2)
+               AND NOT EXISTS (SELECT 1 FROM stages s
+                               WHERE s.api_id = deployments.api_id
+                                 AND s.deployment_id = deployments.deployment_id)",
+        )
+        .bind(api_id)
+        .bind(i64::from(keep - 1))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The API's integrations whose URI names a stage variable: the ones a stage's
+    /// variables can point elsewhere.
+    pub async fn integrations_using_stage_variables(
+        &mut self,
+        api_id: &str,
+    ) -> Result<Vec<Integration>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT body FROM integrations WHERE api_id = $1 AND uses_stage_variables = 1 ORDER BY integration_id",
+        )
+        .bind(api_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| from_json("integration", r.try_get::<String, _>(0)?.as_str()))
+            .collect()
     }
 
     /// Names of the API's stages that point at `deployment_id`.
