@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use portico_tests::fleet::Replica;
 use portico_tests::postgres::TestDatabase;
-use portico_tests::process::Proc;
-use portico_tests::{admin_token, credentials, free_port, http_client, wait_for_admin};
+use portico_tests::{admin_token, http_client, wait_for_admin};
 use serde_json::{Value, json};
 
 const ROUTES: usize = 10_000;
@@ -23,29 +23,8 @@ fn route_key(n: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_routes_through_the_admin_api() {
     let db = TestDatabase::create("scale").await;
-    let (admin, grpc) = (free_port(), free_port());
-    let mut serve = Proc::spawn(
-        "serve",
-        "portico",
-        &[
-            "serve".into(),
-            "--admin-addr".into(),
-            format!("127.0.0.1:{admin}"),
-            "--grpc-addr".into(),
-            format!("127.0.0.1:{grpc}"),
-        ],
-        &[
-            credentials::control_plane_env(),
-            vec![
-                ("PORTICO_DATABASE_URL", db.url.clone()),
-                (
-                    "PORTICO_CLUSTER_TOKEN",
-                    "scale-cluster-token-0123456789abcdef".to_string(),
-                ),
-            ],
-        ]
-        .concat(),
-    );
+    let mut serve = Replica::start("serve", &db.url);
+    let admin = serve.admin;
     wait_for_admin(admin, LIMIT).await;
     let token = admin_token(admin).await;
     let base = format!("http://127.0.0.1:{admin}");
@@ -196,6 +175,6 @@ async fn ten_thousand_routes_through_the_admin_api() {
         "the conflict names the existing route: {message}"
     );
 
-    serve.stop();
+    serve.stop().await;
     db.drop_db().await;
 }
