@@ -4,51 +4,19 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use portico_control_plane::admin::{AdminState, app};
 use serde_json::{Value, json};
+use support::Reply;
 use tower::ServiceExt;
 
-struct Reply {
-    status: StatusCode,
-    error_type: Option<String>,
-    body: Value,
-}
-
+/// The admin API called without a socket, with the session `router.1`.
 async fn call(
     router: &(axum::Router, String),
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> Reply {
-    let (router, token) = router;
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        req = req.header("content-type", "application/json");
-    }
-    let req = req
-        .body(Body::from(body.unwrap_or("").to_string()))
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let error_type = res
-        .headers()
-        .get("x-amzn-ErrorType")
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply {
-        status,
-        error_type,
-        body,
-    }
+    support::call(&router.0, &router.1, method, path, body).await
 }
 
 #[tokio::test]

@@ -6,9 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use portico_control_plane::admin::{AdminState, app};
 use portico_control_plane::identity::{AuthMethod, Caller, MasterKey, Role};
 use portico_control_plane::server::{BoundAddrs, ControlPlaneConfig, run_control_plane};
@@ -20,8 +18,8 @@ use portico_control_plane::store::{Backend, Store};
 use portico_model::{Node, NodeState, UpdateClusterSettings};
 use portico_tests::{admin_token, credentials, http_client, wait_for};
 use serde_json::{Value, json};
+use support::Reply;
 use tokio::sync::oneshot;
-use tower::ServiceExt;
 
 const FIRST: &str = "http://execute-api.first.example:8000";
 const SECOND: &str = "https://execute-api.second.example";
@@ -262,37 +260,8 @@ async fn a_settings_change_reaches_every_replica(store: Store) {
     assert_eq!(publisher.handle().execute_api_endpoint().url(), SECOND);
 }
 
-struct Reply {
-    status: StatusCode,
-    error_type: Option<String>,
-    body: Value,
-}
-
 async fn call(router: &axum::Router, token: &str, method: &str, path: &str, body: &str) -> Reply {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let error_type = res
-        .headers()
-        .get("x-amzn-ErrorType")
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply {
-        status,
-        error_type,
-        body,
-    }
+    support::call(router, token, method, path, Some(body)).await
 }
 
 /// A bad endpoint is refused in AWS's error shape naming the field, nothing changes, and

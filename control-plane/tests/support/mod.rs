@@ -99,3 +99,49 @@ macro_rules! store_cases {
         )*
     };
 }
+
+/// What the admin API answered: the status, AWS's error type header, the JSON body.
+pub struct Reply {
+    pub status: axum::http::StatusCode,
+    pub error_type: Option<String>,
+    pub body: serde_json::Value,
+}
+
+/// One admin-API request without a socket, as the session `token`; a body is sent as JSON.
+pub async fn call(
+    router: &axum::Router,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Reply {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(axum::body::Body::from(body.unwrap_or("").to_string()))
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let error_type = res
+        .headers()
+        .get("x-amzn-ErrorType")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Reply {
+        status,
+        error_type,
+        body,
+    }
+}
