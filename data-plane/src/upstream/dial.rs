@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
-use tracing::debug;
+
+use super::connection::UpstreamConnection;
 
 /// A target that does not even answer the handshake is given up on this soon, so the
 /// request can go to another one well inside its integration timeout.
@@ -37,12 +37,11 @@ pub enum DialError {
     Handshake(#[source] hyper::Error),
 }
 
-/// Connects and readies an HTTP/1.1 connection; the connection's task runs on the
-/// current runtime.
+/// Connects and starts HTTP/1.1; the request that uses the connection drives it.
 pub async fn dial<B>(
     addr: SocketAddr,
     tls: Option<&DialTls>,
-) -> Result<http1::SendRequest<B>, DialError>
+) -> Result<UpstreamConnection<B>, DialError>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -56,7 +55,7 @@ where
     // Requests are small writes that must not wait for an ACK.
     let _ = tcp.set_nodelay(true);
     match tls {
-        None => handshake(TokioIo::new(tcp), addr).await,
+        None => handshake(TokioIo::new(tcp)).await,
         Some(tls) => {
             let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
             let stream = tokio::time::timeout(
@@ -66,26 +65,19 @@ where
             .await
             .map_err(|_| DialError::Timeout(CONNECT_TIMEOUT))?
             .map_err(DialError::Tls)?;
-            handshake(TokioIo::new(stream), addr).await
+            handshake(TokioIo::new(stream)).await
         }
     }
 }
 
-async fn handshake<IO, B>(io: IO, addr: SocketAddr) -> Result<http1::SendRequest<B>, DialError>
+async fn handshake<IO, B>(io: IO) -> Result<UpstreamConnection<B>, DialError>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (sender, connection) = http1::Builder::new()
-        .handshake(io)
+    UpstreamConnection::handshake(io)
         .await
-        .map_err(DialError::Handshake)?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            debug!(%addr, "endpoint connection ended: {e}");
-        }
-    });
-    Ok(sender)
+        .map_err(DialError::Handshake)
 }
