@@ -1,10 +1,11 @@
 //! The harness for Portico's end-to-end tests: it finds the built binaries, starts them
 //! as child processes on loopback ports (killed when dropped), makes fresh Postgres
-//! databases, runs a real upstream HTTP server and a Lambda-compatible function server,
-//! runs the real AWS clients (boto3, awscli), and runs a fleet behind haproxy that can be
-//! restarted piece by piece under a steady load. Every wait is bounded.
+//! databases, runs a real upstream HTTP server, a misbehaving one and a Lambda-compatible
+//! function server, runs the real AWS clients (boto3, awscli), and runs a fleet behind
+//! haproxy that can be restarted piece by piece under a steady load. Every wait is bounded.
 #![forbid(unsafe_code)]
 
+pub mod faulty_upstream;
 pub mod fleet;
 pub mod lambda_functions;
 pub mod load;

@@ -4,9 +4,10 @@
 
 use std::error::Error as StdError;
 
-use http::header::{CONNECTION, HOST, HeaderName, HeaderValue};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, Response, Uri, Version};
+use http_body::Body;
 use http_body_util::{LengthLimitError, Limited};
 
 use super::{MAX_BODY_BYTES, declared_length};
@@ -23,6 +24,22 @@ pub enum ForwardError {
     /// The cause is the source, not the message, so a chain shows it once.
     #[error("upstream request failed")]
     Upstream(#[source] UpstreamError),
+    #[error("the upstream's response was refused")]
+    Refused(#[source] RefusedResponse),
+}
+
+/// An upstream response head that hyper's client accepts but the node does not pass on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedResponse {
+    /// AWS's payload quota holds for responses too; a declared length says so before any
+    /// of the body has gone to the client.
+    #[error("the response declares {0} bytes, past the {MAX_BODY_BYTES}-byte payload quota")]
+    TooLarge(u64),
+    /// `Content-Length` beside `Transfer-Encoding` (RFC 9112 §6.3: "ought to be handled
+    /// as an error", a sign of response splitting). Passed on, the client would be told
+    /// a length the body does not have.
+    #[error("the response declares both Content-Length and Transfer-Encoding")]
+    AmbiguousLength,
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -78,7 +95,7 @@ where
         Err(_elapsed) => Err(ForwardError::Timeout(integration.timeout)),
         Ok(Err(e)) if caused_by_body_limit(&e) => Err(ForwardError::PayloadTooLarge),
         Ok(Err(e)) => Err(ForwardError::Upstream(e)),
-        Ok(Ok(response)) => Ok(finish(response)),
+        Ok(Ok(response)) => finish(response),
     }
 }
 
@@ -115,15 +132,28 @@ pub(super) fn prepare(
     ours
 }
 
-/// The upstream's response head as the client gets it.
-pub(super) fn finish<T>(mut response: Response<T>) -> Response<T> {
+/// The upstream's response head as the client gets it, or why it must not reach it.
+/// Dropping a refused response closes its connection: its body was never read.
+pub(super) fn finish<T: Body>(mut response: Response<T>) -> Result<Response<T>, ForwardError> {
+    // The body's size hint is hyper's framing of it: exact for a `Content-Length` body,
+    // open for chunked or close-delimited ones, so the common case reads no header.
+    let hint = response.body().size_hint();
+    match hint.exact() {
+        Some(len) if len > MAX_BODY_BYTES as u64 => {
+            return Err(ForwardError::Refused(RefusedResponse::TooLarge(len)));
+        }
+        None if response.headers().contains_key(CONTENT_LENGTH) => {
+            return Err(ForwardError::Refused(RefusedResponse::AmbiguousLength));
+        }
+        _ => {}
+    }
     strip_hop_by_hop(response.headers_mut());
     // The upstream's HTTP version is its own hop's, like its hop-by-hop headers: a
     // client speaks HTTP/1.1 (or h2) with the gateway even when the backend answers
     // in HTTP/1.0, as nginx and AWS answer. (hyper still answers an HTTP/1.0 client
     // in HTTP/1.0.)
     *response.version_mut() = Version::HTTP_11;
-    response
+    Ok(response)
 }
 
 pub(super) fn caused_by_body_limit(err: &(dyn StdError + 'static)) -> bool {
@@ -291,6 +321,65 @@ mod tests {
         h.append(X_FORWARDED_FOR.clone(), HeaderValue::from_static("1.2.3.4"));
         append_forwarded_for(&mut h, &HeaderValue::from_static("10.0.0.2"));
         assert_eq!(h[&X_FORWARDED_FOR], "10.0.0.1, 1.2.3.4, 10.0.0.2");
+    }
+
+    /// A body framed as hyper frames a response's: `Some(len)` for `Content-Length`,
+    /// `None` for chunked or close-delimited.
+    struct Framed(Option<u64>);
+
+    impl Body for Framed {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(None)
+        }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            self.0
+                .map_or_else(http_body::SizeHint::new, http_body::SizeHint::with_exact)
+        }
+    }
+
+    fn response(
+        framing: Option<u64>,
+        headers: &[(&'static str, &'static str)],
+    ) -> Response<Framed> {
+        let mut r = Response::new(Framed(framing));
+        for (k, v) in headers {
+            r.headers_mut()
+                .append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        r
+    }
+
+    #[test]
+    fn refuses_bodies_past_the_quota_and_lengths_beside_chunking() {
+        let quota = MAX_BODY_BYTES as u64;
+        let over = finish(response(Some(quota + 1), &[("content-length", "10485761")]));
+        assert!(matches!(
+            over,
+            Err(ForwardError::Refused(RefusedResponse::TooLarge(n))) if n == quota + 1
+        ));
+        assert!(finish(response(Some(quota), &[("content-length", "10485760")])).is_ok());
+        // hyper framed the body as chunked (Transfer-Encoding wins), yet a length is
+        // declared: the client would be told one the body does not have.
+        let both = finish(response(
+            None,
+            &[("content-length", "3"), ("transfer-encoding", "chunked")],
+        ));
+        assert!(matches!(
+            both,
+            Err(ForwardError::Refused(RefusedResponse::AmbiguousLength))
+        ));
+        let chunked = finish(response(None, &[("transfer-encoding", "chunked")]))
+            .unwrap_or_else(|e| panic!("a chunked response passes: {e}"));
+        assert!(chunked.headers().is_empty(), "{:?}", chunked.headers());
+        // A response to HEAD (and 204, 304) has no body whatever length it declares.
+        assert!(finish(response(Some(0), &[("content-length", "99999999999")])).is_ok());
     }
 
     #[tokio::test]

@@ -118,7 +118,7 @@ where
             Err(_elapsed) => return Err(ForwardError::Timeout(integration.timeout).into()),
             Ok(Ok(response)) => {
                 link.record_status(&endpoint, response.status().as_u16());
-                return Ok(finish(response));
+                return finish(response).map_err(Into::into);
             }
             Ok(Err(SendFailure { error, unsent })) => {
                 if caused_by_body_limit(&error) {

@@ -12,7 +12,7 @@ use super::body::ProxyBody;
 use crate::config::integration::InvalidUpstreamUri;
 
 pub use crate::integrations::MAX_BODY_BYTES;
-use crate::integrations::http_proxy::ForwardError;
+use crate::integrations::http_proxy::{ForwardError, RefusedResponse};
 use crate::integrations::lambda::LambdaError;
 use crate::integrations::vpc_link::PrivateError;
 
@@ -43,6 +43,9 @@ pub enum ProxyError {
     // Causes are sources, never also part of the message: the log shows each once.
     #[error("upstream request failed")]
     Upstream(#[source] crate::upstream::pool::UpstreamError),
+    /// The upstream answered with a head the node will not pass on.
+    #[error("upstream response refused")]
+    UpstreamResponse(#[source] RefusedResponse),
     #[error("cannot build the upstream URI")]
     UpstreamUri(#[source] http::uri::InvalidUri),
     /// The stage's variables leave the route's integration without a usable URI.
@@ -93,6 +96,7 @@ impl From<ForwardError> for ProxyError {
             ForwardError::PayloadTooLarge => ProxyError::PayloadTooLarge,
             ForwardError::Timeout(after) => ProxyError::UpstreamTimeout(after),
             ForwardError::Upstream(e) => ProxyError::Upstream(e),
+            ForwardError::Refused(why) => ProxyError::UpstreamResponse(why),
         }
     }
 }
@@ -124,6 +128,7 @@ pub struct ErrorSpec {
 
 const NOT_FOUND: &[u8] = br#"{"message":"Not Found"}"#;
 const INTERNAL: &[u8] = br#"{"message":"Internal Server Error"}"#;
+const BAD_GATEWAY: &[u8] = br#"{"message":"Bad Gateway"}"#;
 
 impl ProxyError {
     pub fn spec(&self) -> ErrorSpec {
@@ -160,9 +165,25 @@ impl ProxyError {
             ProxyError::Upstream(e) => (
                 StatusCode::BAD_GATEWAY,
                 "INTEGRATION_FAILURE",
-                &br#"{"message":"Bad Gateway"}"#[..],
+                BAD_GATEWAY,
                 Upstream,
                 e.nothing_sent(),
+            ),
+            // AWS answers 500 for a backend payload over 10 MB
+            // (https://repost.aws/knowledge-center/api-gateway-5xx-error).
+            ProxyError::UpstreamResponse(RefusedResponse::TooLarge(_)) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTEGRATION_FAILURE",
+                INTERNAL,
+                Upstream,
+                false,
+            ),
+            ProxyError::UpstreamResponse(RefusedResponse::AmbiguousLength) => (
+                StatusCode::BAD_GATEWAY,
+                "INTEGRATION_FAILURE",
+                BAD_GATEWAY,
+                Upstream,
+                false,
             ),
             // Every failure to get a response out of a function (an error it raised,
             // output that is no response, a refused or throttled invocation) is AWS's
@@ -329,6 +350,16 @@ mod tests {
                 ProxyError::UpstreamTimeout(Duration::from_secs(1)),
                 504,
                 r#"{"message":"Endpoint request timed out"}"#,
+            ),
+            (
+                ProxyError::UpstreamResponse(RefusedResponse::TooLarge(11_000_000)),
+                500,
+                r#"{"message":"Internal Server Error"}"#,
+            ),
+            (
+                ProxyError::UpstreamResponse(RefusedResponse::AmbiguousLength),
+                502,
+                r#"{"message":"Bad Gateway"}"#,
             ),
             (
                 ProxyError::Lambda(LambdaError::Timeout(Duration::from_secs(1))),
