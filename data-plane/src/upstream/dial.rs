@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
-
-use super::connection::UpstreamConnection;
+use tracing::debug;
 
 /// A target that does not even answer the handshake is given up on this soon, so the
 /// request can go to another one well inside its integration timeout.
@@ -37,11 +37,12 @@ pub enum DialError {
     Handshake(#[source] hyper::Error),
 }
 
-/// Connects and starts HTTP/1.1; the request that uses the connection drives it.
+/// Connects and readies an HTTP/1.1 connection; the connection's task runs on the
+/// current runtime.
 pub async fn dial<B>(
     addr: SocketAddr,
     tls: Option<&DialTls>,
-) -> Result<UpstreamConnection<B>, DialError>
+) -> Result<http1::SendRequest<B>, DialError>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -55,7 +56,7 @@ where
     // Requests are small writes that must not wait for an ACK.
     let _ = tcp.set_nodelay(true);
     match tls {
-        None => handshake(TokioIo::new(tcp)).await,
+        None => handshake(TokioIo::new(tcp), addr).await,
         Some(tls) => {
             let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
             let stream = tokio::time::timeout(
@@ -65,19 +66,26 @@ where
             .await
             .map_err(|_| DialError::Timeout(CONNECT_TIMEOUT))?
             .map_err(DialError::Tls)?;
-            handshake(TokioIo::new(stream)).await
+            handshake(TokioIo::new(stream), addr).await
         }
     }
 }
 
-async fn handshake<IO, B>(io: IO) -> Result<UpstreamConnection<B>, DialError>
+async fn handshake<IO, B>(io: IO, addr: SocketAddr) -> Result<http1::SendRequest<B>, DialError>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    UpstreamConnection::handshake(io)
+    let (sender, connection) = http1::Builder::new()
+        .handshake(io)
         .await
-        .map_err(DialError::Handshake)
+        .map_err(DialError::Handshake)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            debug!(%addr, "endpoint connection ended: {e}");
+        }
+    });
+    Ok(sender)
 }

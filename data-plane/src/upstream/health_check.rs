@@ -37,7 +37,7 @@ async fn attempt(t: &CheckTarget) -> Result<(), String> {
         server_name: name.clone(),
         id: 0,
     });
-    let mut connection = dial::<Empty<Bytes>>(t.addr, tls.as_ref())
+    let mut sender = dial::<Empty<Bytes>>(t.addr, tls.as_ref())
         .await
         .map_err(|e| crate::error_chain::ErrorChain(&e).to_string())?;
     let request = Request::get(t.path.as_str())
@@ -46,11 +46,10 @@ async fn attempt(t: &CheckTarget) -> Result<(), String> {
         .header(CONNECTION, "close")
         .body(Empty::new())
         .map_err(|e| e.to_string())?;
-    // The answer's head says it all: the connection (and the body) is dropped unread.
-    let response = connection
-        .send(request)
+    let response = sender
+        .send_request(request)
         .await
-        .map_err(|e| crate::error_chain::ErrorChain(e.error()).to_string())?;
+        .map_err(|e| crate::error_chain::ErrorChain(&e).to_string())?;
     let status = response.status();
     if status.is_success() || status.is_redirection() {
         Ok(())

@@ -1,6 +1,5 @@
 //! Each proxy worker's keep-alive connections to upstreams, on hyper's bare HTTP/1.1
-//! client connections, each driven by the request using it (see
-//! [`super::connection`]).
+//! client connections.
 //!
 //! hyper-util's general-purpose client costs every request a shared-pool checkout racing
 //! a lazy connect, and a spawned task that waits for the connection to go idle before
@@ -24,12 +23,12 @@ use http::uri::{Authority, Scheme};
 use http::{Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use hyper::client::conn::http1;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower::ServiceExt as _;
 use tracing::debug;
 
-use super::connection::UpstreamConnection;
 use super::dial::{DialTls, dial};
 
 /// How often each worker sweeps its idle connections. A connection idle for
@@ -122,7 +121,7 @@ impl std::hash::Hash for PoolKey {
 }
 
 struct IdleConnection<B> {
-    connection: UpstreamConnection<B>,
+    sender: http1::SendRequest<B>,
     since_sweep: u32,
 }
 
@@ -208,10 +207,10 @@ impl<B: RequestBody> UpstreamPool<B> {
         mut request: Request<B>,
     ) -> Result<Response<UpstreamResponseBody<B>>, SendFailure<B>> {
         loop {
-            let (mut connection, pooled) = match self.checkout(&key) {
-                Some(connection) => (connection, true),
+            let (mut sender, pooled) = match self.checkout(&key) {
+                Some(sender) => (sender, true),
                 None => match self.connect(&connect).await {
-                    Ok(connection) => (connection, false),
+                    Ok(sender) => (sender, false),
                     Err(error) => {
                         return Err(SendFailure {
                             error,
@@ -221,9 +220,8 @@ impl<B: RequestBody> UpstreamPool<B> {
                 },
             };
             // A connection comes back as soon as its last response ends, which can be
-            // just before hyper has readied it for the next request; an idle one may
-            // have been closed by its upstream, which shows here.
-            if let Err(e) = connection.ready().await {
+            // just before hyper has readied it for the next request.
+            if let Err(e) = sender.ready().await {
                 if pooled {
                     continue;
                 }
@@ -232,12 +230,12 @@ impl<B: RequestBody> UpstreamPool<B> {
                     unsent: Some(request),
                 });
             }
-            match connection.send(request).await {
+            match sender.try_send_request(request).await {
                 Ok(response) => {
                     let ticket = ReturnTicket {
                         pool: self.shared.clone(),
                         key,
-                        connection,
+                        sender,
                     };
                     return Ok(response.map(|body| UpstreamResponseBody::new(body, ticket)));
                 }
@@ -267,10 +265,7 @@ impl<B: RequestBody> UpstreamPool<B> {
             .wrapping_add(1);
         let mut idle = self.shared.lock_idle();
         idle.retain(|_, list| {
-            list.retain_mut(|c| {
-                c.connection.drive_idle();
-                c.is_usable(now)
-            });
+            list.retain(|c| c.is_usable(now));
             !list.is_empty()
         });
     }
@@ -280,20 +275,20 @@ impl<B: RequestBody> UpstreamPool<B> {
         self.shared.lock_idle().values().map(Vec::len).sum()
     }
 
-    fn checkout(&self, key: &PoolKey) -> Option<UpstreamConnection<B>> {
+    fn checkout(&self, key: &PoolKey) -> Option<http1::SendRequest<B>> {
         let now = self.shared.sweeps.load(Ordering::Relaxed);
         let mut idle = self.shared.lock_idle();
         let list = idle.get_mut(key)?;
         // Most recently used first: its TCP state is warm, and the oldest ones age out.
         while let Some(c) = list.pop() {
             if c.is_usable(now) {
-                return Some(c.connection);
+                return Some(c.sender);
             }
         }
         None
     }
 
-    async fn connect(&self, connect: &Connect<'_>) -> Result<UpstreamConnection<B>, UpstreamError> {
+    async fn connect(&self, connect: &Connect<'_>) -> Result<http1::SendRequest<B>, UpstreamError> {
         let uri = match connect {
             Connect::Uri(uri) => *uri,
             Connect::Dial(addr, tls) => {
@@ -309,9 +304,17 @@ impl<B: RequestBody> UpstreamPool<B> {
             .oneshot(uri.clone())
             .await
             .map_err(UpstreamError::Connect)?;
-        UpstreamConnection::handshake(io)
+        let (sender, connection) = http1::Builder::new()
+            .handshake(io)
             .await
-            .map_err(UpstreamError::Http)
+            .map_err(UpstreamError::Http)?;
+        let upstream = uri.authority().cloned();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                debug!(?upstream, "upstream connection ended: {e}");
+            }
+        });
+        Ok(sender)
     }
 }
 
@@ -334,15 +337,15 @@ impl<B> PoolShared<B> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn give_back(&self, key: PoolKey, connection: UpstreamConnection<B>) {
-        if !connection.is_open() {
+    fn give_back(&self, key: PoolKey, sender: http1::SendRequest<B>) {
+        if sender.is_closed() {
             return;
         }
         let mut idle = self.lock_idle();
         let list = idle.entry(key).or_default();
         if list.len() < MAX_IDLE_PER_UPSTREAM {
             list.push(IdleConnection {
-                connection,
+                sender,
                 since_sweep: self.sweeps.load(Ordering::Relaxed),
             });
         }
@@ -351,16 +354,15 @@ impl<B> PoolShared<B> {
 
 impl<B> IdleConnection<B> {
     fn is_usable(&self, sweep: u32) -> bool {
-        self.connection.is_open() && sweep.wrapping_sub(self.since_sweep) < IDLE_SWEEPS
+        !self.sender.is_closed() && sweep.wrapping_sub(self.since_sweep) < IDLE_SWEEPS
     }
 }
 
-/// The right to put a connection back in the pool, held by the response it carries,
-/// which drives the connection until then.
+/// The right to put a connection back in the pool, held by the response it carries.
 struct ReturnTicket<B> {
     pool: Arc<PoolShared<B>>,
     key: PoolKey,
-    connection: UpstreamConnection<B>,
+    sender: http1::SendRequest<B>,
 }
 
 /// An upstream response body that returns its connection to the pool when it has been
@@ -383,7 +385,7 @@ impl<B> UpstreamResponseBody<B> {
 
     fn return_connection(&mut self) {
         if let Some(t) = self.ticket.take() {
-            t.pool.give_back(t.key, t.connection);
+            t.pool.give_back(t.key, t.sender);
         }
     }
 
@@ -412,10 +414,6 @@ impl<B> Body for UpstreamResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
-        // The connection reads the body into `Incoming` only while someone polls it.
-        if let Some(ticket) = &mut this.ticket {
-            ticket.connection.drive(cx);
-        }
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(_))) => this.return_if_ended(),
