@@ -138,6 +138,7 @@ pub async fn run_up(
         advertise_addr: None,
         // One process on one machine: no balancer in front to wait for, Ctrl-C stops it.
         drain_seconds: 0,
+        limits: Default::default(),
     };
     let node = tokio::spawn(portico_data_plane::run_node(node, stopped(stop_rx.clone())));
 

@@ -12,6 +12,7 @@ pub mod load;
 pub mod oidc_issuer;
 pub mod postgres;
 pub mod process;
+pub mod raw_http;
 pub mod upstream;
 pub mod vpc_upstream;
 

@@ -1,7 +1,8 @@
 //! The accept loop the node's listeners share: HTTP/1.1 and HTTP/2 (prior knowledge in
-//! the clear, ALPN over TLS) through hyper, with the timeouts that keep idle and slow
-//! clients from holding connections forever, GOAWAY for HTTP/2 connections when the node
-//! starts draining, and graceful shutdown.
+//! the clear, ALPN over TLS) through hyper, with the node's client limits (head sizes,
+//! the timeouts that keep idle and slow clients from holding connections forever, the
+//! cap on open connections, HTTP/2's stream limits), GOAWAY for HTTP/2 connections when
+//! the node starts draining, and graceful shutdown.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
@@ -12,13 +13,15 @@ use arc_swap::ArcSwap;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tracing::{debug, warn};
 
+use super::idle::{Counted, quiet_for};
+use super::limits::ClientLimits;
 use crate::config::CompiledConfig;
 use crate::proxy::client_tls::ClientTls;
 
@@ -30,9 +33,6 @@ pub(crate) enum Transport {
     Tls(Arc<ArcSwap<CompiledConfig>>),
 }
 
-/// How long a client may take to send a request head (and, between requests, how long
-/// an idle HTTP/1.1 connection stays open).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long in-flight requests get to finish once the listener stops.
 pub const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// The HTTP/2 connection preface starts with these bytes, and no HTTP/1.1 method does.
@@ -47,6 +47,25 @@ pub(crate) struct Signals {
     pub stop: watch::Receiver<bool>,
 }
 
+/// The limits one listener enforces: the node's client limits and, shared by every
+/// listener of the node, the permits for open connections (`None`: uncapped).
+#[derive(Clone, Default)]
+pub(crate) struct ListenerLimits {
+    pub client: ClientLimits,
+    pub connections: Option<Arc<Semaphore>>,
+}
+
+impl ListenerLimits {
+    pub(crate) fn capped(client: ClientLimits) -> Self {
+        let permits = client.max_connections as usize;
+        ListenerLimits {
+            client,
+            connections: Some(Arc::new(Semaphore::new(permits))),
+        }
+    }
+}
+
+/// Serves with the default client limits and no connection cap (the ops listener).
 pub(crate) async fn serve<M, S, B>(
     listener: TcpListener,
     name: &'static str,
@@ -62,22 +81,51 @@ pub(crate) async fn serve<M, S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Without a timer hyper ignores the header-read timeout.
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(Duration::from_secs(20));
-    // Over TLS, ALPN has said which protocol follows: serving only that one skips the
-    // auto builder's wait for an HTTP/2 preface, which has no deadline of its own.
-    let h1_only = Arc::new(builder.clone().http1_only());
-    let h2_only = Arc::new(builder.clone().http2_only());
-    let builder = Arc::new(builder);
+    let limits = ListenerLimits::default();
+    serve_limited(listener, name, transport, signals, limits, make_service).await
+}
+
+pub(crate) async fn serve_limited<M, S, B>(
+    listener: TcpListener,
+    name: &'static str,
+    transport: Transport,
+    signals: Signals,
+    limits: ListenerLimits,
+    make_service: M,
+) where
+    M: Fn(SocketAddr, Option<ClientTls>) -> S + Send + Sync + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    let ListenerLimits {
+        client: client_limits,
+        connections,
+    } = limits;
+    let header_read_timeout = client_limits.header_read_timeout;
+    let idle_timeout = client_limits.idle_timeout;
+    // The protocol is known before hyper sees a byte (the first bytes in the clear, ALPN
+    // over TLS), so each connection goes straight to its protocol's builder.
+    let mut h1 = http1::Builder::new();
+    // Without a timer hyper ignores the header-read timeout. hyper answers a head over
+    // the size or count limit with 431 and closes the connection.
+    h1.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_header_size(client_limits.max_header_bytes as usize)
+        .max_headers(client_limits.max_headers as usize);
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    // No keep-alive PINGs: the idle timeout closes a connection whose peer is gone,
+    // and PINGs would keep every HTTP/2 connection from ever being idle. The reset
+    // limits are h2's defaults since CVE-2023-44487, set so that they are ours.
+    h2.timer(TokioTimer::new())
+        .max_concurrent_streams(client_limits.h2_max_concurrent_streams)
+        .max_pending_accept_reset_streams(client_limits.h2_max_pending_resets as usize)
+        .max_local_error_reset_streams(client_limits.h2_max_error_resets as usize)
+        .max_header_list_size(client_limits.max_header_bytes);
+    let builders = Arc::new(Builders { h1, h2 });
     let make_service = Arc::new(make_service);
     let Signals {
         mut drain,
@@ -114,26 +162,37 @@ pub(crate) async fn serve<M, S, B>(
                 }
             },
         };
+        // At the cap, the connection just accepted waits unread for a permit and the loop
+        // accepts nothing more, so later ones wait in the kernel's backlog until a
+        // connection closes. (A permit taken before accepting would be held idle by
+        // each listener's loop and make the cap inexact.)
+        let permit = match &connections {
+            None => None,
+            Some(permits) => tokio::select! {
+                biased;
+                () = stopped(&mut stop) => break,
+                taken = permits.clone().acquire_owned() => taken.ok(),
+            },
+        };
         if let Err(e) = stream.set_nodelay(true) {
             debug!(%peer, "{name}: cannot set TCP_NODELAY: {e}");
         }
         let make_service = make_service.clone();
         let transport = transport.clone();
-        let builder = builder.clone();
-        let (h1_only, h2_only) = (h1_only.clone(), h2_only.clone());
+        let builders = builders.clone();
         let watcher = graceful.watcher();
         let h2_watcher = before_drain.as_ref().map(GracefulShutdown::watcher);
         let mut stop = stop.clone();
         tokio::spawn(async move {
+            // Held until the connection ends.
+            let _permit = permit;
             match transport {
                 Transport::Plain => {
-                    // The auto builder waits for the HTTP/2 preface without a deadline of
-                    // its own, so a client that connects and sends nothing gets the
-                    // header-read timeout here. The first bytes also say the protocol,
-                    // which spares the auto builder its own sniffing.
+                    // A client that connects and sends nothing gets the header-read
+                    // timeout here already. The first bytes say the protocol.
                     let mut first = [0u8; H2_PREFACE_START.len()];
                     let peeked = tokio::select! {
-                        peeked = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)) => {
+                        peeked = tokio::time::timeout(header_read_timeout, stream.peek(&mut first)) => {
                             match peeked {
                                 Ok(Ok(n)) if n > 0 => n,
                                 _ => return,
@@ -141,26 +200,26 @@ pub(crate) async fn serve<M, S, B>(
                         }
                         () = stopped(&mut stop) => return,
                     };
-                    // Fewer bytes than that: let the auto builder read on and decide.
-                    let (builder, watcher) = if peeked < first.len() {
-                        (builder, watcher)
-                    } else if first[..] == *H2_PREFACE_START {
-                        (h2_only, pick_watcher(true, watcher, h2_watcher))
-                    } else {
-                        (h1_only, watcher)
-                    };
-                    let conn =
-                        builder.serve_connection(TokioIo::new(stream), make_service(peer, None));
-                    let ended = watcher.watch(conn).await;
-                    if let Err(e) = ended {
-                        debug!(%peer, "{name}: connection ended: {e}");
+                    // Fewer bytes than that is HTTP/1.1: an HTTP/2 client with prior
+                    // knowledge writes its 24-byte preface at once.
+                    let h2 = peeked == first.len() && first[..] == *H2_PREFACE_START;
+                    let watcher = pick_watcher(h2, watcher, h2_watcher);
+                    let (stream, activity) = Counted::new(stream);
+                    let service = make_service(peer, None);
+                    tokio::select! {
+                        ended = builders.serve(h2, stream, service, watcher) => if let Err(e) = ended {
+                            debug!(%peer, "{name}: connection ended: {e}");
+                        },
+                        () = quiet_for(&activity, idle_timeout) => {
+                            debug!(%peer, "{name}: closed a connection idle for {idle_timeout:?}");
+                        }
                     }
                 }
                 Transport::Tls(config) => {
                     // The handshake shares the header-read deadline: a client that never
                     // finishes it holds nothing for longer.
                     let accepted = tokio::select! {
-                        done = tokio::time::timeout(HEADER_READ_TIMEOUT, super::tls::accept(stream, &config)) => {
+                        done = tokio::time::timeout(header_read_timeout, super::tls::accept(stream, &config)) => {
                             done.ok().flatten()
                         }
                         () = stopped(&mut stop) => None,
@@ -170,13 +229,16 @@ pub(crate) async fn serve<M, S, B>(
                     };
                     // No ALPN at all means HTTP/1.1 (RFC 7301).
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let builder = if h2 { h2_only } else { h1_only };
                     let watcher = pick_watcher(h2, watcher, h2_watcher);
-                    let conn = builder
-                        .serve_connection(TokioIo::new(stream), make_service(peer, Some(tls)));
-                    let ended = watcher.watch(conn).await;
-                    if let Err(e) = ended {
-                        debug!(%peer, "{name}: connection ended: {e}");
+                    let (stream, activity) = Counted::new(stream);
+                    let service = make_service(peer, Some(tls));
+                    tokio::select! {
+                        ended = builders.serve(h2, stream, service, watcher) => if let Err(e) = ended {
+                            debug!(%peer, "{name}: connection ended: {e}");
+                        },
+                        () = quiet_for(&activity, idle_timeout) => {
+                            debug!(%peer, "{name}: closed a connection idle for {idle_timeout:?}");
+                        }
                     }
                 }
             }
@@ -199,6 +261,40 @@ pub(crate) async fn serve<M, S, B>(
         .is_err()
     {
         warn!("{name}: connections still open after {FINISH_TIMEOUT:?}; dropping them");
+    }
+}
+
+/// The connection builders of one listener.
+struct Builders {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    /// Serves one connection in `h2` or HTTP/1.1 until it ends or `watcher`'s shutdown
+    /// has finished it.
+    async fn serve<I, S, B>(
+        &self,
+        h2: bool,
+        io: I,
+        service: S,
+        watcher: Watcher,
+    ) -> hyper::Result<()>
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let io = TokioIo::new(io);
+        if h2 {
+            watcher.watch(self.h2.serve_connection(io, service)).await
+        } else {
+            watcher.watch(self.h1.serve_connection(io, service)).await
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! A whole proxy node: its settings, its listeners, the snapshot client, and the order
 //! they start and stop in.
 
+mod idle;
 pub(crate) mod lifecycle;
+pub mod limits;
 pub(crate) mod listener;
 mod ops;
 mod prometheus;
@@ -33,7 +35,8 @@ use crate::error_chain::ErrorChain;
 use crate::integrations::lambda::{
     LambdaClient, LambdaCredentials, LambdaEndpoint, LambdaSettings,
 };
-use crate::node::listener::{Signals, Transport};
+use crate::node::limits::ClientLimits;
+use crate::node::listener::{ListenerLimits, Signals, Transport};
 use crate::proxy::body::UpstreamPool;
 use crate::proxy::pipeline::ProxyState;
 use crate::proxy::server;
@@ -204,6 +207,9 @@ pub struct NodeArgs {
         default_value_t = lifecycle::DEFAULT_DRAIN.as_secs()
     )]
     pub drain_seconds: u64,
+
+    #[command(flatten)]
+    pub limits: ClientLimits,
 }
 
 /// `HOST:PORT` with a DNS name, an IPv4 address or a bracketed IPv6 address, and a port.
@@ -240,6 +246,7 @@ impl Default for NodeArgs {
             vpc_link_groups: Vec::new(),
             advertise_addr: None,
             drain_seconds: lifecycle::DEFAULT_DRAIN.as_secs(),
+            limits: ClientLimits::default(),
         }
     }
 }
@@ -274,6 +281,7 @@ impl fmt::Debug for NodeArgs {
             .field("vpc_link_groups", &self.vpc_link_groups)
             .field("advertise_addr", &self.advertise_addr)
             .field("drain_seconds", &self.drain_seconds)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -352,9 +360,28 @@ impl Node {
                  refuse every Lambda integration's call"
             ),
         }
+        raise_open_files_limit();
+        // The workers' sockets share their address (SO_REUSEPORT), which would also let
+        // a second node bind it silently and take half the traffic; a plain socket bound
+        // first fails with "address in use" if anyone listens there, and settles port 0.
+        // It is closed just before the workers bind, a window of microseconds in which
+        // another process could take the port.
+        let proxy_probe = probe_bind(args.proxy_addr)
+            .with_context(|| format!("binding the proxy address {}", args.proxy_addr))?;
+        let tls_probe = probe_bind(args.proxy_tls_addr)
+            .with_context(|| format!("binding the proxy TLS address {}", args.proxy_tls_addr))?;
+        let metrics_listener = probe_bind(args.metrics_addr)
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                TcpListener::from_std(l)
+            })
+            .with_context(|| format!("binding the metrics address {}", args.metrics_addr))?;
+        let metrics_addr = metrics_listener.local_addr()?;
+        let limits = ListenerLimits::capped(args.limits.clone());
         let mut workers = Vec::with_capacity(worker_count);
-        let mut proxy_addr = args.proxy_addr;
-        let mut proxy_tls_addr = args.proxy_tls_addr;
+        let mut proxy_addr = proxy_probe.local_addr()?;
+        let mut proxy_tls_addr = tls_probe.local_addr()?;
+        drop((proxy_probe, tls_probe));
         for _ in 0..worker_count {
             // The first socket settles the port (it may have been 0); the others share it.
             let plain = reuseport_listener(proxy_addr, worker_count > 1)
@@ -371,12 +398,9 @@ impl Node {
                 tls,
                 upstream,
                 lambda,
+                limits: limits.clone(),
             });
         }
-        let metrics_listener = TcpListener::bind(args.metrics_addr)
-            .await
-            .with_context(|| format!("binding the metrics address {}", args.metrics_addr))?;
-        let metrics_addr = metrics_listener.local_addr()?;
 
         let node_id = match args.node_id {
             Some(id) if !id.is_empty() => id,
@@ -551,12 +575,43 @@ fn reuseport_listener(addr: SocketAddr, share: bool) -> std::io::Result<std::net
     Ok(socket.into())
 }
 
-/// One proxy worker's sockets and clients.
+/// Binds `addr` without SO_REUSEPORT, so that the bind fails if any socket listens there.
+fn probe_bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            std::io::Error::new(
+                e.kind(),
+                format!("address in use: another process (another node?) listens on {addr}"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Raises the soft limit on open files to the hard one, as nginx's
+/// `worker_rlimit_nofile` does: each client connection and each upstream connection is a
+/// file, and distributions' soft default (1024) is far below `--max-connections`.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => info!(from = soft, to = hard, "raised the open-files limit"),
+            Err(e) => warn!(soft, hard, "cannot raise the open-files limit: {e}"),
+        },
+        Ok(_) => {}
+        Err(e) => warn!("cannot read the open-files limit: {e}"),
+    }
+}
+
+/// One proxy worker's sockets and clients, and the limits its listeners enforce (the
+/// connection cap shared with the other workers).
 struct Worker {
     plain: std::net::TcpListener,
     tls: std::net::TcpListener,
     upstream: UpstreamPool,
     lambda: LambdaClient,
+    limits: ListenerLimits,
 }
 
 /// Runs one proxy worker on its own thread with a single-threaded runtime: a request
@@ -610,6 +665,7 @@ fn spawn_proxy_worker(
                             upstream: worker.upstream,
                             lambda: worker.lambda,
                             runtime,
+                            body_read_timeout: worker.limits.client.body_read_timeout,
                         });
                         let pruning = tokio::spawn(async move {
                             let mut tick = tokio::time::interval(SWEEP_INTERVAL);
@@ -621,9 +677,16 @@ fn spawn_proxy_worker(
                                 idle.store(pool.idle_count() as u64, Ordering::Relaxed);
                             }
                         });
+                        let limits = worker.limits;
                         tokio::join!(
-                            server::serve(plain, Transport::Plain, state.clone(), signals()),
-                            server::serve(tls, Transport::Tls(config), state, signals()),
+                            server::serve(
+                                plain,
+                                Transport::Plain,
+                                state.clone(),
+                                limits.clone(),
+                                signals()
+                            ),
+                            server::serve(tls, Transport::Tls(config), state, limits, signals()),
                         );
                         pruning.abort();
                         flushing.abort();
@@ -757,6 +820,32 @@ mod tests {
         assert_eq!(args.proxy_tls_addr.to_string(), "0.0.0.0:8443");
         assert_eq!(args.metrics_addr.to_string(), "127.0.0.1:9100");
         assert!(args.cluster_token.is_none() && args.node_id.is_none());
+        assert_eq!(args.limits, ClientLimits::DEFAULT);
+        assert_eq!(defaults.limits, ClientLimits::DEFAULT);
+    }
+
+    #[test]
+    fn limits_are_flags() {
+        let args = Cli::try_parse_from([
+            "portico-proxy",
+            "--max-header-bytes",
+            "10240",
+            "--header-read-timeout",
+            "2.5",
+            "--max-connections",
+            "50",
+        ])
+        .expect("parses")
+        .node;
+        assert_eq!(args.limits.max_header_bytes, 10240);
+        assert_eq!(
+            args.limits.header_read_timeout,
+            std::time::Duration::from_millis(2500)
+        );
+        assert_eq!(args.limits.max_connections, 50);
+        // Past AWS's 10 MB payload the integrations would refuse the body anyway.
+        assert!(Cli::try_parse_from(["portico-proxy", "--max-body-bytes", "10485761"]).is_err());
+        assert!(Cli::try_parse_from(["portico-proxy", "--idle-timeout", "0"]).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The proxy's body types: [`ProxyBody`] for every response it sends, [`DownstreamBody`]
-//! for the client's request body, and [`UpstreamBody`], that body capped on its way
-//! upstream.
+//! for the client's request body (with the node's body read timeout), and
+//! [`UpstreamBody`], that body capped on its way upstream.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -78,6 +79,32 @@ impl Body for ProxyBody {
     }
 }
 
+/// Why the client's request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DownstreamError {
+    #[error("reading the request body failed")]
+    Read(#[source] hyper::Error),
+    /// The client sent no byte of the body for the node's body read timeout (a slow or
+    /// stalled client, as nginx's `client_body_timeout` measures it): 408.
+    #[error("the client sent nothing of the request body for {0:?}")]
+    Stalled(Duration),
+}
+
+impl DownstreamError {
+    /// The client's body failure among `error` and its causes, if it is one: a request
+    /// body streamed upstream fails the upstream request, with this as a cause.
+    pub fn in_chain<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e Self> {
+        let mut cause = Some(error);
+        while let Some(e) = cause {
+            if let Some(found) = e.downcast_ref() {
+                return Some(found);
+            }
+            cause = e.source();
+        }
+        None
+    }
+}
+
 /// The client's request body. When it is dropped before the client has finished sending
 /// (a 404 or 413, an upstream that answered early, a timeout), closing an HTTP/1.x
 /// connection with unread data makes the kernel reset it, and the client loses the
@@ -92,14 +119,22 @@ pub struct DownstreamBody {
     /// signature covers it); handed on as one frame.
     buffered: Option<Bytes>,
     linger: bool,
+    read_timeout: Duration,
+    /// Set the first time the client has nothing ready (most bodies arrive with their
+    /// head and never need it), pushed back at each frame.
+    stalled_at: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl DownstreamBody {
-    pub fn new(body: Incoming, version: Version) -> Self {
+    /// The body of a request, failing once the client sends nothing of it for
+    /// `read_timeout`.
+    pub fn new(body: Incoming, version: Version, read_timeout: Duration) -> Self {
         DownstreamBody {
             inner: Some(body),
             buffered: None,
             linger: version < Version::HTTP_2,
+            read_timeout,
+            stalled_at: None,
         }
     }
 
@@ -110,6 +145,8 @@ impl DownstreamBody {
             inner: None,
             buffered: None,
             linger: false,
+            read_timeout: Duration::from_secs(30),
+            stalled_at: None,
         }
     }
 
@@ -119,8 +156,9 @@ impl DownstreamBody {
         if let Some(whole) = &self.buffered {
             return Ok(whole.clone());
         }
-        let whole = match self.inner.take() {
-            Some(inner) => read_to_end(inner, limit).await?,
+        let whole = match self.inner {
+            // Through `poll_frame`, so that the read timeout holds here too.
+            Some(_) => read_to_end(&mut *self, limit).await?,
             None => Bytes::new(),
         };
         self.buffered = Some(whole.clone());
@@ -130,12 +168,12 @@ impl DownstreamBody {
 
 impl Body for DownstreamBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = DownstreamError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, DownstreamError>>> {
         let this = self.get_mut();
         if let Some(whole) = this.buffered.take() {
             return Poll::Ready(Some(Ok(Frame::data(whole))));
@@ -143,11 +181,31 @@ impl Body for DownstreamBody {
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        let polled = Pin::new(inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
-            this.inner = None;
+        match Pin::new(inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(stalled_at) = &mut this.stalled_at {
+                    let next = tokio::time::Instant::now() + this.read_timeout;
+                    stalled_at.as_mut().reset(next);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(end) => {
+                this.inner = None;
+                Poll::Ready(end.map(|r| r.map_err(DownstreamError::Read)))
+            }
+            Poll::Pending => {
+                let timeout = this.read_timeout;
+                let stalled_at = this
+                    .stalled_at
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if stalled_at.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                // Nothing is lingered for: a client this slow gets its connection closed.
+                this.inner = None;
+                Poll::Ready(Some(Err(DownstreamError::Stalled(timeout))))
+            }
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 
-use super::body::ProxyBody;
+use super::body::{DownstreamError, ProxyBody};
 use crate::config::integration::InvalidUpstreamUri;
 
 pub use crate::integrations::MAX_BODY_BYTES;
@@ -73,6 +73,15 @@ pub enum ProxyError {
     TargetCertificate(#[source] crate::upstream::pool::UpstreamError),
     #[error("the Lambda authorizer failed")]
     AuthorizerFailed(#[source] crate::integrations::lambda::authorizer::AuthorizerFailure),
+    /// Refused before the pipeline by the node's client limits (`node::limits`).
+    #[error("the request target is longer than the node's limit")]
+    UriTooLong,
+    #[error("the request has more header fields than the node's limit")]
+    TooManyHeaders,
+    #[error("the request declares a body larger than the node's limit")]
+    DeclaredBodyTooLarge,
+    #[error("the request's Transfer-Encoding is not `chunked` alone")]
+    UnsupportedTransferCoding,
 }
 
 impl From<crate::integrations::lambda::authorizer::AuthorizerFailure> for ProxyError {
@@ -130,9 +139,36 @@ const NOT_FOUND: &[u8] = br#"{"message":"Not Found"}"#;
 const INTERNAL: &[u8] = br#"{"message":"Internal Server Error"}"#;
 const BAD_GATEWAY: &[u8] = br#"{"message":"Bad Gateway"}"#;
 
+/// A client that stopped sending its body, wherever that surfaced (the upstream request
+/// it was streamed into, a phase reading it whole).
+const BODY_STALLED: ErrorSpec = ErrorSpec {
+    status: StatusCode::REQUEST_TIMEOUT,
+    response_type: "DEFAULT_4XX",
+    body: br#"{"message":"Request Timeout"}"#,
+    origin: ErrorOrigin::Downstream,
+    retryable: false,
+};
+
+/// A client body that broke off or was malformed (a bad chunk size), wherever that
+/// surfaced: the client's fault, not the upstream's.
+const BODY_BROKEN: ErrorSpec = ErrorSpec {
+    status: StatusCode::BAD_REQUEST,
+    response_type: "BAD_REQUEST_BODY",
+    body: br#"{"message":"Bad Request"}"#,
+    origin: ErrorOrigin::Downstream,
+    retryable: false,
+};
+
 impl ProxyError {
     pub fn spec(&self) -> ErrorSpec {
         use ErrorOrigin::{Downstream, Internal, Upstream};
+        if let Some(cause) = std::error::Error::source(self) {
+            match DownstreamError::in_chain(cause) {
+                Some(DownstreamError::Stalled(_)) => return BODY_STALLED,
+                Some(DownstreamError::Read(_)) => return BODY_BROKEN,
+                None => {}
+            }
+        }
         let (status, response_type, body, origin, retryable) = match self {
             ProxyError::NotFound | ProxyError::NoIntegration => (
                 StatusCode::NOT_FOUND,
@@ -148,7 +184,7 @@ impl ProxyError {
                 Downstream,
                 false,
             ),
-            ProxyError::PayloadTooLarge => (
+            ProxyError::PayloadTooLarge | ProxyError::DeclaredBodyTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "REQUEST_TOO_LARGE",
                 &br#"{"message":"Request Entity Too Large"}"#[..],
@@ -264,6 +300,28 @@ impl ProxyError {
                 "INTEGRATION_FAILURE",
                 INTERNAL,
                 Upstream,
+                false,
+            ),
+            // AWS answers these with its own edge's text; the node keeps the JSON shape.
+            ProxyError::UriTooLong => (
+                StatusCode::URI_TOO_LONG,
+                "REQUEST_TOO_LARGE",
+                &br#"{"message":"URI Too Long"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::UnsupportedTransferCoding => (
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST_BODY",
+                &br#"{"message":"Bad Request"}"#[..],
+                Downstream,
+                false,
+            ),
+            ProxyError::TooManyHeaders => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "REQUEST_TOO_LARGE",
+                &br#"{"message":"Request Header Fields Too Large"}"#[..],
+                Downstream,
                 false,
             ),
             ProxyError::UpstreamUri(_) | ProxyError::UnusableIntegration(_) => (

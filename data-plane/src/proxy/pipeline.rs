@@ -61,6 +61,8 @@ pub struct ProxyState {
     pub upstream: UpstreamPool,
     pub lambda: LambdaClient,
     pub runtime: Arc<crate::runtime::Runtime>,
+    /// How long the client may send nothing of a request body (`--body-read-timeout`).
+    pub body_read_timeout: std::time::Duration,
 }
 
 pub async fn handle(
@@ -119,7 +121,7 @@ async fn run_phases<'cfg, 'r>(
         host,
         host_header,
     } = request;
-    let mut body = DownstreamBody::new(body, parts.version);
+    let mut body = DownstreamBody::new(body, parts.version, state.body_read_timeout);
     ctx.bytes_in = parts
         .headers
         .get(CONTENT_LENGTH)
