@@ -65,27 +65,7 @@ impl ListenerLimits {
     }
 }
 
-/// Serves with the default client limits and no connection cap (the ops listener).
 pub(crate) async fn serve<M, S, B>(
-    listener: TcpListener,
-    name: &'static str,
-    transport: Transport,
-    signals: Signals,
-    make_service: M,
-) where
-    M: Fn(SocketAddr, Option<ClientTls>) -> S + Send + Sync + 'static,
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    let limits = ListenerLimits::default();
-    serve_limited(listener, name, transport, signals, limits, make_service).await
-}
-
-pub(crate) async fn serve_limited<M, S, B>(
     listener: TcpListener,
     name: &'static str,
     transport: Transport,
@@ -106,7 +86,6 @@ pub(crate) async fn serve_limited<M, S, B>(
         connections,
     } = limits;
     let header_read_timeout = client_limits.header_read_timeout;
-    let idle_timeout = client_limits.idle_timeout;
     // The protocol is known before hyper sees a byte (the first bytes in the clear, ALPN
     // over TLS), so each connection goes straight to its protocol's builder.
     let mut h1 = http1::Builder::new();
@@ -125,7 +104,11 @@ pub(crate) async fn serve_limited<M, S, B>(
         .max_pending_accept_reset_streams(client_limits.h2_max_pending_resets as usize)
         .max_local_error_reset_streams(client_limits.h2_max_error_resets as usize)
         .max_header_list_size(client_limits.max_header_bytes);
-    let builders = Arc::new(Builders { h1, h2 });
+    let builders = Arc::new(Builders {
+        h1,
+        h2,
+        idle_timeout: client_limits.idle_timeout,
+    });
     let make_service = Arc::new(make_service);
     let Signals {
         mut drain,
@@ -204,16 +187,10 @@ pub(crate) async fn serve_limited<M, S, B>(
                     // knowledge writes its 24-byte preface at once.
                     let h2 = peeked == first.len() && first[..] == *H2_PREFACE_START;
                     let watcher = pick_watcher(h2, watcher, h2_watcher);
-                    let (stream, activity) = Counted::new(stream);
                     let service = make_service(peer, None);
-                    tokio::select! {
-                        ended = builders.serve(h2, stream, service, watcher) => if let Err(e) = ended {
-                            debug!(%peer, "{name}: connection ended: {e}");
-                        },
-                        () = quiet_for(&activity, idle_timeout) => {
-                            debug!(%peer, "{name}: closed a connection idle for {idle_timeout:?}");
-                        }
-                    }
+                    builders
+                        .serve(h2, stream, service, watcher, name, peer)
+                        .await;
                 }
                 Transport::Tls(config) => {
                     // The handshake shares the header-read deadline: a client that never
@@ -230,16 +207,10 @@ pub(crate) async fn serve_limited<M, S, B>(
                     // No ALPN at all means HTTP/1.1 (RFC 7301).
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                     let watcher = pick_watcher(h2, watcher, h2_watcher);
-                    let (stream, activity) = Counted::new(stream);
                     let service = make_service(peer, Some(tls));
-                    tokio::select! {
-                        ended = builders.serve(h2, stream, service, watcher) => if let Err(e) = ended {
-                            debug!(%peer, "{name}: connection ended: {e}");
-                        },
-                        () = quiet_for(&activity, idle_timeout) => {
-                            debug!(%peer, "{name}: closed a connection idle for {idle_timeout:?}");
-                        }
-                    }
+                    builders
+                        .serve(h2, stream, service, watcher, name, peer)
+                        .await;
                 }
             }
         });
@@ -264,23 +235,25 @@ pub(crate) async fn serve_limited<M, S, B>(
     }
 }
 
-/// The connection builders of one listener.
+/// The connection builders of one listener, and how long its connections may be idle.
 struct Builders {
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
+    idle_timeout: Duration,
 }
 
 impl Builders {
-    /// Serves one connection in `h2` or HTTP/1.1 until it ends or `watcher`'s shutdown
-    /// has finished it.
+    /// Serves one connection in `h2` or HTTP/1.1 until it ends, `watcher`'s shutdown
+    /// has finished it, or it has moved no byte for the idle timeout.
     async fn serve<I, S, B>(
         &self,
         h2: bool,
         io: I,
         service: S,
         watcher: Watcher,
-    ) -> hyper::Result<()>
-    where
+        name: &str,
+        peer: SocketAddr,
+    ) where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
         S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
         S::Future: Send + 'static,
@@ -289,11 +262,23 @@ impl Builders {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
+        let (io, activity) = Counted::new(io);
         let io = TokioIo::new(io);
-        if h2 {
-            watcher.watch(self.h2.serve_connection(io, service)).await
-        } else {
-            watcher.watch(self.h1.serve_connection(io, service)).await
+        let served = async {
+            if h2 {
+                watcher.watch(self.h2.serve_connection(io, service)).await
+            } else {
+                watcher.watch(self.h1.serve_connection(io, service)).await
+            }
+        };
+        let idle_timeout = self.idle_timeout;
+        tokio::select! {
+            ended = served => if let Err(e) = ended {
+                debug!(%peer, "{name}: connection ended: {e}");
+            },
+            () = quiet_for(&activity, idle_timeout) => {
+                debug!(%peer, "{name}: closed a connection idle for {idle_timeout:?}");
+            }
         }
     }
 }

@@ -39,6 +39,9 @@ pub(crate) async fn serve(
         "health",
         listener::Transport::Plain,
         signals,
+        // The default client limits, and no cap: the ops endpoint must answer a
+        // balancer even when the proxy listeners are full.
+        listener::ListenerLimits::default(),
         move |_peer, _| {
             let (config, registry, lifecycle) =
                 (config.clone(), registry.clone(), lifecycle.clone());

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
+use http::header::{CONNECTION, HeaderValue, TRANSFER_ENCODING};
 use http::{Request, StatusCode};
 use http_body_util::Either;
 use hyper::body::Incoming;
@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use super::body::DownstreamBody;
 use super::error::ProxyError;
 use super::pipeline::{self, ClientConnection, ProxyState};
+use crate::integrations::declared_length;
 use crate::node::limits::ClientLimits;
 use crate::node::listener::{self, ListenerLimits, Signals, Transport};
 
@@ -30,7 +31,7 @@ pub(crate) async fn serve(
         Transport::Tls(_) => "proxy-tls",
     };
     let client_limits = Arc::new(limits.client.clone());
-    listener::serve_limited(
+    listener::serve(
         listener,
         name,
         transport,
@@ -107,12 +108,7 @@ fn refuse(req: &Request<Incoming>, limits: &ClientLimits) -> Option<ProxyError> 
         }
     }
     // hyper has already refused a Content-Length that does not parse.
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limits.max_body_bytes) {
+    if declared_length(req.headers()).is_some_and(|len| len > limits.max_body_bytes) {
         return Some(ProxyError::DeclaredBodyTooLarge);
     }
     None
