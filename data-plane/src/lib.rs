@@ -25,6 +25,7 @@ mod error_chain;
 pub mod integrations;
 mod node;
 pub mod proxy;
+mod read_deadline;
 pub mod runtime;
 pub mod upstream;
 

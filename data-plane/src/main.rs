@@ -20,8 +20,22 @@ struct Cli {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // mimalloc asks for transparent huge pages on its arenas (MADV_HUGEPAGE), so the
+    // first byte a thread touches in one costs 2 MB: an idle node held 18 MB of them
+    // for a heap of a few. With huge pages off for the process, the node's memory is
+    // what it uses; throughput did not move (see BENCHMARKS.md).
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        eprintln!("portico-proxy: cannot turn transparent huge pages off: {e}");
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     // Colour only for a person at a terminal: a log file or a pipe gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()

@@ -95,7 +95,11 @@ where
         Err(_elapsed) => Err(ForwardError::Timeout(integration.timeout)),
         Ok(Err(e)) if caused_by_body_limit(&e) => Err(ForwardError::PayloadTooLarge),
         Ok(Err(e)) => Err(ForwardError::Upstream(e)),
-        Ok(Ok(response)) => finish(response),
+        Ok(Ok(mut response)) => {
+            // The timeout bounds each wait for more of the body too, not only the head.
+            response.body_mut().set_read_timeout(integration.timeout);
+            finish(response)
+        }
     }
 }
 

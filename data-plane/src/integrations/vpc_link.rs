@@ -116,8 +116,9 @@ where
         drop(in_flight);
         match sent {
             Err(_elapsed) => return Err(ForwardError::Timeout(integration.timeout).into()),
-            Ok(Ok(response)) => {
+            Ok(Ok(mut response)) => {
                 link.record_status(&endpoint, response.status().as_u16());
+                response.body_mut().set_read_timeout(integration.timeout);
                 return finish(response).map_err(Into::into);
             }
             Ok(Err(SendFailure { error, unsent })) => {

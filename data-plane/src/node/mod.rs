@@ -666,6 +666,7 @@ fn spawn_proxy_worker(
                             lambda: worker.lambda,
                             runtime,
                             body_read_timeout: worker.limits.client.body_read_timeout,
+                            max_body_bytes: worker.limits.client.max_body_bytes,
                         });
                         let pruning = tokio::spawn(async move {
                             let mut tick = tokio::time::interval(SWEEP_INTERVAL);

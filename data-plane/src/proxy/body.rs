@@ -2,7 +2,6 @@
 //! for the client's request body (with the node's body read timeout), and
 //! [`UpstreamBody`], that body capped on its way upstream.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -14,6 +13,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::integrations::{ReadError, read_to_end};
+use crate::read_deadline::ReadDeadline;
 use crate::upstream::pool;
 
 /// The request body as the upstream pool sends it: the client's, capped at the largest
@@ -51,12 +51,12 @@ impl ProxyBody {
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = pool::BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, pool::BodyError>>> {
         // Both variants are Unpin, so no projection is needed.
         match self.get_mut() {
             ProxyBody::Upstream(b) => Pin::new(b).poll_frame(cx),
@@ -88,6 +88,10 @@ pub enum DownstreamError {
     /// stalled client, as nginx's `client_body_timeout` measures it): 408.
     #[error("the client sent nothing of the request body for {0:?}")]
     Stalled(Duration),
+    /// A body without a declared length (chunked, or HTTP/2 DATA) went past the node's
+    /// `--max-body-bytes`: 413, as a declared one is refused before it is read.
+    #[error("the request body went past the node's limit of {0} bytes")]
+    TooLarge(u64),
 }
 
 impl DownstreamError {
@@ -119,22 +123,24 @@ pub struct DownstreamBody {
     /// signature covers it); handed on as one frame.
     buffered: Option<Bytes>,
     linger: bool,
-    read_timeout: Duration,
-    /// Set the first time the client has nothing ready (most bodies arrive with their
-    /// head and never need it), pushed back at each frame.
-    stalled_at: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The node's body read timeout.
+    deadline: ReadDeadline,
+    /// The node's `--max-body-bytes`, and how much of the body has come so far.
+    max_bytes: u64,
+    received: u64,
 }
 
 impl DownstreamBody {
     /// The body of a request, failing once the client sends nothing of it for
-    /// `read_timeout`.
-    pub fn new(body: Incoming, version: Version, read_timeout: Duration) -> Self {
+    /// `read_timeout` or sends more than `max_bytes`.
+    pub fn new(body: Incoming, version: Version, read_timeout: Duration, max_bytes: u64) -> Self {
         DownstreamBody {
             inner: Some(body),
             buffered: None,
             linger: version < Version::HTTP_2,
-            read_timeout,
-            stalled_at: None,
+            deadline: ReadDeadline::new(read_timeout),
+            max_bytes,
+            received: 0,
         }
     }
 
@@ -145,8 +151,9 @@ impl DownstreamBody {
             inner: None,
             buffered: None,
             linger: false,
-            read_timeout: Duration::from_secs(30),
-            stalled_at: None,
+            deadline: ReadDeadline::new(Duration::from_secs(30)),
+            max_bytes: u64::MAX,
+            received: 0,
         }
     }
 
@@ -178,15 +185,22 @@ impl Body for DownstreamBody {
         if let Some(whole) = this.buffered.take() {
             return Poll::Ready(Some(Ok(Frame::data(whole))));
         }
+        if this.received > this.max_bytes {
+            return Poll::Ready(Some(Err(DownstreamError::TooLarge(this.max_bytes))));
+        }
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
         match Pin::new(inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(stalled_at) = &mut this.stalled_at {
-                    let next = tokio::time::Instant::now() + this.read_timeout;
-                    stalled_at.as_mut().reset(next);
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    // The rest is left unread, and read off after the answer (see Drop).
+                    if this.received > this.max_bytes {
+                        return Poll::Ready(Some(Err(DownstreamError::TooLarge(this.max_bytes))));
+                    }
                 }
+                this.deadline.progressed();
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(end) => {
@@ -194,16 +208,12 @@ impl Body for DownstreamBody {
                 Poll::Ready(end.map(|r| r.map_err(DownstreamError::Read)))
             }
             Poll::Pending => {
-                let timeout = this.read_timeout;
-                let stalled_at = this
-                    .stalled_at
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if stalled_at.as_mut().poll(cx).is_pending() {
+                if this.deadline.poll_expired(cx).is_pending() {
                     return Poll::Pending;
                 }
                 // Nothing is lingered for: a client this slow gets its connection closed.
                 this.inner = None;
-                Poll::Ready(Some(Err(DownstreamError::Stalled(timeout))))
+                Poll::Ready(Some(Err(DownstreamError::Stalled(this.deadline.timeout()))))
             }
         }
     }

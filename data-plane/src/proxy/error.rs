@@ -165,6 +165,7 @@ impl ProxyError {
         if let Some(cause) = std::error::Error::source(self) {
             match DownstreamError::in_chain(cause) {
                 Some(DownstreamError::Stalled(_)) => return BODY_STALLED,
+                Some(DownstreamError::TooLarge(_)) => return ProxyError::PayloadTooLarge.spec(),
                 Some(DownstreamError::Read(_)) => return BODY_BROKEN,
                 None => {}
             }

@@ -63,6 +63,8 @@ pub struct ProxyState {
     pub runtime: Arc<crate::runtime::Runtime>,
     /// How long the client may send nothing of a request body (`--body-read-timeout`).
     pub body_read_timeout: std::time::Duration,
+    /// The node's `--max-body-bytes`, for bodies that declare no length.
+    pub max_body_bytes: u64,
 }
 
 pub async fn handle(
@@ -121,7 +123,12 @@ async fn run_phases<'cfg, 'r>(
         host,
         host_header,
     } = request;
-    let mut body = DownstreamBody::new(body, parts.version, state.body_read_timeout);
+    let mut body = DownstreamBody::new(
+        body,
+        parts.version,
+        state.body_read_timeout,
+        state.max_body_bytes,
+    );
     ctx.bytes_in = parts
         .headers
         .get(CONTENT_LENGTH)

@@ -57,6 +57,7 @@ pub(crate) async fn serve(
                                 body,
                                 parts.version,
                                 state.body_read_timeout,
+                                state.max_body_bytes,
                             ));
                             refusal.into_response().map(Either::Right)
                         }

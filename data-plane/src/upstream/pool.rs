@@ -30,6 +30,7 @@ use tower::ServiceExt as _;
 use tracing::debug;
 
 use super::dial::{DialTls, dial};
+use crate::read_deadline::ReadDeadline;
 
 /// How often each worker sweeps its idle connections. A connection idle for
 /// [`IDLE_SWEEPS`] sweeps is closed: after 45 to 60 s, before upstreams such as nginx
@@ -209,7 +210,10 @@ impl<B: RequestBody> UpstreamPool<B> {
         loop {
             let (mut sender, pooled) = match self.checkout(&key) {
                 Some(sender) => (sender, true),
-                None => match self.connect(&connect).await {
+                // Boxed: connecting (DNS, TCP, TLS, hyper's handshake) is a future of
+                // several KB that every request's future would otherwise carry and move,
+                // though a pooled connection is almost always there.
+                None => match Box::pin(self.connect(&connect)).await {
                     Ok(sender) => (sender, false),
                     Err(error) => {
                         return Err(SendFailure {
@@ -365,11 +369,25 @@ struct ReturnTicket<B> {
     sender: http1::SendRequest<B>,
 }
 
+/// Why an upstream response body broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("reading the upstream's response body failed")]
+    Read(#[source] hyper::Error),
+    /// The upstream sent nothing more of a body it had started for the read timeout (as
+    /// nginx's `proxy_read_timeout` measures it, between two reads, so a long download
+    /// that keeps coming is not cut).
+    #[error("the upstream sent nothing of the response body for {0:?}")]
+    Stalled(Duration),
+}
+
 /// An upstream response body that returns its connection to the pool when it has been
 /// read to the end, and closes it when dropped before that.
 pub struct UpstreamResponseBody<B> {
     body: Incoming,
     ticket: Option<ReturnTicket<B>>,
+    /// The integration's timeout, between two reads of the body.
+    deadline: Option<ReadDeadline>,
 }
 
 impl<B> UpstreamResponseBody<B> {
@@ -377,10 +395,18 @@ impl<B> UpstreamResponseBody<B> {
         let mut this = UpstreamResponseBody {
             body,
             ticket: Some(ticket),
+            deadline: None,
         };
         // An empty body (HEAD, 204, 304, Content-Length: 0) may never be polled.
         this.return_if_ended();
         this
+    }
+
+    /// Fails the body (and closes its connection) once the upstream sends nothing of it
+    /// for `timeout`. Without one, a body waits as long as the upstream keeps the
+    /// connection open.
+    pub fn set_read_timeout(&mut self, timeout: Duration) {
+        self.deadline = Some(ReadDeadline::new(timeout));
     }
 
     fn return_connection(&mut self) {
@@ -407,22 +433,42 @@ impl<B> std::fmt::Debug for UpstreamResponseBody<B> {
 
 impl<B> Body for UpstreamResponseBody<B> {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(_))) => this.return_if_ended(),
-            Poll::Ready(None) => this.return_connection(),
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                this.return_if_ended();
+                if let Some(deadline) = &mut this.deadline {
+                    deadline.progressed();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(None) => {
+                this.return_connection();
+                Poll::Ready(None)
+            }
             // A broken body leaves the connection in an unknown state: never reuse it.
-            Poll::Ready(Some(Err(_))) => this.ticket = None,
-            Poll::Pending => {}
+            Poll::Ready(Some(Err(e))) => {
+                this.ticket = None;
+                Poll::Ready(Some(Err(BodyError::Read(e))))
+            }
+            Poll::Pending => {
+                let Some(deadline) = &mut this.deadline else {
+                    return Poll::Pending;
+                };
+                if deadline.poll_expired(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                // Dropping the ticket closes the connection when the body goes.
+                this.ticket = None;
+                Poll::Ready(Some(Err(BodyError::Stalled(deadline.timeout()))))
+            }
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -29,6 +29,7 @@ use crate::proxy::error::{ErrorOrigin, ErrorSpec, ProxyError};
 use crate::runtime::Runtime;
 use crate::runtime::meters::{RouteMeter, Served};
 use crate::runtime::span_export::FinishedSpan;
+use crate::upstream::pool::BodyError;
 
 /// Stands in the rendered line for a value only known at the end of the body. The
 /// format refuses control characters and values are escaped, so it is never text.
@@ -226,12 +227,12 @@ impl Drop for LoggedBody {
 
 impl Body for LoggedBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         // ProxyBody is Unpin, and so is this.
         let this = self.get_mut();
         let polled = Pin::new(&mut this.body).poll_frame(cx);
