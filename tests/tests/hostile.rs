@@ -530,6 +530,20 @@ async fn hostile_clients_against_a_node() {
     slowloris(&gw, &node).await;
     connection_cap(&gw).await;
     address_in_use(&gw, &node).await;
+    no_huge_pages(&node);
+}
+
+/// The node turns transparent huge pages off for its process: its allocator asks for
+/// them, and each costs 2 MB for a heap of a few (an idle node held 31.5 MB with them,
+/// 15 MB without; BENCHMARKS.md).
+fn no_huge_pages(node: &TestNode) {
+    let pid = node.proc.pid().expect("the node is running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    // Linux 5.0 and later say whether the process may have huge pages.
+    match status.lines().find_map(|l| l.strip_prefix("THP_enabled:")) {
+        Some(v) => assert_eq!(v.trim(), "0", "the node's THP_enabled"),
+        None => println!("this kernel does not report THP_enabled; not checked"),
+    }
 }
 
 async fn smuggling(gw: &Gateway, node: &TestNode) {
